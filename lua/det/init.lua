@@ -1,0 +1,16 @@
+-- det: the detbench Lua API. This file builds the public `det` table from the
+-- C core (det.core, linked into detbench or loaded as det/core.so) and the
+-- Lua modules beside it.
+local core = require "det.core"
+
+local det = {}
+
+det.version = core.base.version
+det.threads = core.base.threads
+det.pretty = require "det.pretty"
+det.help = require "det.help"
+
+-- internal: the C modules, for the Lua modules that wrap them
+det._core = core
+
+return det

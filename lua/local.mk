@@ -1,0 +1,5 @@
+# lua/det: the Lua half of the det module, installed where lua5.4 looks.
+dist_luadet_DATA += \
+	lua/det/init.lua \
+	lua/det/pretty.lua \
+	lua/det/help.lua

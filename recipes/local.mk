@@ -1,0 +1,1 @@
+# recipes: ready experiments, installed under $(pkgdatadir)/recipes.

@@ -1,0 +1,14 @@
+/* threads.h: the one thread-count policy. OpenBLAS runs matrix products with
+ * its own threads, OpenMP runs element-wise loops; both are set to the same
+ * count and never run at the same time, so the cores are never oversubscribed. */
+#ifndef DET_CORE_THREADS_H
+#define DET_CORE_THREADS_H
+
+/* Sets the number of compute threads (>= 1) for OpenBLAS and OpenMP. */
+void det_threads_set(int n);
+/* The number in force. */
+int det_threads_get(void);
+/* The initial count: $DETBENCH_THREADS, else the number of online CPUs. */
+int det_threads_default(void);
+
+#endif

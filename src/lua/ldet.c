@@ -1,0 +1,20 @@
+/* ldet.c: assembles det.core from the per-module bindings. */
+#include "lua/ldet.h"
+
+#include <lauxlib.h>
+
+static const luaL_Reg submodules[] = {
+	{ "base", luaopen_det_base },
+	{ NULL, NULL },
+};
+
+int det_lua_open_core(lua_State *L)
+{
+	lua_newtable(L);
+	for (const luaL_Reg *m = submodules; m->name; m++) {
+		lua_pushcfunction(L, m->func);
+		lua_call(L, 0, 1);
+		lua_setfield(L, -2, m->name);
+	}
+	return 1;
+}

@@ -1,0 +1,15 @@
+/* ldet.h: the C half of the `det` Lua module ("det.core").
+ * lua/det/init.lua requires it and builds the public `det` table on top. */
+#ifndef DET_LUA_LDET_H
+#define DET_LUA_LDET_H
+
+#include <lua.h>
+
+/* Opens det.core: a table with one sub-table per C module (core, nn, det,
+ * data, eval, train, ui), each made by that module's luaopen_det_<module>. */
+int det_lua_open_core(lua_State *L);
+
+/* One luaopen per binding file (src/lua/l<module>.c). */
+int luaopen_det_base(lua_State *L);
+
+#endif

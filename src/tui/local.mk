@@ -1,0 +1,3 @@
+# src/tui: the workbench screen and prompt.
+libdetbench_la_SOURCES += \
+	src/tui/tui.c src/tui/tui.h

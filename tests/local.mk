@@ -1,0 +1,13 @@
+# tests: C unit tests (TAP), Lua specs (busted), command-line and terminal
+# (tmux) tests. `make check` runs them all; tests/summary.sh prints the
+# closing "N passed, N failed" line.
+TEST_LDADD = libdetbench.la $(DET_LIBS)
+EXTRA_DIST += tests/tap.h tests/lib.sh tests/run-busted.sh tests/summary.sh
+
+check_PROGRAMS += tests/core/test_rng
+tests_core_test_rng_LDADD = $(TEST_LDADD)
+
+TESTS += tests/core/test_rng
+TESTS += tests/cli.sh
+TESTS += tests/lua/pretty_spec.lua tests/lua/help_spec.lua
+EXTRA_DIST += tests/cli.sh tests/lua/pretty_spec.lua tests/lua/help_spec.lua
