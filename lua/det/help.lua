@@ -26,6 +26,15 @@ local function load_manual()
     if f then
       local text = f:read("a")
       f:close()
+      -- the manual's chapters: doc/api/*.md, linked from doc/manual.md
+      local dir = p:gsub("[^/]*$", "")
+      for rel in text:gmatch("%((api/[%w_%-]+%.md)%)") do
+        local g = io.open(dir .. rel, "r")
+        if g then
+          text = text .. "\n" .. g:read("a")
+          g:close()
+        end
+      end
       local entries, order = {}, {}
       local name, buf
       local function flush()
