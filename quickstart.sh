@@ -14,7 +14,7 @@ mode=${1:-demo}
 
 PACKAGES="gcc make autoconf automake libtool pkg-config \
 liblua5.4-dev lua5.4 libncurses-dev libreadline-dev libopenblas-dev \
-libstb-dev zlib1g-dev libcjson-dev dataset-fashion-mnist lua-busted tmux \
+libstb-dev zlib1g-dev libcjson-dev libexpat1-dev libyaml-dev dataset-fashion-mnist lua-busted tmux \
 ncurses-term clang libclang-rt-14-dev"
 
 missing=""

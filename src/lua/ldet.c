@@ -1,10 +1,12 @@
 /* ldet.c: assembles det.core from the per-module bindings. */
 #include "lua/ldet.h"
+#include "lua/ldata.h"
 
 #include <lauxlib.h>
 
 static const luaL_Reg submodules[] = {
 	{ "base", luaopen_det_base },
+	{ "data", luaopen_det_data },
 	{ NULL, NULL },
 };
 

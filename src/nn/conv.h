@@ -1,0 +1,52 @@
+/* conv.h: 2-D convolution kernels (forward, backward-data, backward-weights)
+ * on plain float arrays, NCHW. The graph's conv2d op calls these; they know
+ * nothing of graphs or tensors.
+ *
+ *   x:  (N, C_in, H, W)
+ *   w:  (C_out, C_in / groups, KH, KW)
+ *   b:  (C_out) or NULL
+ *   y:  (N, C_out, H_out, W_out)
+ *   H_out = (H + 2*pad_h - dil_h*(KH-1) - 1) / stride_h + 1   (same for W)
+ *
+ *   y[n,o,i,j] = b[o] + sum_{c,p,q} w[o,c,p,q] *
+ *                x[n, g*Cg + c, i*stride_h - pad_h + p*dil_h, j*stride_w - pad_w + q*dil_w]
+ *   where g = o / (C_out/groups), Cg = C_in/groups; out-of-range x reads as 0.
+ *
+ * Paths: im2col + cblas_sgemm in general; 1x1 stride-1 unpadded convolution
+ * skips im2col; depthwise (groups == C_in == C_out) runs a direct kernel. */
+#ifndef DET_NN_CONV_H
+#define DET_NN_CONV_H
+
+#include <stddef.h>
+
+struct conv2d_shape {
+	int n, c_in, h, w;
+	int c_out, kh, kw;
+	int stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
+	int h_out, w_out; /* filled by conv2d_shape_init */
+};
+
+/* Fills h_out/w_out and checks the shape; 0, or DET_EINVAL with a message
+ * naming the bad field (e.g. "channels 30 not divisible by groups 4"). */
+int conv2d_shape_init(struct conv2d_shape *s);
+
+/* Bytes of scratch the three kernels need for this shape (the largest of
+ * them); the caller owns the workspace and may share it between layers. */
+size_t conv2d_workspace_size(const struct conv2d_shape *s);
+
+/* y = conv(x, w) + b. y is overwritten. */
+void conv2d_forward(const struct conv2d_shape *s, const float *x, const float *w,
+	const float *b, float *y, float *workspace);
+
+/* dx (+)= conv_transpose(dy, w). accumulate != 0 adds into dx, else overwrites. */
+void conv2d_backward_data(const struct conv2d_shape *s, const float *dy, const float *w,
+	float *dx, int accumulate, float *workspace);
+
+/* dw (+)= sum_n dy (x) x ; db (+)= sum_{n,i,j} dy (db may be NULL). */
+void conv2d_backward_weights(const struct conv2d_shape *s, const float *x, const float *dy,
+	float *dw, float *db, int accumulate, float *workspace);
+
+/* FLOPs of one forward pass (2 per multiply-add), for benchmarks and summaries. */
+double conv2d_flops(const struct conv2d_shape *s);
+
+#endif
