@@ -8,6 +8,6 @@ check_PROGRAMS += tests/core/test_rng
 tests_core_test_rng_LDADD = $(TEST_LDADD)
 
 TESTS += tests/core/test_rng
-TESTS += tests/cli.sh
+TESTS += tests/cli.sh tests/lua_module.sh
 TESTS += tests/lua/pretty_spec.lua tests/lua/help_spec.lua
-EXTRA_DIST += tests/cli.sh tests/lua/pretty_spec.lua tests/lua/help_spec.lua
+EXTRA_DIST += tests/cli.sh tests/lua_module.sh tests/lua/pretty_spec.lua tests/lua/help_spec.lua
