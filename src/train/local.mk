@@ -1,0 +1,8 @@
+# src/train: the training loop, schedules, metrics and run directory.
+
+# learning-rate schedules: pure functions lr(step, epoch) of their config
+libdetbench_la_SOURCES += src/train/sched.c src/train/sched.h
+check_PROGRAMS += tests/train/test_sched
+tests_train_test_sched_LDADD = $(TEST_LDADD)
+TESTS += tests/train/test_sched
+EXTRA_DIST += tests/golden/sched/make_sched.py tests/golden/sched/sched.txt
