@@ -1,0 +1,325 @@
+/* nms.c: greedy, soft and DIoU non-maximum suppression and top-k candidate
+ * selection. Boxes are sorted once (a radix sort on (score, index) keys),
+ * split into per-class buckets that keep that order, copied into
+ * structure-of-arrays form, and suppressed bucket by bucket. Fused
+ * multiply-adds are off so the IoU matches torchvision's float32 rounding. */
+#pragma GCC optimize("fp-contract=off")
+#include "det/nms.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "det/box.h"
+
+static const char *const method_names[] = { "greedy", "soft_linear", "soft_gaussian", "diou" };
+
+void det_nms_opts_init(struct det_nms_opts *o)
+{
+	o->method = DET_NMS_GREEDY;
+	o->iou_threshold = 0.5f;
+	o->sigma = 0.5f;
+	o->score_threshold = -INFINITY;
+	o->max_dets = 0;
+}
+
+int det_nms_method_parse(const char *name)
+{
+	for (int m = 0; m < 4; m++)
+		if (strcmp(name, method_names[m]) == 0)
+			return m;
+	return -1;
+}
+
+const char *det_nms_method_name(enum det_nms_method m)
+{
+	return (unsigned)m < 4 ? method_names[m] : "?";
+}
+
+/* A 32-bit key that sorts ascending as the score sorts descending
+ * (-0 and +0 equal, as torch compares them). */
+static uint32_t desc_key(float s)
+{
+	uint32_t u;
+
+	if (s == 0)
+		s = 0;
+	memcpy(&u, &s, sizeof(u));
+	u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+	return ~u;
+}
+
+/* LSD radix sort of 64-bit keys, 8 bits a pass, skipping constant digits. */
+static void radix_sort(uint64_t *key, uint64_t *tmp, size_t n)
+{
+	size_t count[256];
+
+	for (int shift = 0; shift < 64; shift += 8) {
+		memset(count, 0, sizeof(count));
+		for (size_t i = 0; i < n; i++)
+			count[(key[i] >> shift) & 255]++;
+		if (n == 0 || count[(key[0] >> shift) & 255] == n)
+			continue;
+		size_t sum = 0;
+		for (int d = 0; d < 256; d++) {
+			size_t c = count[d];
+
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[count[(key[i] >> shift) & 255]++] = key[i];
+		memcpy(key, tmp, n * sizeof(*key));
+	}
+}
+
+/* Boxes of one class in score order, structure of arrays. */
+struct soa {
+	float *x0, *y0, *x1, *y1, *area;
+	double *score;   /* soft-NMS's decayed scores */
+	int *orig;       /* index into the caller's arrays */
+	char *alive;
+};
+
+/* torchvision's nms_kernel: IoU of i and j, float32, its order of operations. */
+static float iou_tv(const struct soa *s, size_t i, size_t j)
+{
+	float xx1 = fmaxf(s->x0[i], s->x0[j]), yy1 = fmaxf(s->y0[i], s->y0[j]);
+	float xx2 = fminf(s->x1[i], s->x1[j]), yy2 = fminf(s->y1[i], s->y1[j]);
+	float w = fmaxf(0.0f, xx2 - xx1), h = fmaxf(0.0f, yy2 - yy1);
+	float inter = w * h;
+
+	return inter / (s->area[i] + s->area[j] - inter);
+}
+
+static void box_of(const struct soa *s, size_t i, float *b)
+{
+	b[0] = s->x0[i], b[1] = s->y0[i], b[2] = s->x1[i], b[3] = s->y1[i];
+}
+
+/* Greedy or DIoU suppression on [lo, hi): alive[j] = 0 for suppressed j. */
+static void greedy_bucket(const struct det_nms_opts *o, struct soa *s, size_t lo, size_t hi)
+{
+	const float th = o->iou_threshold;
+	const int quick = th >= 0 && o->method == DET_NMS_GREEDY;
+
+	for (size_t i = lo; i < hi; i++) {
+		if (!s->alive[i])
+			continue;
+		float ix0 = s->x0[i], iy0 = s->y0[i], ix1 = s->x1[i], iy1 = s->y1[i];
+		float bi[4], bj[4];
+
+		if (o->method == DET_NMS_DIOU)
+			box_of(s, i, bi);
+		for (size_t j = i + 1; j < hi; j++) {
+			if (!s->alive[j])
+				continue;
+			/* disjoint boxes have IoU 0 or NaN: never > th >= 0 */
+			if (quick && (s->x0[j] >= ix1 || s->x1[j] <= ix0 ||
+			              s->y0[j] >= iy1 || s->y1[j] <= iy0))
+				continue;
+			float ov;
+			if (o->method == DET_NMS_DIOU) {
+				box_of(s, j, bj);
+				ov = det_box_iou_one(DET_IOU_DIOU, bi, bj, DET_BOX_EPS);
+			} else {
+				ov = iou_tv(s, i, j);
+			}
+			if (ov > th)
+				s->alive[j] = 0;
+		}
+	}
+}
+
+/* IoU in double from the float boxes (the soft-NMS reference's precision). */
+static double iou_double(const struct soa *s, size_t i, size_t j)
+{
+	double w = fmin(s->x1[i], s->x1[j]) - fmax(s->x0[i], s->x0[j]);
+	double h = fmin(s->y1[i], s->y1[j]) - fmax(s->y0[i], s->y0[j]);
+	double ai = ((double)s->x1[i] - s->x0[i]) * ((double)s->y1[i] - s->y0[i]);
+	double aj = ((double)s->x1[j] - s->x0[j]) * ((double)s->y1[j] - s->y0[j]);
+	double inter = (w > 0 ? w : 0) * (h > 0 ? h : 0);
+
+	return inter / (ai + aj - inter);
+}
+
+/* Soft-NMS (Bodla et al. 2017) on [lo, hi): repeatedly keep the highest
+ * remaining score (ties: lower index), decay the rest by f(IoU), drop those
+ * that fall below the score threshold. Marks alive[] and leaves final
+ * scores in score[]. O(m^2) for a bucket of m boxes. */
+static void soft_bucket(const struct det_nms_opts *o, struct soa *s, size_t lo, size_t hi)
+{
+	char *done = s->alive; /* reused: 1 = still a candidate, 2 = kept */
+	const double thr = o->score_threshold;
+
+	for (size_t i = lo; i < hi; i++)
+		done[i] = 1;
+	for (;;) {
+		size_t best = hi;
+
+		for (size_t j = lo; j < hi; j++)
+			if (done[j] == 1 && (best == hi || s->score[j] > s->score[best] ||
+			    (s->score[j] == s->score[best] && s->orig[j] < s->orig[best])))
+				best = j;
+		if (best == hi || !(s->score[best] >= thr))
+			break;
+		done[best] = 2;
+		for (size_t j = lo; j < hi; j++) {
+			if (done[j] != 1)
+				continue;
+			double ov = iou_double(s, best, j), f;
+
+			if (o->method == DET_NMS_SOFT_LINEAR)
+				f = ov > o->iou_threshold ? 1 - ov : 1;
+			else
+				f = exp(-ov * ov / o->sigma);
+			s->score[j] *= f;
+			if (!(s->score[j] >= thr))
+				done[j] = 0;
+		}
+	}
+	for (size_t i = lo; i < hi; i++)
+		done[i] = done[i] == 2;
+}
+
+long det_nms_run(const struct det_nms_opts *o, const float *boxes, const float *scores,
+	const int *classes, size_t n, int *keep, float *out_scores)
+{
+	if ((unsigned)o->method > DET_NMS_DIOU)
+		return det_error_set(DET_EINVAL, "nms: unknown method %d", (int)o->method);
+	if (o->method == DET_NMS_SOFT_GAUSSIAN && !(o->sigma > 0))
+		return det_error_set(DET_EINVAL, "nms: soft_gaussian needs sigma > 0, got %g",
+			(double)o->sigma);
+	if (n > INT32_MAX)
+		return det_error_set(DET_EINVAL, "nms: %zu boxes is more than 2^31", n);
+	int ncls = 1;
+	if (classes) {
+		for (size_t i = 0; i < n; i++) {
+			if (classes[i] < 0)
+				return det_error_set(DET_EINVAL, "nms: box %zu has class %d < 0", i, classes[i]);
+			if (classes[i] >= ncls)
+				ncls = classes[i] + 1;
+		}
+	}
+	int soft = o->method == DET_NMS_SOFT_LINEAR || o->method == DET_NMS_SOFT_GAUSSIAN;
+	uint64_t *key = malloc(2 * (n + 1) * sizeof(*key));
+	size_t *start = calloc((size_t)ncls + 1, sizeof(*start));
+	float *f = malloc(5 * (n + 1) * sizeof(*f));
+	int *orig = malloc((n + 1) * sizeof(*orig));
+	char *alive = malloc(n + 1);
+	double *sc = soft ? malloc((n + 1) * sizeof(*sc)) : NULL;
+	long nkeep = 0;
+
+	if (!key || !start || !f || !orig || !alive || (soft && !sc)) {
+		nkeep = det_error_set(DET_ENOMEM, "nms: no memory for %zu boxes", n);
+		goto out;
+	}
+	/* 1. candidates above the threshold, sorted by (score desc, index asc) */
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (scores[i] > o->score_threshold)
+			key[m++] = (uint64_t)desc_key(scores[i]) << 32 | (uint32_t)i;
+	radix_sort(key, key + n + 1, m);
+	/* 2. stable split into class buckets: start[c] .. start[c+1] */
+	for (size_t k = 0; k < m; k++)
+		start[classes ? classes[(uint32_t)key[k]] + 1 : 1]++;
+	for (int c = 0; c < ncls; c++)
+		start[c + 1] += start[c];
+	struct soa s = {
+		.x0 = f, .y0 = f + (n + 1), .x1 = f + 2 * (n + 1), .y1 = f + 3 * (n + 1),
+		.area = f + 4 * (n + 1), .score = sc, .orig = orig, .alive = alive,
+	};
+	{
+		size_t *fill = (size_t *)(key + n + 1); /* the sort's scratch, free now */
+		memcpy(fill, start, (size_t)ncls * sizeof(*fill));
+		if ((size_t)ncls > n + 1) {
+			fill = malloc((size_t)ncls * sizeof(*fill));
+			if (fill == NULL) {
+				nkeep = det_error_set(DET_ENOMEM, "nms: no memory for %d classes", ncls);
+				goto out;
+			}
+			memcpy(fill, start, (size_t)ncls * sizeof(*fill));
+		}
+		for (size_t k = 0; k < m; k++) {
+			uint32_t i = (uint32_t)key[k];
+			size_t p = fill[classes ? classes[i] : 0]++;
+			const float *b = boxes + 4 * (size_t)i;
+
+			s.x0[p] = b[0], s.y0[p] = b[1], s.x1[p] = b[2], s.y1[p] = b[3];
+			s.area[p] = (b[2] - b[0]) * (b[3] - b[1]);
+			s.orig[p] = (int)i;
+			s.alive[p] = 1;
+			if (soft)
+				s.score[p] = scores[i];
+		}
+		if ((size_t)ncls > n + 1)
+			free(fill);
+	}
+	/* 3. suppression, one class at a time */
+	#pragma omp parallel for schedule(dynamic, 1) if (ncls > 1 && m > 2048)
+	for (int c = 0; c < ncls; c++) {
+		if (soft)
+			soft_bucket(o, &s, start[c], start[c + 1]);
+		else
+			greedy_bucket(o, &s, start[c], start[c + 1]);
+	}
+	/* 4. the kept boxes in (final score desc, index asc) order */
+	size_t nk = 0;
+	for (size_t p = 0; p < m; p++)
+		if (s.alive[p])
+			key[nk++] = (uint64_t)desc_key(soft ? (float)s.score[p] : scores[s.orig[p]]) << 32 |
+				(uint32_t)s.orig[p];
+	/* buckets are sorted within a class only, and soft-NMS changed scores */
+	if (soft || classes)
+		radix_sort(key, key + n + 1, nk);
+	if (soft) /* the final scores by original index; x0 is no longer needed */
+		for (size_t p = 0; p < m; p++)
+			if (s.alive[p])
+				s.x0[s.orig[p]] = (float)s.score[p];
+	if (o->max_dets > 0 && nk > (size_t)o->max_dets)
+		nk = (size_t)o->max_dets;
+	for (size_t k = 0; k < nk; k++) {
+		uint32_t i = (uint32_t)key[k];
+
+		keep[k] = (int)i;
+		if (out_scores)
+			out_scores[k] = soft ? s.x0[i] : scores[i];
+	}
+	nkeep = (long)nk;
+out:
+	free(key);
+	free(start);
+	free(f);
+	free(orig);
+	free(alive);
+	free(sc);
+	return nkeep;
+}
+
+long det_nms_topk(const float *scores, size_t n, size_t ncls, float threshold, size_t k,
+	int *idx)
+{
+	size_t total = n * ncls, m = 0;
+	uint64_t *key;
+
+	if (total > INT32_MAX)
+		return det_error_set(DET_EINVAL, "topk: %zu scores is more than 2^31", total);
+	for (size_t i = 0; i < total; i++)
+		m += scores[i] > threshold;
+	key = malloc(2 * (m + 1) * sizeof(*key));
+	if (key == NULL)
+		return det_error_set(DET_ENOMEM, "topk: no memory for %zu candidates", m);
+	m = 0;
+	for (size_t i = 0; i < total; i++)
+		if (scores[i] > threshold)
+			key[m++] = (uint64_t)desc_key(scores[i]) << 32 | (uint32_t)i;
+	radix_sort(key, key + m + 1, m);
+	if (m > k)
+		m = k;
+	for (size_t i = 0; i < m; i++)
+		idx[i] = (int)(uint32_t)key[i];
+	free(key);
+	return (long)m;
+}
