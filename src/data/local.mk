@@ -2,3 +2,21 @@
 libdetbench_la_SOURCES += \
 	src/data/dataset.c src/data/dataset.h \
 	src/data/image.c src/data/image.h
+
+# Pascal VOC and YOLO readers, the dataset doctor, their Lua bindings and tests.
+libdetbench_la_SOURCES += \
+	src/data/voc.c src/data/voc.h \
+	src/data/yolo.c src/data/yolo.h \
+	src/data/doctor.c src/data/doctor.h
+
+# COCO JSON reader/writer (the eval helper's part).
+libdetbench_la_SOURCES += \
+	src/data/coco.c src/data/coco.h \
+	src/data/coco_json.c src/data/coco_json.h
+
+check_PROGRAMS += tests/data/test_voc tests/data/test_yolo tests/data/test_doctor
+tests_data_test_voc_LDADD = $(TEST_LDADD)
+tests_data_test_yolo_LDADD = $(TEST_LDADD)
+tests_data_test_doctor_LDADD = $(TEST_LDADD)
+TESTS += tests/data/test_voc tests/data/test_yolo tests/data/test_doctor
+EXTRA_DIST += tests/data/voc_small tests/data/yolo_small tests/data/bad/voc tests/data/bad/yolo
