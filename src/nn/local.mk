@@ -7,3 +7,11 @@ check_PROGRAMS += tests/nn/test_optim
 tests_nn_test_optim_LDADD = $(TEST_LDADD)
 TESTS += tests/nn/test_optim
 EXTRA_DIST += tests/golden/optim/make_optim.py tests/golden/optim/optim.txt
+
+# conv2d kernels (im2col + sgemm, 1x1, depthwise) and their tests
+libdetbench_la_SOURCES += src/nn/conv.c src/nn/conv.h
+check_PROGRAMS += tests/nn/test_conv tests/nn/test_conv_golden
+tests_nn_test_conv_LDADD = $(TEST_LDADD)
+tests_nn_test_conv_golden_LDADD = $(TEST_LDADD)
+TESTS += tests/nn/test_conv tests/nn/test_conv_golden
+EXTRA_DIST += tests/golden/conv/gen_conv.py tests/golden/conv/conv.bin tests/golden/conv/index.txt

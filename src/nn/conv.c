@@ -1,0 +1,885 @@
+/* conv.c: 2-D convolution kernels, NCHW float32, forward and both backwards.
+ * General path: im2col of a block of output columns into a per-thread
+ * buffer that fits the cache, then cblas_sgemm; 1x1 stride-1 unpadded
+ * convolutions use the input itself as the column matrix; depthwise runs a
+ * direct kernel. Backward-data of a stride-1 convolution is a forward
+ * convolution of dy with the flipped, transposed weights (no col2im).
+ *
+ * Threads: the blocks of one call are split statically over an OpenMP team
+ * and each thread calls a single-threaded sgemm on its own block, so OpenBLAS
+ * and OpenMP threads never run at once and the split (hence every sum) only
+ * depends on the thread count. Calls with fewer blocks than threads walk the
+ * blocks on one thread and let OpenBLAS use the threads instead. */
+#include "nn/conv.h"
+
+#include "core/error.h"
+#include "core/threads.h"
+
+#include <cblas.h>
+#include <omp.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Floats of im2col buffer a thread aims for (1 MiB: stays in L2 while the
+ * sgemm packs it), and the fewest columns a block gets so that the weights
+ * the sgemm packs per call are amortised over enough work. */
+#define COL_BUDGET (1L << 18)
+#define MIN_COLS 256L
+/* Per-thread regions start on 64-byte boundaries. */
+#define ALIGN_FLOATS 16L
+
+static long round_up(long a, long m)
+{
+	return (a + m - 1) / m * m;
+}
+
+static long ceil_div(long a, long b)
+{
+	return (a + b - 1) / b;
+}
+
+int conv2d_shape_init(struct conv2d_shape *s)
+{
+	long eh, ew, hw_in, out;
+
+	if (s->n < 1 || s->c_in < 1 || s->h < 1 || s->w < 1)
+		return det_error_set(DET_EINVAL, "conv2d: input shape %dx%dx%dx%d must be positive",
+			s->n, s->c_in, s->h, s->w);
+	if (s->c_out < 1)
+		return det_error_set(DET_EINVAL, "conv2d: output channels %d must be positive", s->c_out);
+	if (s->kh < 1 || s->kw < 1)
+		return det_error_set(DET_EINVAL, "conv2d: kernel %dx%d must be positive", s->kh, s->kw);
+	if (s->stride_h < 1 || s->stride_w < 1)
+		return det_error_set(DET_EINVAL, "conv2d: stride %dx%d must be positive",
+			s->stride_h, s->stride_w);
+	if (s->pad_h < 0 || s->pad_w < 0)
+		return det_error_set(DET_EINVAL, "conv2d: padding %dx%d must not be negative",
+			s->pad_h, s->pad_w);
+	if (s->dil_h < 1 || s->dil_w < 1)
+		return det_error_set(DET_EINVAL, "conv2d: dilation %dx%d must be positive",
+			s->dil_h, s->dil_w);
+	if (s->groups < 1)
+		return det_error_set(DET_EINVAL, "conv2d: groups %d must be positive", s->groups);
+	if (s->c_in % s->groups)
+		return det_error_set(DET_EINVAL, "conv2d: input channels %d not divisible by groups %d",
+			s->c_in, s->groups);
+	if (s->c_out % s->groups)
+		return det_error_set(DET_EINVAL, "conv2d: output channels %d not divisible by groups %d",
+			s->c_out, s->groups);
+	eh = (long)s->dil_h * (s->kh - 1) + 1;
+	ew = (long)s->dil_w * (s->kw - 1) + 1;
+	if (eh > s->h + 2L * s->pad_h || ew > s->w + 2L * s->pad_w)
+		return det_error_set(DET_EINVAL,
+			"conv2d: kernel %dx%d (dilation %dx%d) spans %ldx%ld, larger than the padded input %ldx%ld",
+			s->kh, s->kw, s->dil_h, s->dil_w, eh, ew,
+			s->h + 2L * s->pad_h, s->w + 2L * s->pad_w);
+	s->h_out = (int)((s->h + 2L * s->pad_h - eh) / s->stride_h + 1);
+	s->w_out = (int)((s->w + 2L * s->pad_w - ew) / s->stride_w + 1);
+	/* cblas takes int sizes: keep every matrix and tensor under 2^31 elements. */
+	hw_in = (long)s->h * s->w;
+	out = (long)s->h_out * s->w_out;
+	if ((double)s->n * s->c_in * hw_in >= INT32_MAX || (double)s->n * s->c_out * out >= INT32_MAX ||
+	    (double)s->c_in * s->kh * s->kw * out >= INT32_MAX ||
+	    (double)s->c_out * (s->c_in / s->groups) * s->kh * s->kw >= INT32_MAX)
+		return det_error_set(DET_EINVAL, "conv2d: shape %dx%dx%dx%d -> %d channels too large "
+			"(a tensor or column matrix over 2^31 elements)", s->n, s->c_in, s->h, s->w, s->c_out);
+	return DET_OK;
+}
+
+double conv2d_flops(const struct conv2d_shape *s)
+{
+	return 2.0 * s->n * s->c_out * s->h_out * s->w_out * (s->c_in / s->groups) * s->kh * s->kw;
+}
+
+/* ---- shapes and plans ---- */
+
+static int is_depthwise(const struct conv2d_shape *s)
+{
+	return s->groups > 1 && s->groups == s->c_in && s->groups == s->c_out;
+}
+
+static int is_pointwise(const struct conv2d_shape *s)
+{
+	return s->kh == 1 && s->kw == 1 && s->stride_h == 1 && s->stride_w == 1 &&
+		s->pad_h == 0 && s->pad_w == 0;
+}
+
+/* Backward-data as a forward convolution needs stride 1 and
+ * pad <= dil*(k-1) (the transposed padding may not be negative). */
+static int bwd_data_as_conv(const struct conv2d_shape *s)
+{
+	return s->stride_h == 1 && s->stride_w == 1 &&
+		s->pad_h <= s->dil_h * (s->kh - 1) && s->pad_w <= s->dil_w * (s->kw - 1);
+}
+
+/* The convolution dx = conv(dy, w') with w'[g*Cg+c, o, KH-1-p, KW-1-q] =
+ * w[g*Cog+o, c, p, q] that backward-data of a stride-1 convolution is. */
+static struct conv2d_shape transposed_shape(const struct conv2d_shape *s)
+{
+	struct conv2d_shape t = *s;
+
+	t.c_in = s->c_out;
+	t.h = s->h_out;
+	t.w = s->w_out;
+	t.c_out = s->c_in;
+	t.pad_h = s->dil_h * (s->kh - 1) - s->pad_h;
+	t.pad_w = s->dil_w * (s->kw - 1) - s->pad_w;
+	t.h_out = s->h;
+	t.w_out = s->w;
+	return t;
+}
+
+/* How one call splits its work: blocks of output columns (the columns of
+ * all images side by side), statically shared among `threads`. */
+struct conv_plan {
+	int threads;  /* OpenMP team size (1 when serial) */
+	int blas;     /* OpenBLAS threads during the sgemms */
+	int span;     /* 0: a block is a column range of one image; 1: ipb whole images */
+	long chunks;  /* span 0: blocks per image */
+	long ipb;     /* span 1: images per block */
+	long nblocks;
+	long max_cols;
+	long units;       /* what the threads share: blocks, or images when by_image */
+	long unit_blocks; /* blocks per unit */
+};
+
+/* by_image: every image's blocks go to one thread (col2im writes overlap). */
+static void plan_make(const struct conv2d_shape *s, int nthreads, int by_image, struct conv_plan *p)
+{
+	long hwo = (long)s->h_out * s->w_out;
+	long rows = (long)s->c_in * s->kh * s->kw;
+	long target = COL_BUDGET / rows;
+	long n = s->n;
+
+	if (target < MIN_COLS)
+		target = MIN_COLS;
+	memset(p, 0, sizeof *p);
+	if (!by_image) {
+		long ipb = target / hwo, per_thread = ceil_div(n, nthreads);
+
+		if (ipb > per_thread)
+			ipb = per_thread;
+		if (ipb >= 2) {
+			p->span = 1;
+			p->ipb = ipb;
+			p->nblocks = ceil_div(n, ipb);
+			p->max_cols = ipb * hwo;
+			goto threads;
+		}
+	}
+	p->chunks = ceil_div(hwo, target);
+	if (!by_image) {
+		if (n < nthreads && p->chunks < nthreads)
+			p->chunks = nthreads;
+		while ((n * p->chunks) % nthreads && p->chunks < hwo)
+			p->chunks++;
+	}
+	if (p->chunks > hwo)
+		p->chunks = hwo;
+	p->nblocks = n * p->chunks;
+	p->max_cols = ceil_div(hwo, p->chunks);
+threads:
+	p->units = by_image ? n : p->nblocks;
+	p->unit_blocks = by_image ? p->chunks : 1;
+	if (p->units >= nthreads) {
+		p->threads = nthreads;
+		p->blas = 1;
+	} else {
+		p->threads = 1;
+		p->blas = nthreads;
+	}
+}
+
+/* The most threads a call uses: the thread count in force, capped at the
+ * default (the CPUs, or $DETBENCH_THREADS) so that a workspace sized once
+ * stays large enough whatever det_threads_set() does later. */
+static int conv_thread_cap(void)
+{
+	static int cap;
+	int c = __atomic_load_n(&cap, __ATOMIC_RELAXED);
+
+	if (c == 0) {
+		c = det_threads_default();
+		__atomic_store_n(&cap, c, __ATOMIC_RELAXED);
+	}
+	return c;
+}
+
+static int conv_threads(void)
+{
+	int t = det_threads_get(), cap = conv_thread_cap();
+
+	return t < cap ? t : cap;
+}
+
+/* Floats of per-thread scratch for forward (col + output staging). */
+static long fwd_thread_floats(const struct conv2d_shape *s, const struct conv_plan *p)
+{
+	long col = (is_pointwise(s) && p->span == 0) ? 0 : (long)s->c_in * s->kh * s->kw * p->max_cols;
+	long tmp = p->span ? (long)s->c_out * p->max_cols : 0;
+
+	return round_up(col, ALIGN_FLOATS) + round_up(tmp, ALIGN_FLOATS);
+}
+
+static long weight_floats(const struct conv2d_shape *s)
+{
+	return round_up((long)s->c_out * (s->c_in / s->groups) * s->kh * s->kw, ALIGN_FLOATS);
+}
+
+static long fwd_floats(const struct conv2d_shape *s, int nthreads)
+{
+	struct conv_plan p;
+
+	if (is_depthwise(s))
+		return 0;
+	plan_make(s, nthreads, 0, &p);
+	return p.threads * fwd_thread_floats(s, &p);
+}
+
+static long bwdw_thread_floats(const struct conv2d_shape *s, const struct conv_plan *p)
+{
+	return fwd_thread_floats(s, p) + round_up(s->c_out, ALIGN_FLOATS);
+}
+
+static long bwdw_floats(const struct conv2d_shape *s, int nthreads)
+{
+	struct conv_plan p;
+
+	if (is_depthwise(s))
+		return 0;
+	plan_make(s, nthreads, 0, &p);
+	return p.threads * bwdw_thread_floats(s, &p) + (p.threads - 1) * weight_floats(s);
+}
+
+static long col2im_thread_floats(const struct conv2d_shape *s, const struct conv_plan *p)
+{
+	return round_up((long)s->c_in * s->kh * s->kw * p->max_cols, ALIGN_FLOATS);
+}
+
+static long bwdd_floats(const struct conv2d_shape *s, int nthreads)
+{
+	struct conv_plan p;
+
+	if (is_depthwise(s))
+		return 0;
+	if (bwd_data_as_conv(s)) {
+		struct conv2d_shape t = transposed_shape(s);
+
+		return weight_floats(s) + fwd_floats(&t, nthreads);
+	}
+	plan_make(s, nthreads, 1, &p);
+	return p.threads * col2im_thread_floats(s, &p);
+}
+
+size_t conv2d_workspace_size(const struct conv2d_shape *s)
+{
+	long most = 0;
+
+	for (int t = 1; t <= conv_thread_cap(); t++) {
+		long f = fwd_floats(s, t), d = bwdd_floats(s, t), w = bwdw_floats(s, t);
+
+		if (f > most)
+			most = f;
+		if (d > most)
+			most = d;
+		if (w > most)
+			most = w;
+	}
+	return (size_t)most * sizeof(float);
+}
+
+/* The block b of plan p: images [n0, n1) and, for span 0, the columns
+ * [c0, c1) of image n0 (span 1 blocks hold whole images, image n at
+ * column (n - n0) * H_out*W_out of the block). Returns the block's columns. */
+struct block {
+	long n0, n1, c0, c1, cols;
+};
+
+static void block_get(const struct conv2d_shape *s, const struct conv_plan *p, long b,
+	struct block *k)
+{
+	long hwo = (long)s->h_out * s->w_out;
+
+	if (p->span == 0) {
+		long c = b % p->chunks;
+
+		k->n0 = b / p->chunks;
+		k->n1 = k->n0 + 1;
+		k->c0 = c * hwo / p->chunks;
+		k->c1 = (c + 1) * hwo / p->chunks;
+		k->cols = k->c1 - k->c0;
+	} else {
+		k->n0 = b * p->ipb;
+		k->n1 = k->n0 + p->ipb < s->n ? k->n0 + p->ipb : s->n;
+		k->c0 = 0;
+		k->c1 = hwo;
+		k->cols = (k->n1 - k->n0) * hwo;
+	}
+}
+
+/* Runs fn over the plan's blocks: thread t takes blocks
+ * [t*nb/T, (t+1)*nb/T) in order, with its own scratch at ws + t*per_thread;
+ * OpenBLAS runs single-threaded meanwhile, or with p->blas threads when the
+ * plan is serial. first is 1 on a thread's first block. */
+typedef void (*block_fn)(const void *job, long blk, float *tws, int t, int first);
+
+static int blocks_run(const struct conv_plan *p, float *ws, long per_thread, block_fn fn,
+	const void *job)
+{
+	int team = 1;
+
+	openblas_set_num_threads(p->blas);
+#pragma omp parallel num_threads(p->threads)
+	{
+		int t = omp_get_thread_num(), nt = omp_get_num_threads();
+		long lo = p->units * t / nt * p->unit_blocks;
+		long hi = p->units * (t + 1) / nt * p->unit_blocks;
+
+		if (t == 0)
+			team = nt;
+		for (long b = lo; b < hi; b++)
+			fn(job, b, ws + t * per_thread, t, b == lo);
+	}
+	openblas_set_num_threads(det_threads_get());
+	return team;
+}
+
+/* ---- im2col / col2im ----
+ * col[r, at + (hw - c0)], r = (c*KH + p)*KW + q, hw = i*W_out + j in [c0, c1):
+ *   col = x[n, c, i*sh - ph + p*dh, j*sw - pw + q*dw]  (0 outside)
+ * col2im adds col back into dx at the same places. */
+
+/* Output columns j whose input column j*sw + off lies in [0, W). */
+static void valid_cols(int w, int w_out, int sw, int off, int *ja, int *jb)
+{
+	long a = off >= 0 ? 0 : ceil_div(-off, sw);
+	long b = (long)w - off <= 0 ? 0 : ceil_div((long)w - off, sw);
+
+	if (a > w_out)
+		a = w_out;
+	if (b > w_out)
+		b = w_out;
+	if (b < a)
+		b = a;
+	*ja = (int)a;
+	*jb = (int)b;
+}
+
+static void im2col_seg(const struct conv2d_shape *s, const float *xn, long c0, long c1,
+	float *col, long ldcol, int parallel)
+{
+	const int kk = s->kh * s->kw, wo = s->w_out, sw = s->stride_w;
+	const long plane = (long)s->h * s->w;
+
+#pragma omp parallel for if (parallel) schedule(static)
+	for (long r = 0; r < (long)s->c_in * kk; r++) {
+		int c = (int)(r / kk), p = (int)(r % kk) / s->kw, q = (int)(r % kk) % s->kw;
+		int off = q * s->dil_w - s->pad_w, ja, jb;
+		const float *xc = xn + c * plane;
+		float *dst = col + r * ldcol - c0;
+
+		valid_cols(s->w, wo, sw, off, &ja, &jb);
+		for (long hw = c0; hw < c1;) {
+			int i = (int)(hw / wo), j = (int)(hw % wo);
+			int jend = (int)(hw - j + wo < c1 ? wo : c1 - (hw - j));
+			int iy = i * s->stride_h - s->pad_h + p * s->dil_h;
+			float *d = dst + hw - j;
+
+			if (iy < 0 || iy >= s->h) {
+				memset(d + j, 0, (size_t)(jend - j) * sizeof(float));
+			} else {
+				const float *xrow = xc + (long)iy * s->w + off;
+				int a = ja > j ? ja : j, e = jb < jend ? jb : jend;
+
+				if (a > jend)
+					a = jend;
+				if (e < a)
+					e = a;
+				for (int jj = j; jj < a; jj++)
+					d[jj] = 0;
+				if (sw == 1)
+					memcpy(d + a, xrow + a, (size_t)(e - a) * sizeof(float));
+				else
+					for (int jj = a; jj < e; jj++)
+						d[jj] = xrow[(long)jj * sw];
+				for (int jj = e; jj < jend; jj++)
+					d[jj] = 0;
+			}
+			hw += jend - j;
+		}
+	}
+}
+
+static void col2im_seg(const struct conv2d_shape *s, const float *col, long ldcol, long c0,
+	long c1, float *dxn)
+{
+	const int kk = s->kh * s->kw, wo = s->w_out, sw = s->stride_w;
+	const long plane = (long)s->h * s->w;
+
+	for (long r = 0; r < (long)s->c_in * kk; r++) {
+		int c = (int)(r / kk), p = (int)(r % kk) / s->kw, q = (int)(r % kk) % s->kw;
+		int off = q * s->dil_w - s->pad_w, ja, jb;
+		float *dc = dxn + c * plane;
+		const float *src = col + r * ldcol - c0;
+
+		valid_cols(s->w, wo, sw, off, &ja, &jb);
+		for (long hw = c0; hw < c1;) {
+			int i = (int)(hw / wo), j = (int)(hw % wo);
+			int jend = (int)(hw - j + wo < c1 ? wo : c1 - (hw - j));
+			int iy = i * s->stride_h - s->pad_h + p * s->dil_h;
+
+			if (iy >= 0 && iy < s->h) {
+				float *drow = dc + (long)iy * s->w + off;
+				const float *srow = src + hw - j;
+				int a = ja > j ? ja : j, e = jb < jend ? jb : jend;
+
+				if (sw == 1)
+					for (int jj = a; jj < e; jj++)
+						drow[jj] += srow[jj];
+				else
+					for (int jj = a; jj < e; jj++)
+						drow[(long)jj * sw] += srow[jj];
+			}
+			hw += jend - j;
+		}
+	}
+}
+
+/* ---- general path: forward ----
+ * Per group g (Cog = C_out/G, K = C_in/G*KH*KW), per block of columns:
+ *   Y[g*Cog:(g+1)*Cog, cols] = beta*Y + W_g (Cog x K) * col_g (K x cols) (+ b)
+ * Span-1 blocks compute into a staging buffer and copy out per image. */
+
+struct conv_job {
+	const struct conv2d_shape *s;
+	const struct conv_plan *p;
+	const float *x, *w, *b, *dy;
+	float *y, *dx, *dw, *db;
+	float beta;
+	float *partials; /* backward-weights: dW of threads 1.. */
+	long col_floats;
+};
+
+static int im2col_parallel(const struct conv_plan *p)
+{
+	return p->threads == 1 && p->blas > 1;
+}
+
+/* The column matrix of block k: x itself for a pointwise span-0 block,
+ * else im2col into buf. */
+static const float *block_col(const struct conv_job *job, const struct block *k, float *buf,
+	long *ldcol)
+{
+	const struct conv2d_shape *s = job->s;
+	const long plane = (long)s->h * s->w, hwo = (long)s->h_out * s->w_out;
+
+	if (job->p->span == 0 && is_pointwise(s)) {
+		*ldcol = plane;
+		return job->x + k->n0 * s->c_in * plane + k->c0;
+	}
+	*ldcol = k->cols;
+	for (long n = k->n0; n < k->n1; n++)
+		im2col_seg(s, job->x + n * s->c_in * plane, k->c0, k->c1, buf + (n - k->n0) * hwo,
+			k->cols, im2col_parallel(job->p));
+	return buf;
+}
+
+static void fwd_block(const void *vjob, long blk, float *tws, int t, int first)
+{
+	const struct conv_job *job = vjob;
+	const struct conv2d_shape *s = job->s;
+	const long hwo = (long)s->h_out * s->w_out;
+	const int G = s->groups, cog = s->c_out / G, kg = s->c_in / G * s->kh * s->kw;
+	float *tmp = tws + job->col_floats;
+	struct block k;
+	const float *col;
+	long ldcol;
+
+	block_get(s, job->p, blk, &k);
+	col = block_col(job, &k, tws, &ldcol);
+	if (job->p->span == 0) {
+		float *yb = job->y + k.n0 * s->c_out * hwo + k.c0;
+		float beta = job->beta;
+
+		if (job->b) {
+			for (int o = 0; o < s->c_out; o++)
+				for (long j = 0; j < k.cols; j++)
+					yb[o * hwo + j] = job->b[o];
+			beta = 1;
+		}
+		for (int g = 0; g < G; g++)
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cog, (int)k.cols, kg,
+				1.0f, job->w + (long)g * cog * kg, kg, col + (long)g * kg * ldcol, (int)ldcol,
+				beta, yb + (long)g * cog * hwo, (int)hwo);
+		return;
+	}
+	for (int g = 0; g < G; g++)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cog, (int)k.cols, kg,
+			1.0f, job->w + (long)g * cog * kg, kg, col + (long)g * kg * ldcol, (int)ldcol,
+			0.0f, tmp + (long)g * cog * k.cols, (int)k.cols);
+	for (long n = k.n0; n < k.n1; n++)
+		for (int o = 0; o < s->c_out; o++) {
+			float *yr = job->y + (n * s->c_out + o) * hwo;
+			const float *tr = tmp + o * k.cols + (n - k.n0) * hwo;
+			float bo = job->b ? job->b[o] : 0.0f;
+
+			if (job->beta != 0)
+				for (long j = 0; j < hwo; j++)
+					yr[j] += tr[j];
+			else
+				for (long j = 0; j < hwo; j++)
+					yr[j] = tr[j] + bo;
+		}
+}
+
+static long col_floats(const struct conv2d_shape *s, const struct conv_plan *p)
+{
+	if (is_pointwise(s) && p->span == 0)
+		return 0;
+	return round_up((long)s->c_in * s->kh * s->kw * p->max_cols, ALIGN_FLOATS);
+}
+
+/* y = beta*y + conv(x, w) (+ b; b only with beta == 0). */
+static void forward_general(const struct conv2d_shape *s, const float *x, const float *w,
+	const float *b, float *y, float beta, float *ws)
+{
+	struct conv_plan p;
+	struct conv_job job = { .s = s, .p = &p, .x = x, .w = w, .b = b, .y = y, .beta = beta };
+
+	plan_make(s, conv_threads(), 0, &p);
+	job.col_floats = col_floats(s, &p);
+	blocks_run(&p, ws, fwd_thread_floats(s, &p), fwd_block, &job);
+}
+
+/* ---- general path: backward-weights ----
+ *   dW_g (Cog x K) (+)= sum_blocks dY_g (Cog x cols) * col_g^T (cols x K)
+ *   db[o] (+)= sum_{n,i,j} dY[n,o,i,j]
+ * Thread 0 sums into dw, thread t > 0 into its own partial; the partials
+ * and the per-thread db sums are then added in thread order. */
+
+static void bwdw_block(const void *vjob, long blk, float *tws, int t, int first)
+{
+	const struct conv_job *job = vjob;
+	const struct conv2d_shape *s = job->s;
+	const long hwo = (long)s->h_out * s->w_out;
+	const int G = s->groups, cog = s->c_out / G, kg = s->c_in / G * s->kh * s->kw;
+	float *tmp = tws + job->col_floats;
+	float *dbp = tmp + (job->p->span ? round_up((long)s->c_out * job->p->max_cols, ALIGN_FLOATS) : 0);
+	float *target = t == 0 ? job->dw : job->partials + (t - 1) * weight_floats(s);
+	float beta = first ? (t == 0 ? job->beta : 0.0f) : 1.0f;
+	struct block k;
+	const float *col, *dyb;
+	long ldcol, lddy;
+
+	block_get(s, job->p, blk, &k);
+	col = block_col(job, &k, tws, &ldcol);
+	if (job->p->span == 0) {
+		dyb = job->dy + k.n0 * s->c_out * hwo + k.c0;
+		lddy = hwo;
+	} else {
+		for (long n = k.n0; n < k.n1; n++)
+			for (int o = 0; o < s->c_out; o++)
+				memcpy(tmp + o * k.cols + (n - k.n0) * hwo, job->dy + (n * s->c_out + o) * hwo,
+					(size_t)hwo * sizeof(float));
+		dyb = tmp;
+		lddy = k.cols;
+	}
+	for (int g = 0; g < G; g++)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cog, kg, (int)k.cols,
+			1.0f, dyb + (long)g * cog * lddy, (int)lddy, col + (long)g * kg * ldcol, (int)ldcol,
+			beta, target + (long)g * cog * kg, kg);
+	if (job->db) {
+		for (int o = 0; o < s->c_out; o++) {
+			const float *r = dyb + o * lddy;
+			float sum = 0;
+
+#pragma omp simd reduction(+ : sum)
+			for (long j = 0; j < k.cols; j++)
+				sum += r[j];
+			dbp[o] = first ? sum : dbp[o] + sum;
+		}
+	}
+}
+
+static long bwdw_db_offset(const struct conv2d_shape *s, const struct conv_plan *p)
+{
+	return col_floats(s, p) + (p->span ? round_up((long)s->c_out * p->max_cols, ALIGN_FLOATS) : 0);
+}
+
+static void backward_weights_general(const struct conv2d_shape *s, const float *x,
+	const float *dy, float *dw, float *db, int accumulate, float *ws)
+{
+	struct conv_plan p;
+	struct conv_job job = { .s = s, .p = &p, .x = x, .dy = dy, .dw = dw, .db = db,
+		.beta = accumulate ? 1.0f : 0.0f };
+	long per_thread, nw = (long)s->c_out * (s->c_in / s->groups) * s->kh * s->kw;
+	int team;
+
+	plan_make(s, conv_threads(), 0, &p);
+	per_thread = bwdw_thread_floats(s, &p);
+	job.col_floats = col_floats(s, &p);
+	job.partials = ws + p.threads * per_thread;
+	team = blocks_run(&p, ws, per_thread, bwdw_block, &job);
+	if (team > 1) {
+		const float *part = job.partials;
+		const long wf = weight_floats(s);
+
+#pragma omp parallel for num_threads(team) schedule(static)
+		for (long i = 0; i < nw; i++) {
+			float v = dw[i];
+
+			for (int t = 1; t < team; t++)
+				v += part[(t - 1) * wf + i];
+			dw[i] = v;
+		}
+	}
+	if (db) {
+		long off = bwdw_db_offset(s, &p);
+
+		for (int o = 0; o < s->c_out; o++) {
+			float v = accumulate ? db[o] : 0.0f;
+
+			for (int t = 0; t < team; t++)
+				v += ws[t * per_thread + off + o];
+			db[o] = v;
+		}
+	}
+}
+
+/* ---- general path: backward-data ----
+ * Stride 1: dx (+)= conv(dy, w') with w' the flipped, transposed weights
+ * (see transposed_shape). Otherwise, per image and column block:
+ *   colgrad_g (K x cols) = W_g^T (K x Cog) * dY_g (Cog x cols); dx[n] += col2im(colgrad) */
+
+static void col2im_block(const void *vjob, long blk, float *tws, int t, int first)
+{
+	const struct conv_job *job = vjob;
+	const struct conv2d_shape *s = job->s;
+	const long hwo = (long)s->h_out * s->w_out, plane = (long)s->h * s->w;
+	const int G = s->groups, cog = s->c_out / G, kg = s->c_in / G * s->kh * s->kw;
+	float *dxn;
+	struct block k;
+
+	block_get(s, job->p, blk, &k);
+	dxn = job->dx + k.n0 * s->c_in * plane;
+	if (k.c0 == 0 && job->beta == 0)
+		memset(dxn, 0, (size_t)(s->c_in * plane) * sizeof(float));
+	for (int g = 0; g < G; g++)
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kg, (int)k.cols, cog,
+			1.0f, job->w + (long)g * cog * kg, kg,
+			job->dy + (k.n0 * s->c_out + (long)g * cog) * hwo + k.c0, (int)hwo,
+			0.0f, tws + (long)g * kg * k.cols, (int)k.cols);
+	col2im_seg(s, tws, k.cols, k.c0, k.c1, dxn);
+}
+
+static void backward_data_general(const struct conv2d_shape *s, const float *dy,
+	const float *w, float *dx, int accumulate, float *ws)
+{
+	if (bwd_data_as_conv(s)) {
+		struct conv2d_shape t = transposed_shape(s);
+		const int G = s->groups, cog = s->c_out / G, cg = s->c_in / G, kk = s->kh * s->kw;
+		const long nw = (long)s->c_out * cg * kk;
+
+#pragma omp parallel for num_threads(conv_threads()) schedule(static)
+		for (long i = 0; i < nw; i++) {
+			/* i indexes w' = (G*Cg, Cog, KH, KW) */
+			long r = i % kk, oc = i / kk;
+			int o = (int)(oc % cog), gc = (int)(oc / cog), g = gc / cg, c = gc % cg;
+
+			ws[i] = w[(((long)g * cog + o) * cg + c) * kk + (kk - 1 - r)];
+		}
+		forward_general(&t, dy, ws, NULL, dx, accumulate ? 1.0f : 0.0f, ws + weight_floats(s));
+		return;
+	}
+	{
+		struct conv_plan p;
+		struct conv_job job = { .s = s, .p = &p, .w = w, .dy = dy, .dx = dx,
+			.beta = accumulate ? 1.0f : 0.0f };
+
+		plan_make(s, conv_threads(), 1, &p);
+		blocks_run(&p, ws, col2im_thread_floats(s, &p), col2im_block, &job);
+	}
+}
+
+/* ---- depthwise (G = C_in = C_out), direct ----
+ *   y[n,c,i,j] = b[c] + sum_{p,q} w[c,p,q] x[n,c,i*sh-ph+p*dh, j*sw-pw+q*dw]
+ * one (n, c) plane per task; rows are vectorised along j. */
+
+static void dw_forward(const struct conv2d_shape *s, const float *x, const float *w,
+	const float *b, float *y)
+{
+	const long plane = (long)s->h * s->w, oplane = (long)s->h_out * s->w_out;
+	const int kh = s->kh, kw = s->kw, wo = s->w_out, sw = s->stride_w;
+
+#pragma omp parallel for num_threads(conv_threads()) schedule(static)
+	for (long nc = 0; nc < (long)s->n * s->c_in; nc++) {
+		const int c = (int)(nc % s->c_in);
+		const float *xp = x + nc * plane, *wc = w + (long)c * kh * kw;
+		float *yp = y + nc * oplane;
+
+		for (int i = 0; i < s->h_out; i++) {
+			float *yr = yp + (long)i * wo;
+			float bias = b ? b[c] : 0.0f;
+
+			for (int j = 0; j < wo; j++)
+				yr[j] = bias;
+			for (int p = 0; p < kh; p++) {
+				int iy = i * s->stride_h - s->pad_h + p * s->dil_h;
+				const float *xr;
+
+				if (iy < 0 || iy >= s->h)
+					continue;
+				xr = xp + (long)iy * s->w;
+				for (int q = 0; q < kw; q++) {
+					int off = q * s->dil_w - s->pad_w, ja, jb;
+					float wq = wc[p * kw + q];
+					const float *xs = xr + off;
+
+					valid_cols(s->w, wo, sw, off, &ja, &jb);
+					if (sw == 1)
+						for (int j = ja; j < jb; j++)
+							yr[j] += wq * xs[j];
+					else
+						for (int j = ja; j < jb; j++)
+							yr[j] += wq * xs[(long)j * sw];
+				}
+			}
+		}
+	}
+}
+
+/*   dx[n,c,i*sh-ph+p*dh, j*sw-pw+q*dw] += w[c,p,q] dy[n,c,i,j] */
+static void dw_backward_data(const struct conv2d_shape *s, const float *dy, const float *w,
+	float *dx, int accumulate)
+{
+	const long plane = (long)s->h * s->w, oplane = (long)s->h_out * s->w_out;
+	const int kh = s->kh, kw = s->kw, wo = s->w_out, sw = s->stride_w;
+
+#pragma omp parallel for num_threads(conv_threads()) schedule(static)
+	for (long nc = 0; nc < (long)s->n * s->c_in; nc++) {
+		const int c = (int)(nc % s->c_in);
+		const float *dyp = dy + nc * oplane, *wc = w + (long)c * kh * kw;
+		float *dxp = dx + nc * plane;
+
+		if (!accumulate)
+			memset(dxp, 0, (size_t)plane * sizeof(float));
+		for (int i = 0; i < s->h_out; i++) {
+			const float *dyr = dyp + (long)i * wo;
+
+			for (int p = 0; p < kh; p++) {
+				int iy = i * s->stride_h - s->pad_h + p * s->dil_h;
+				float *dxr;
+
+				if (iy < 0 || iy >= s->h)
+					continue;
+				dxr = dxp + (long)iy * s->w;
+				for (int q = 0; q < kw; q++) {
+					int off = q * s->dil_w - s->pad_w, ja, jb;
+					float wq = wc[p * kw + q];
+					float *ds = dxr + off;
+
+					valid_cols(s->w, wo, sw, off, &ja, &jb);
+					if (sw == 1)
+						for (int j = ja; j < jb; j++)
+							ds[j] += wq * dyr[j];
+					else
+						for (int j = ja; j < jb; j++)
+							ds[(long)j * sw] += wq * dyr[j];
+				}
+			}
+		}
+	}
+}
+
+/*   dw[c,p,q] (+)= sum_{n,i,j} dy[n,c,i,j] x[n,c,i*sh-ph+p*dh, j*sw-pw+q*dw]
+ *   db[c] (+)= sum_{n,i,j} dy[n,c,i,j]
+ * one channel per task, so the sums do not depend on the thread count. */
+static void dw_backward_weights(const struct conv2d_shape *s, const float *x, const float *dy,
+	float *dw, float *db, int accumulate)
+{
+	const long plane = (long)s->h * s->w, oplane = (long)s->h_out * s->w_out;
+	const int kh = s->kh, kw = s->kw, wo = s->w_out, sw = s->stride_w;
+
+#pragma omp parallel for num_threads(conv_threads()) schedule(static)
+	for (int c = 0; c < s->c_in; c++) {
+		float *wc = dw + (long)c * kh * kw;
+		double bsum = 0;
+
+		for (int p = 0; p < kh; p++)
+			for (int q = 0; q < kw; q++) {
+				int off = q * s->dil_w - s->pad_w, ja, jb;
+				double acc = 0;
+
+				valid_cols(s->w, wo, sw, off, &ja, &jb);
+				for (int n = 0; n < s->n; n++) {
+					const float *xp = x + ((long)n * s->c_in + c) * plane + off;
+					const float *dyp = dy + ((long)n * s->c_in + c) * oplane;
+
+					for (int i = 0; i < s->h_out; i++) {
+						int iy = i * s->stride_h - s->pad_h + p * s->dil_h;
+						const float *xr, *dyr = dyp + (long)i * wo;
+						float row = 0;
+
+						if (iy < 0 || iy >= s->h)
+							continue;
+						xr = xp + (long)iy * s->w;
+						if (sw == 1) {
+#pragma omp simd reduction(+ : row)
+							for (int j = ja; j < jb; j++)
+								row += dyr[j] * xr[j];
+						} else {
+#pragma omp simd reduction(+ : row)
+							for (int j = ja; j < jb; j++)
+								row += dyr[j] * xr[(long)j * sw];
+						}
+						acc += row;
+					}
+				}
+				wc[p * kw + q] = (float)(accumulate ? wc[p * kw + q] + acc : acc);
+			}
+		if (db) {
+			for (int n = 0; n < s->n; n++) {
+				const float *dyp = dy + ((long)n * s->c_in + c) * oplane;
+				float sum = 0;
+
+#pragma omp simd reduction(+ : sum)
+				for (long j = 0; j < oplane; j++)
+					sum += dyp[j];
+				bsum += sum;
+			}
+			db[c] = (float)(accumulate ? db[c] + bsum : bsum);
+		}
+	}
+}
+
+/* ---- entry points ---- */
+
+void conv2d_forward(const struct conv2d_shape *s, const float *x, const float *w,
+	const float *b, float *y, float *workspace)
+{
+	DET_ASSERT(s->h_out > 0 && s->w_out > 0, "conv2d shape not initialised");
+	if (is_depthwise(s))
+		dw_forward(s, x, w, b, y);
+	else
+		forward_general(s, x, w, b, y, 0.0f, workspace);
+}
+
+void conv2d_backward_data(const struct conv2d_shape *s, const float *dy, const float *w,
+	float *dx, int accumulate, float *workspace)
+{
+	DET_ASSERT(s->h_out > 0 && s->w_out > 0, "conv2d shape not initialised");
+	if (is_depthwise(s))
+		dw_backward_data(s, dy, w, dx, accumulate);
+	else
+		backward_data_general(s, dy, w, dx, accumulate, workspace);
+}
+
+void conv2d_backward_weights(const struct conv2d_shape *s, const float *x, const float *dy,
+	float *dw, float *db, int accumulate, float *workspace)
+{
+	DET_ASSERT(s->h_out > 0 && s->w_out > 0, "conv2d shape not initialised");
+	if (is_depthwise(s))
+		dw_backward_weights(s, x, dy, dw, db, accumulate);
+	else
+		backward_weights_general(s, x, dy, dw, db, accumulate, workspace);
+}
