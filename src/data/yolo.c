@@ -375,8 +375,13 @@ static int yaml_names(yaml_document_t *doc, yaml_node_t *node, const char *name,
 /* A path value from the YAML resolved against base (NULL: as written). */
 static int yaml_path(const char *value, const char *base, char **out)
 {
+	while (value[0] == '.' && value[1] == '/')
+		value += 2;
 	free(*out);
-	*out = base && value[0] != '/' ? path_join(base, value) : strdup(value);
+	if (strcmp(value, ".") == 0 || value[0] == '\0')
+		*out = strdup(base ? base : ".");
+	else
+		*out = base && value[0] != '/' ? path_join(base, value) : strdup(value);
 	return *out ? 0 : DET_ENOMEM;
 }
 
