@@ -323,6 +323,12 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+/* A coordinate rounded to a tenth of a pixel, printed with %g. */
+static double tenth(float v)
+{
+	return round((double)v * 10) / 10;
+}
+
 static void example_text(FILE *f, const struct doctor_report *r, const struct doctor_finding *fd,
 	const struct doctor_example *e)
 {
@@ -341,19 +347,47 @@ static void example_text(FILE *f, const struct doctor_report *r, const struct do
 	} else {
 		const struct dataset_box *b = &ds->boxes[e->box];
 
-		n = snprintf(line, sizeof line, "%s: %.16s [%.1f %.1f %.1f %.1f]", where,
-			class_name(ds, b->cls), b->x0, b->y0, b->x1, b->y1);
+		n = snprintf(line, sizeof line, "%s: %.16s [%g %g %g %g]", where,
+			class_name(ds, b->cls), tenth(b->x0), tenth(b->y0), tenth(b->x1), tenth(b->y1));
 		if (e->other != SIZE_MAX && n > 0 && (size_t)n < sizeof line) {
 			const struct dataset_box *o = &ds->boxes[e->other];
 
-			snprintf(line + n, sizeof line - (size_t)n, " ~ [%.1f %.1f %.1f %.1f] IoU %.3f",
-				o->x0, o->y0, o->x1, o->y1, e->iou);
+			snprintf(line + n, sizeof line - (size_t)n, " ~ [%g %g %g %g] IoU %.3f",
+				tenth(o->x0), tenth(o->y0), tenth(o->x1), tenth(o->y1), e->iou);
 		}
 	}
-	if (n > 74)
+	(void)n;
+	if (strlen(line) > 74)
 		fprintf(f, "      %.73s~\n", line);
 	else
 		fprintf(f, "      %s\n", line);
+}
+
+/* Writes lead + text word-wrapped to 80 columns, continuation lines indented. */
+static void wrap(FILE *f, const char *lead, const char *text)
+{
+	int col = (int)strlen(lead);
+
+	fputs(lead, f);
+	while (*text) {
+		size_t w = strcspn(text, " ");
+
+		if (col > 8 && col + 1 + (int)w > 80) {
+			fputs("\n        ", f);
+			col = 8;
+		} else if (col > (int)strlen(lead)) {
+			fputc(' ', f);
+			col++;
+		}
+		if (w > 72)
+			w = 72; /* a path longer than a line is cut into pieces */
+		fwrite(text, 1, w, f);
+		col += (int)w;
+		text += w;
+		while (*text == ' ')
+			text++;
+	}
+	fputc('\n', f);
 }
 
 int doctor_write_text(const struct doctor_report *r, FILE *f)
@@ -471,7 +505,8 @@ int doctor_write_text(const struct doctor_report *r, FILE *f)
 		char line[600];
 
 		doctor_reader_summary(ds, line, sizeof line);
-		fprintf(f, "\nReader: %s\n", line);
+		fputc('\n', f);
+		wrap(f, "Reader: ", line);
 	}
 	return ferror(f) ? det_error_set(DET_EIO, "can't write the doctor's report") : 0;
 }
