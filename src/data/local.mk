@@ -9,11 +9,6 @@ libdetbench_la_SOURCES += \
 	src/data/yolo.c src/data/yolo.h \
 	src/data/doctor.c src/data/doctor.h
 
-# COCO JSON reader/writer (the eval helper's part).
-libdetbench_la_SOURCES += \
-	src/data/coco.c src/data/coco.h \
-	src/data/coco_json.c src/data/coco_json.h
-
 check_PROGRAMS += tests/data/test_voc tests/data/test_yolo tests/data/test_doctor
 tests_data_test_voc_LDADD = $(TEST_LDADD)
 tests_data_test_yolo_LDADD = $(TEST_LDADD)
