@@ -1,3 +1,14 @@
-# src/tui: the workbench screen and prompt.
+# src/tui: the workbench screen (screen manager, panels, prompt) and its tests.
 libdetbench_la_SOURCES += \
-	src/tui/tui.c src/tui/tui.h
+	src/tui/tui.c src/tui/tui.h \
+	src/tui/panel.h \
+	src/tui/screen.c src/tui/screen.h \
+	src/tui/style.c src/tui/style.h \
+	src/tui/text.c src/tui/text.h \
+	src/tui/output.c src/tui/output.h \
+	src/tui/status.c src/tui/status.h \
+	src/tui/prompt.c src/tui/prompt.h \
+	src/tui/history.c src/tui/history.h \
+	src/tui/capture.c src/tui/capture.h
+# Tab completion's Lua half (require "det.complete"), installed with det.
+dist_luadet_DATA += lua/det/complete.lua

@@ -1,35 +1,367 @@
-/* tui.c: interim line prompt (readline, no curses) until the screen lands. */
+/* tui.c: the workbench's main loop: brings the screen up (curses on the
+ * terminal, fd 1/2 captured, the panels registered), reads keys, hands them
+ * to the screen manager, and takes everything down again on every way out:
+ * Ctrl-D, os.exit() (atexit), a failed assertion (the fatal hook), SIGHUP
+ * and SIGTERM. Signal handlers only set flags (and ask Lua to stop through
+ * host_interrupt); the Lua state is only ever touched on this thread. */
 #include "tui/tui.h"
 
+#include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-#include <readline/history.h>
+#include <curses.h>
+#include <lua.h>
 #include <readline/readline.h>
 
+#include "config.h"
+#include "core/error.h"
 #include "lua/host.h"
+#include "tui/capture.h"
+#include "tui/history.h"
+#include "tui/output.h"
+#include "tui/prompt.h"
+#include "tui/screen.h"
+#include "tui/status.h"
+#include "tui/style.h"
+#include "tui/text.h"
+
+#define OUTPUT_LINES 20000
+#define REFRESH_MS 50 /* while a chunk prints, redraw at most this often */
+
+/* Layouts by terminal size, first fit wins. Panels of later issues (charts,
+ * AP table, samples, log) are added by name; names not registered are
+ * skipped. */
+static const struct layout layouts[] = {
+	{
+		.name = "default",
+		.min_rows = 0,
+		.min_cols = 0,
+		.rows = { { .weight = 1, .panels = { "output" } } },
+		.bottom = { "status", "prompt" },
+	},
+};
+
+struct tui {
+	struct host *host;
+	struct screen *screen;
+	struct panel *output, *status, *prompt;
+	struct capture *capture;
+	SCREEN *term;
+	FILE *tty;
+	int up;      /* curses is on the terminal */
+	int running; /* a chunk runs */
+	long long last_draw;
+};
+
+static struct tui *the_tui;
+static volatile sig_atomic_t got_sigint, got_hangup, chunk_running;
+static struct host *volatile signal_host;
+
+static struct {
+	void (*fn)(void *ctx);
+	void *ctx;
+} hangup_hooks[8];
+static int nhangup_hooks;
+
+int tui_on_hangup(void (*fn)(void *ctx), void *ctx)
+{
+	if (nhangup_hooks == (int)(sizeof hangup_hooks / sizeof hangup_hooks[0]))
+		return -1;
+	hangup_hooks[nhangup_hooks].fn = fn;
+	hangup_hooks[nhangup_hooks].ctx = ctx;
+	nhangup_hooks++;
+	return 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Puts the terminal back: on exit, os.exit() (atexit) and the fatal path. */
+static void tui_restore(void)
+{
+	struct tui *t = the_tui;
+
+	if (t == NULL || !t->up)
+		return;
+	t->up = 0;
+	capture_restore_fds(t->capture);
+	endwin();
+}
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	got_sigint = 1;
+}
+
+static void on_hangup(int sig)
+{
+	got_hangup = sig;
+	if (chunk_running && signal_host)
+		host_interrupt(signal_host); /* async-signal safe */
+}
+
+static void captured(void *ctx, int is_stderr, const char *text, size_t len)
+{
+	struct tui *t = ctx;
+
+	output_append(t->output, is_stderr ? ROLE_STDERR : ROLE_TEXT, text, len);
+}
+
+static void refresh_now(struct tui *t)
+{
+	capture_drain(t->capture, captured, t);
+	screen_update(t->screen);
+	t->last_draw = now_ms();
+}
+
+/* The host's output: into the output panel, drawn as it comes while a
+ * chunk runs (at most every REFRESH_MS). */
+static void sink(void *ctx, const char *text, size_t len, int is_error)
+{
+	struct tui *t = ctx;
+
+	output_append(t->output, is_error ? ROLE_ERROR : ROLE_TEXT, text, len);
+	if (t->running && now_ms() - t->last_draw >= REFRESH_MS) {
+		fflush(stdout);
+		fflush(stderr);
+		refresh_now(t);
+	}
+}
+
+static void show_memory(struct tui *t)
+{
+	lua_State *L = host_lua(t->host);
+	char buf[64];
+	int kb = lua_gc(L, LUA_GCCOUNT, 0);
+
+	if (kb >= 10 * 1024)
+		snprintf(buf, sizeof buf, "Lua %d MB", kb / 1024);
+	else
+		snprintf(buf, sizeof buf, "Lua %d KB", kb);
+	status_set(t->status, STATUS_INFO, buf);
+}
+
+static void before_eval(void *ctx)
+{
+	struct tui *t = ctx;
+
+	t->running = 1;
+	chunk_running = 1;
+	status_set(t->status, STATUS_STATE, "running (Ctrl-C interrupts)");
+	refresh_now(t);
+}
+
+static void after_eval(void *ctx)
+{
+	struct tui *t = ctx;
+
+	fflush(stdout);
+	fflush(stderr);
+	chunk_running = 0;
+	t->running = 0;
+	capture_drain(t->capture, captured, t);
+	output_newline(t->output);
+	status_set(t->status, STATUS_STATE, "ready");
+	show_memory(t);
+}
+
+static void note(struct tui *t, const char *text)
+{
+	output_append(t->output, ROLE_NOTE, text, strlen(text));
+}
+
+static void show_keys(struct tui *t)
+{
+	note(t,
+		"Keys: Enter run   Tab complete   Up/Down history   Ctrl-R search history\n"
+		"      PgUp/PgDn scroll the output   Ctrl-L redraw   F1 this list\n"
+		"      Ctrl-C interrupt (or clear the line)   Ctrl-D quit (on an empty line)\n"
+		"      other editing keys are readline's (emacs mode; see readline(3))\n");
+}
+
+static void fatal_hook(void)
+{
+	tui_restore();
+}
+
+static void at_exit(void)
+{
+	struct tui *t = the_tui;
+
+	if (t && t->up) {
+		prompt_history_save(t->prompt);
+		tui_restore();
+	}
+}
+
+/* Brings curses up on the terminal; returns 0 or -1 with a message. */
+static int screen_open(struct tui *t)
+{
+	int fd = dup(STDOUT_FILENO);
+
+	if (fd < 0 || (t->tty = fdopen(fd, "w")) == NULL) {
+		fprintf(stderr, "detbench: can't open the terminal for the screen\n");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	t->term = newterm(NULL, t->tty, stdin);
+	if (t->term == NULL) {
+		const char *term = getenv("TERM");
+
+		fprintf(stderr, "detbench: can't open the screen on this terminal (TERM=%s); "
+			"use `detbench run FILE` or pipe Lua into detbench\n", term ? term : "unset");
+		fclose(t->tty);
+		t->tty = NULL;
+		return -1;
+	}
+	set_term(t->term);
+	t->up = 1;
+	cbreak(); /* Ctrl-C stays a signal: it must reach a running chunk */
+	noecho();
+	nonl();
+	intrflush(stdscr, FALSE);
+	set_escdelay(25);
+	curs_set(1);
+	tui_style_init();
+	return 0;
+}
 
 int tui_run(struct host *h)
 {
-	char *buf = NULL;
-	char *line;
+	static int registered;
+	struct tui tui = { .host = h }, *t = &tui;
+	struct sigaction sa, old_int, old_hup, old_term;
+	char *history = tui_history_path();
+	int status = 0;
 
-	while ((line = readline(buf ? ">> " : "> ")) != NULL) {
-		size_t n = (buf ? strlen(buf) + 1 : 0) + strlen(line) + 1;
-		char *joined = malloc(n);
+	setlocale(LC_CTYPE, "");
+	tui_text_init();
+	prompt_init_readline();
+	/* our handlers first, so curses keeps its hands off SIGINT and SIGTERM */
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_sigint;
+	sigaction(SIGINT, &sa, &old_int);
+	sa.sa_handler = on_hangup;
+	sigaction(SIGHUP, &sa, &old_hup);
+	sigaction(SIGTERM, &sa, &old_term);
+	signal_host = h;
 
-		snprintf(joined, n, "%s%s%s", buf ? buf : "", buf ? "\n" : "", line);
-		free(buf);
-		free(line);
-		buf = NULL;
-		if (host_eval(h, joined) == HOST_INCOMPLETE)
-			buf = joined;
-		else {
-			add_history(joined);
-			free(joined);
-		}
+	if (screen_open(t) != 0) {
+		free(history);
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGHUP, &old_hup, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+		return 1;
 	}
-	free(buf);
-	return 0;
+	the_tui = t;
+	if (!registered) {
+		atexit(at_exit);
+		registered = 1;
+	}
+	det_fatal_hook_set(fatal_hook);
+	t->capture = capture_start();
+
+	{
+		static const struct prompt_hooks hooks_template = { before_eval, after_eval, NULL };
+		struct prompt_hooks hooks = hooks_template;
+		char title[64];
+
+		hooks.ctx = t;
+		snprintf(title, sizeof title, "detbench %s", PACKAGE_VERSION);
+		t->screen = screen_new(layouts, (int)(sizeof layouts / sizeof layouts[0]));
+		t->output = screen_add(t->screen, &output_panel_class, output_state_new(OUTPUT_LINES));
+		t->status = screen_add(t->screen, &status_panel_class, status_state_new(title));
+		t->prompt = screen_add(t->screen, &prompt_panel_class,
+			prompt_state_new(h, t->screen, t->output, history, &hooks));
+		DET_ASSERT(t->screen && t->output && t->output->state && t->status && t->status->state &&
+			t->prompt && t->prompt->state, "out of memory opening the screen");
+	}
+	screen_set_cursor(t->screen, t->prompt);
+	status_set(t->status, STATUS_STATE, "ready");
+	status_set(t->status, STATUS_HINT, tui_text_utf8()
+		? "Tab complete \xc2\xb7 PgUp/PgDn scroll \xc2\xb7 F1 keys \xc2\xb7 Ctrl-D quit"
+		: "Tab complete, PgUp/PgDn scroll, F1 keys, Ctrl-D quit");
+	show_memory(t);
+	if (t->capture == NULL) {
+		output_append(t->output, ROLE_ERROR, det_error_message(), strlen(det_error_message()));
+		output_append(t->output, ROLE_ERROR, "\n", 1);
+	}
+	{
+		char hello[200];
+
+		snprintf(hello, sizeof hello,
+			"detbench %s, %s with det loaded. help() or ? name shows documentation; F1 lists the keys.\n",
+			PACKAGE_VERSION, LUA_RELEASE);
+		note(t, hello);
+	}
+	host_set_sink(h, sink, t);
+	prompt_start(t->prompt);
+	screen_update(t->screen);
+
+	while (!prompt_done(t->prompt)) {
+		WINDOW *w;
+		int ch, flags;
+
+		if (got_hangup)
+			break;
+		if (got_sigint) {
+			got_sigint = 0;
+			prompt_cancel(t->prompt);
+		}
+		refresh_now(t);
+		w = t->prompt->win ? t->prompt->win : stdscr;
+		ch = wgetch(w);
+		if (ch == ERR)
+			continue;
+		if (ch == KEY_RESIZE) {
+			rl_set_screen_size(LINES, COLS);
+			screen_relayout(t->screen);
+			screen_touch_all(t->screen);
+			continue;
+		}
+		if (ch == KEY_F(1)) {
+			show_keys(t);
+			continue;
+		}
+		flags = screen_key(t->screen, ch);
+		if (flags & PANEL_QUIT)
+			break;
+	}
+
+	prompt_stop(t->prompt); /* saves the history */
+	if (got_hangup) {
+		for (int i = 0; i < nhangup_hooks; i++)
+			hangup_hooks[i].fn(hangup_hooks[i].ctx);
+		status = 128 + got_hangup;
+	}
+	host_set_sink(h, NULL, NULL);
+	fflush(stdout);
+	fflush(stderr);
+	capture_drain(t->capture, captured, t);
+	tui_restore();
+	capture_stop(t->capture);
+	det_fatal_hook_set(NULL);
+	the_tui = NULL;
+	screen_free(t->screen);
+	delscreen(t->term);
+	fclose(t->tty);
+	free(history);
+	signal_host = NULL;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	return status;
 }

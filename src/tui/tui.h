@@ -1,13 +1,23 @@
 /* tui.h: the workbench screen: a full-screen ncurses view with an output
- * area, room for live panels, and the Lua prompt (readline's callback
- * interface) at the bottom. */
+ * area, a status bar and the Lua prompt (readline's callback interface) at
+ * the bottom, laid out by the screen manager (screen.h) so later panels
+ * (charts, AP table, images, log) slot in. */
 #ifndef DET_TUI_TUI_H
 #define DET_TUI_TUI_H
 
 struct host;
 
 /* Runs the interactive workbench on the terminal until the user quits
- * (Ctrl-D or os.exit()). Returns the process exit status. */
+ * (Ctrl-D on an empty line, or os.exit()). While it runs, print(), values,
+ * errors and whatever is written to fd 1 and 2 show in the output area.
+ * Returns the exit status: 0, 1 when the screen could not start (with a
+ * message on stderr), 129 after a hangup (SIGHUP), 143 after SIGTERM. */
 int tui_run(struct host *h);
+
+/* Registers fn to run on the main thread when the terminal hangs up or
+ * SIGTERM arrives, after the history is saved and before the workbench
+ * exits (a running training saves its checkpoint here). At most 8. Returns
+ * 0, or -1 when the table is full. */
+int tui_on_hangup(void (*fn)(void *ctx), void *ctx);
 
 #endif
