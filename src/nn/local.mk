@@ -15,3 +15,11 @@ tests_nn_test_conv_LDADD = $(TEST_LDADD)
 tests_nn_test_conv_golden_LDADD = $(TEST_LDADD)
 TESTS += tests/nn/test_conv tests/nn/test_conv_golden
 EXTRA_DIST += tests/golden/conv/gen_conv.py tests/golden/conv/conv.bin tests/golden/conv/index.txt
+
+# tensors, graph (shape inference, memory plan, autograd) and the non-conv ops
+libdetbench_la_SOURCES += src/core/tensor.c src/core/tensor.h \
+	src/nn/graph.c src/nn/graph.h src/nn/ops.c src/nn/ops.h
+check_PROGRAMS += tests/nn/test_gradcheck
+tests_nn_test_gradcheck_LDADD = $(TEST_LDADD)
+TESTS += tests/nn/test_gradcheck
+EXTRA_DIST += tests/nn/gradcheck.h

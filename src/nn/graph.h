@@ -1,0 +1,210 @@
+/* graph.h: the static compute graph (ggml-style): nodes are an op, sources
+ * and parameters; shapes are inferred as each node is added; a memory plan
+ * places every activation and gradient in one arena by lifetime, once; then
+ * forward runs the nodes in order and backward runs them in reverse (one
+ * switch). Parameters live in a parameter store (struct nn_store): one
+ * contiguous slab of values, one of gradients, one of running statistics,
+ * with hierarchical names ("backbone.layer1.0.conv1.weight"). Several graphs
+ * (e.g. a training and an evaluation input size) may share one store.
+ *
+ * Building: every nn_graph_<op>() returns the new node's id (>= 0) or a
+ * negative DET_E* status with a message naming both nodes involved
+ * ("neck.lateral3 expects 128 input channels, got 256 from backbone.layer3").
+ * Failed builder calls leave the graph as it was. */
+#ifndef DET_NN_GRAPH_H
+#define DET_NN_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/tensor.h"
+
+#define NN_MAX_DIMS TENSOR_MAX_DIMS
+#define NN_MAX_SRC 16
+
+enum nn_op {
+	NN_OP_INPUT,       /* data the caller writes before forward */
+	NN_OP_PARAM,       /* a tensor of the store's parameter slab */
+	NN_OP_CONV2D,      /* src: x, w[, b]        i: stride h,w pad h,w dil h,w groups */
+	NN_OP_BATCHNORM,   /* src: x, gamma, beta   f: eps, momentum; i[0]: fused ReLU */
+	NN_OP_GROUPNORM,   /* src: x, gamma, beta   i[1]: groups; f: eps; i[0]: fused ReLU */
+	NN_OP_RELU,
+	NN_OP_LEAKY_RELU,  /* f[0]: negative slope */
+	NN_OP_SILU,
+	NN_OP_SIGMOID,
+	NN_OP_HARDSWISH,
+	NN_OP_MISH,
+	NN_OP_TANH,
+	NN_OP_MAXPOOL,     /* i: k h,w stride h,w pad h,w */
+	NN_OP_AVGPOOL,     /* i: k h,w stride h,w pad h,w (padding counts, like PyTorch) */
+	NN_OP_GLOBAL_AVGPOOL, /* (N,C,H,W) -> (N,C,1,1) */
+	NN_OP_RESIZE_NEAREST,  /* i: out h, w */
+	NN_OP_RESIZE_BILINEAR, /* i: out h, w; align_corners = False */
+	NN_OP_ADD,         /* a + b, b broadcast to a's shape (numpy rules, and a 1-D b
+	                      of length C is per channel for a of 3+ dims) */
+	NN_OP_MUL,         /* a * b, b broadcast to a's shape */
+	NN_OP_SCALE,       /* f[0] * x + f[1] */
+	NN_OP_CONCAT,      /* i[0]: axis; any number of sources */
+	NN_OP_SLICE,       /* i: axis, start, end */
+	NN_OP_RESHAPE,     /* the node's shape */
+	NN_OP_PERMUTE,     /* i: perm[ndim] */
+	NN_OP_SUM,         /* i[0]: bit mask of reduced axes (kept as size 1) */
+	NN_OP_MEAN,
+	NN_OP_SOFTMAX,     /* i[0]: axis */
+	NN_OP_LOG_SOFTMAX, /* i[0]: axis */
+	NN_OP_COUNT
+};
+
+/* The op's name ("conv2d", "batchnorm", ...). */
+const char *nn_op_name(enum nn_op op);
+
+struct nn_op_params {
+	int i[10];
+	float f[4];
+};
+
+struct nn_node {
+	enum nn_op op;
+	char *name;
+	int src[NN_MAX_SRC], nsrc;
+	int ndim;
+	int64_t shape[NN_MAX_DIMS];
+	int64_t numel;
+	struct nn_op_params p;
+	int param;       /* PARAM: index in the store's parameters */
+	int state;       /* BATCHNORM: index of running_mean in the store's buffers (var is +1) */
+	int is_output;
+	/* filled by the plan */
+	float *y, *dy;   /* value and gradient (dy NULL where none is computed) */
+	int needs_grad;  /* some parameter upstream is trainable */
+	int run_backward;
+	int acc[NN_MAX_SRC]; /* backward adds into src's dy (else overwrites) */
+	int alias;       /* >= 0: this node shares that node's buffers and does nothing */
+	int fused_relu;  /* the plan folded a following ReLU into this node */
+	float *aux;      /* saved statistics between forward and backward */
+};
+
+/* Parameter flags; the same bits as optim.h's OPTIM_NORM and OPTIM_BIAS. */
+enum { NN_PARAM_NORM = 1u << 0, NN_PARAM_BIAS = 1u << 1 };
+
+/* One named tensor of a slab. */
+struct nn_param {
+	char *name;
+	int ndim;
+	int64_t shape[NN_MAX_DIMS];
+	size_t offset, count; /* in floats, within the slab */
+	unsigned flags;       /* NN_PARAM_NORM, NN_PARAM_BIAS (the optimiser's group
+	                         rules use them, e.g. no weight decay) */
+	int frozen;           /* no gradient computed or applied */
+};
+
+/* The parameter store: values in data[count], gradients in grad[count]
+ * (same offsets), running statistics (BN mean/var) in state[nstate].
+ * Slabs move when parameters are added; take pointers after building. */
+struct nn_store {
+	float *data, *grad, *state;
+	size_t count, nstate;
+	struct nn_param *params;
+	int nparams;
+	struct nn_param *buffers; /* running statistics, offsets into state */
+	int nbuffers;
+	uint64_t seed;            /* initialisers draw from (seed, parameter index) */
+	size_t cap, state_cap;
+	int pcap, bcap, refs;
+	unsigned generation;      /* bumped when parameters are added */
+};
+
+/* A new empty store; parameters are initialised from seed. NULL on ENOMEM. */
+struct nn_store *nn_store_new(uint64_t seed);
+/* Drops a reference (each graph holds one). NULL is a no-op. */
+void nn_store_free(struct nn_store *s);
+/* Index of the parameter named name, or -1. */
+int nn_store_find(const struct nn_store *s, const char *name);
+/* Index of the running-statistics buffer named name, or -1. */
+int nn_store_find_buffer(const struct nn_store *s, const char *name);
+/* Freezes (1) or unfreezes (0) every parameter whose name equals prefix or
+ * starts with prefix followed by '.'; "" matches all. Frozen gradients are
+ * zeroed. Returns the number matched. Graphs on the store replan. */
+int nn_store_freeze(struct nn_store *s, const char *prefix, int frozen);
+
+struct nn_graph;
+
+/* A new graph on store (shared, a reference is taken) or, when store is
+ * NULL, on a new store seeded with seed. NULL on ENOMEM. */
+struct nn_graph *nn_graph_new(struct nn_store *store, uint64_t seed);
+void nn_graph_free(struct nn_graph *g);
+struct nn_store *nn_graph_store(struct nn_graph *g);
+int nn_graph_node_count(const struct nn_graph *g);
+const struct nn_node *nn_graph_node(const struct nn_graph *g, int id);
+/* The id of the node named name, or -1. */
+int nn_graph_find(const struct nn_graph *g, const char *name);
+
+/* ---- building ---- */
+
+int nn_graph_input(struct nn_graph *g, const char *name, int ndim, const int64_t *shape);
+/* A parameter node: the store's parameter called name, created and
+ * initialised from init when new (shape must match when it exists). */
+int nn_graph_param(struct nn_graph *g, const char *name, int ndim, const int64_t *shape,
+	const struct tensor_init_spec *init, unsigned flags);
+/* The generic builder: every op below goes through it. */
+int nn_graph_op(struct nn_graph *g, enum nn_op op, const char *name, const int *src, int nsrc,
+	const struct nn_op_params *p);
+
+int nn_graph_conv2d(struct nn_graph *g, const char *name, int x, int w, int b,
+	int stride, int pad, int dil, int groups);
+/* Batch norm over (N, H, W) per channel, PyTorch semantics: training uses the
+ * batch's biased variance and updates running = (1-m)*running + m*batch (the
+ * variance unbiased); eval uses the running statistics. Creates the buffers
+ * "<name>.running_mean" and "<name>.running_var" in the store. */
+int nn_graph_batchnorm(struct nn_graph *g, const char *name, int x, int gamma, int beta,
+	float eps, float momentum);
+int nn_graph_groupnorm(struct nn_graph *g, const char *name, int x, int gamma, int beta,
+	int groups, float eps);
+int nn_graph_unary(struct nn_graph *g, enum nn_op op, const char *name, int x);
+int nn_graph_leaky_relu(struct nn_graph *g, const char *name, int x, float slope);
+int nn_graph_pool(struct nn_graph *g, enum nn_op op, const char *name, int x, int k, int stride, int pad);
+int nn_graph_resize(struct nn_graph *g, enum nn_op op, const char *name, int x, int out_h, int out_w);
+int nn_graph_binary(struct nn_graph *g, enum nn_op op, const char *name, int a, int b);
+int nn_graph_scale(struct nn_graph *g, const char *name, int x, float a, float b);
+int nn_graph_concat(struct nn_graph *g, const char *name, const int *xs, int n, int axis);
+int nn_graph_slice(struct nn_graph *g, const char *name, int x, int axis, int start, int end);
+int nn_graph_reshape(struct nn_graph *g, const char *name, int x, int ndim, const int64_t *shape);
+int nn_graph_permute(struct nn_graph *g, const char *name, int x, const int *perm);
+/* Sum or mean over the axes in mask (bit d = axis d); reduced axes keep size 1. */
+int nn_graph_reduce(struct nn_graph *g, enum nn_op op, const char *name, int x, unsigned mask);
+int nn_graph_softmax(struct nn_graph *g, enum nn_op op, const char *name, int x, int axis);
+
+/* Marks a node as an output: its value survives forward and the caller
+ * sets its gradient before backward. */
+int nn_graph_output(struct nn_graph *g, int node);
+
+/* ---- running ---- */
+
+/* Training (1) or evaluation (0) mode; the next forward replans if needed. */
+void nn_graph_set_train(struct nn_graph *g, int train);
+int nn_graph_is_train(const struct nn_graph *g);
+/* Plans memory now (forward does it when needed). 0 or DET_ENOMEM. */
+int nn_graph_plan(struct nn_graph *g);
+/* The value buffer of a node (inputs: write here before forward; outputs:
+ * read after) and its gradient buffer (outputs: write before backward).
+ * Valid after a plan, until the next plan. NULL before. */
+float *nn_graph_value(struct nn_graph *g, int node);
+float *nn_graph_grad(struct nn_graph *g, int node);
+/* Runs every node. 0, or a status from planning. */
+int nn_graph_forward(struct nn_graph *g);
+/* Runs the backward pass (training mode, after forward, with every output's
+ * gradient set): parameter gradients are overwritten (frozen ones untouched). */
+int nn_graph_backward(struct nn_graph *g);
+
+/* Statistics: arena bytes (activations and gradients), number of plans
+ * made, number of arena (re)allocations — steady state adds none. */
+struct nn_graph_stats {
+	size_t arena_bytes, naive_bytes, workspace_bytes;
+	int plans, allocations;
+};
+void nn_graph_stats(const struct nn_graph *g, struct nn_graph_stats *st);
+/* FLOPs of one forward pass of a node (2 per multiply-add; element-wise ops
+ * count one per output element), for summaries. */
+double nn_graph_node_flops(const struct nn_graph *g, int node);
+
+#endif

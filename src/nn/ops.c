@@ -1,0 +1,599 @@
+/* ops.c: activations, norms, pools, resize and softmax kernels, forward and
+ * backward side by side. Loops over planes or channels run under OpenMP with
+ * a static schedule; every reduction is done by one thread in a fixed order,
+ * so results do not depend on the thread count. */
+#include "nn/ops.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Writes v into dx[i] or adds it, as acc says. */
+#define PUT(dx, i, v, acc) ((acc) ? ((dx)[i] += (v)) : ((dx)[i] = (v)))
+
+/* ---- activations: y = f(x), dx = dy * f'(x) ---- */
+
+static inline float sigmoidf(float x)
+{
+	return 1.0f / (1.0f + expf(-x));
+}
+
+int nn_act_backward_reads(enum nn_op op)
+{
+	switch (op) {
+	case NN_OP_RELU:
+	case NN_OP_LEAKY_RELU:
+	case NN_OP_SIGMOID:
+	case NN_OP_TANH:
+		return 2;
+	default:
+		return 1;
+	}
+}
+
+/* x, y: (n) */
+void nn_act_forward(enum nn_op op, float slope, const float *x, float *y, int64_t n)
+{
+	int64_t i;
+
+	switch (op) {
+	case NN_OP_RELU: /* y = max(x, 0) */
+#pragma omp parallel for simd schedule(static) if (n > 32768)
+		for (i = 0; i < n; i++)
+			y[i] = x[i] > 0 ? x[i] : 0;
+		break;
+	case NN_OP_LEAKY_RELU: /* y = x > 0 ? x : slope x */
+#pragma omp parallel for simd schedule(static) if (n > 32768)
+		for (i = 0; i < n; i++)
+			y[i] = x[i] > 0 ? x[i] : slope * x[i];
+		break;
+	case NN_OP_SILU: /* y = x sigmoid(x) (Elfwing et al. 2018) */
+#pragma omp parallel for schedule(static) if (n > 8192)
+		for (i = 0; i < n; i++)
+			y[i] = x[i] * sigmoidf(x[i]);
+		break;
+	case NN_OP_SIGMOID:
+#pragma omp parallel for schedule(static) if (n > 8192)
+		for (i = 0; i < n; i++)
+			y[i] = sigmoidf(x[i]);
+		break;
+	case NN_OP_HARDSWISH: /* y = x relu6(x + 3) / 6 (Howard et al. 2019) */
+#pragma omp parallel for simd schedule(static) if (n > 32768)
+		for (i = 0; i < n; i++)
+			y[i] = x[i] * fminf(fmaxf(x[i] + 3.0f, 0.0f), 6.0f) / 6.0f;
+		break;
+	case NN_OP_MISH: /* y = x tanh(softplus(x)) (Misra 2019) */
+#pragma omp parallel for schedule(static) if (n > 8192)
+		for (i = 0; i < n; i++)
+			y[i] = x[i] * tanhf(log1pf(expf(x[i])));
+		break;
+	case NN_OP_TANH:
+#pragma omp parallel for schedule(static) if (n > 8192)
+		for (i = 0; i < n; i++)
+			y[i] = tanhf(x[i]);
+		break;
+	default:
+		break;
+	}
+}
+
+/* x, y, dy, dx: (n) */
+void nn_act_backward(enum nn_op op, float slope, const float *x, const float *y,
+	const float *dy, float *dx, int64_t n, int acc)
+{
+	int64_t i;
+
+	switch (op) {
+	case NN_OP_RELU: /* dx = dy [y > 0] */
+#pragma omp parallel for simd schedule(static) if (n > 32768)
+		for (i = 0; i < n; i++)
+			PUT(dx, i, y[i] > 0 ? dy[i] : 0.0f, acc);
+		break;
+	case NN_OP_LEAKY_RELU: /* dx = dy (y > 0 ? 1 : slope), slope >= 0 */
+#pragma omp parallel for simd schedule(static) if (n > 32768)
+		for (i = 0; i < n; i++)
+			PUT(dx, i, y[i] > 0 ? dy[i] : slope * dy[i], acc);
+		break;
+	case NN_OP_SILU: /* dx = dy s (1 + x (1 - s)), s = sigmoid(x) */
+#pragma omp parallel for schedule(static) if (n > 8192)
+		for (i = 0; i < n; i++) {
+			float s = sigmoidf(x[i]);
+			PUT(dx, i, dy[i] * s * (1.0f + x[i] * (1.0f - s)), acc);
+		}
+		break;
+	case NN_OP_SIGMOID: /* dx = dy y (1 - y) */
+#pragma omp parallel for simd schedule(static) if (n > 32768)
+		for (i = 0; i < n; i++)
+			PUT(dx, i, dy[i] * y[i] * (1.0f - y[i]), acc);
+		break;
+	case NN_OP_HARDSWISH: /* dx = dy * (0 if x < -3; x/3 + 1/2 if x <= 3; 1 else), as PyTorch */
+#pragma omp parallel for simd schedule(static) if (n > 32768)
+		for (i = 0; i < n; i++) {
+			float g = x[i] < -3.0f ? 0.0f : x[i] <= 3.0f ? x[i] / 3.0f + 0.5f : 1.0f;
+			PUT(dx, i, dy[i] * g, acc);
+		}
+		break;
+	case NN_OP_MISH: /* dx = dy (t + x sigmoid(x) (1 - t^2)), t = tanh(softplus(x)) */
+#pragma omp parallel for schedule(static) if (n > 8192)
+		for (i = 0; i < n; i++) {
+			float t = tanhf(log1pf(expf(x[i])));
+			PUT(dx, i, dy[i] * (t + x[i] * sigmoidf(x[i]) * (1.0f - t * t)), acc);
+		}
+		break;
+	case NN_OP_TANH: /* dx = dy (1 - y^2) */
+#pragma omp parallel for simd schedule(static) if (n > 32768)
+		for (i = 0; i < n; i++)
+			PUT(dx, i, dy[i] * (1.0f - y[i] * y[i]), acc);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- batch norm (Ioffe & Szegedy 2015) ---- */
+
+/* x, y: (N, C, HW); gamma, beta, running_*: (C); save: (2C) */
+void nn_batchnorm_forward(const float *x, const float *gamma, const float *beta, float *y,
+	int n, int c, int64_t hw, float eps, float momentum, int train,
+	float *running_mean, float *running_var, float *save, int relu)
+{
+	const double m = (double)n * (double)hw;
+
+#pragma omp parallel for schedule(static)
+	for (int ch = 0; ch < c; ch++) {
+		double mean, var;
+		float invstd, scale, shift;
+
+		if (train) {
+			double s = 0, ss = 0;
+			for (int b = 0; b < n; b++) {
+				const float *p = x + ((int64_t)b * c + ch) * hw;
+				float fs = 0;
+				for (int64_t i = 0; i < hw; i++)
+					fs += p[i];
+				s += fs;
+			}
+			mean = s / m;
+			for (int b = 0; b < n; b++) {
+				const float *p = x + ((int64_t)b * c + ch) * hw;
+				float fm = (float)mean, fss = 0;
+				for (int64_t i = 0; i < hw; i++)
+					fss += (p[i] - fm) * (p[i] - fm);
+				ss += fss;
+			}
+			var = ss / m;
+			running_mean[ch] = (float)((1.0 - momentum) * running_mean[ch] + momentum * mean);
+			running_var[ch] = (float)((1.0 - momentum) * running_var[ch] +
+				momentum * (m > 1 ? var * m / (m - 1) : var));
+		} else {
+			mean = running_mean[ch];
+			var = running_var[ch];
+		}
+		invstd = (float)(1.0 / sqrt(var + eps));
+		save[ch] = (float)mean;
+		save[c + ch] = invstd;
+		scale = gamma[ch] * invstd;
+		shift = beta[ch] - (float)mean * scale;
+		for (int b = 0; b < n; b++) {
+			const float *p = x + ((int64_t)b * c + ch) * hw;
+			float *q = y + ((int64_t)b * c + ch) * hw;
+			if (relu)
+				for (int64_t i = 0; i < hw; i++) {
+					float v = p[i] * scale + shift;
+					q[i] = v > 0 ? v : 0;
+				}
+			else
+				for (int64_t i = 0; i < hw; i++)
+					q[i] = p[i] * scale + shift;
+		}
+	}
+}
+
+/* x, y, dy, dx: (N, C, HW); gamma, dgamma, dbeta: (C); save: (2C) */
+void nn_batchnorm_backward(const float *x, const float *y, const float *dy, const float *gamma,
+	const float *save, float *dx, float *dgamma, float *dbeta, int n, int c, int64_t hw,
+	int train, int relu, int acc_x, int acc_gamma, int acc_beta)
+{
+	const float m = (float)n * (float)hw;
+
+#pragma omp parallel for schedule(static)
+	for (int ch = 0; ch < c; ch++) {
+		const float mean = save[ch], invstd = save[c + ch];
+		double sg = 0, sgx = 0;
+		float k, a, b0;
+
+		for (int b = 0; b < n; b++) {
+			int64_t off = ((int64_t)b * c + ch) * hw;
+			const float *p = x + off, *g = dy + off, *q = y + off;
+			float fsg = 0, fsgx = 0;
+			if (relu)
+				for (int64_t i = 0; i < hw; i++) {
+					float gi = q[i] > 0 ? g[i] : 0;
+					fsg += gi;
+					fsgx += gi * (p[i] - mean);
+				}
+			else
+				for (int64_t i = 0; i < hw; i++) {
+					fsg += g[i];
+					fsgx += g[i] * (p[i] - mean);
+				}
+			sg += fsg;
+			sgx += fsgx;
+		}
+		/* sum g xhat = invstd sum g (x - mean) */
+		if (dbeta)
+			PUT(dbeta, ch, (float)sg, acc_beta);
+		if (dgamma)
+			PUT(dgamma, ch, (float)(sgx * invstd), acc_gamma);
+		if (!dx)
+			continue;
+		/* dx = k g + a (x - mean) + b0, folded from the formula above */
+		k = gamma[ch] * invstd;
+		if (train) {
+			a = -k * invstd * invstd * (float)sgx / m;
+			b0 = -k * (float)sg / m;
+		} else {
+			a = 0;
+			b0 = 0;
+		}
+		for (int b = 0; b < n; b++) {
+			int64_t off = ((int64_t)b * c + ch) * hw;
+			const float *p = x + off, *g = dy + off, *q = y + off;
+			float *d = dx + off;
+			for (int64_t i = 0; i < hw; i++) {
+				float gi = relu && q[i] <= 0 ? 0.0f : g[i];
+				float v = k * gi + a * (p[i] - mean) + b0;
+				PUT(d, i, v, acc_x);
+			}
+		}
+	}
+}
+
+/* ---- group norm ---- */
+
+/* x, y: (N, C, HW); gamma, beta: (C); save: (2 N G) */
+void nn_groupnorm_forward(const float *x, const float *gamma, const float *beta, float *y,
+	int n, int c, int64_t hw, int groups, float eps, float *save, int relu)
+{
+	const int cg = c / groups;
+	const int64_t m = (int64_t)cg * hw;
+
+#pragma omp parallel for schedule(static)
+	for (int ng = 0; ng < n * groups; ng++) {
+		const float *p = x + (int64_t)ng * m;
+		float *q = y + (int64_t)ng * m;
+		double s = 0, ss = 0;
+		float mean, invstd;
+
+		for (int64_t i = 0; i < m; i++)
+			s += p[i];
+		mean = (float)(s / (double)m);
+		for (int64_t i = 0; i < m; i++)
+			ss += (double)(p[i] - mean) * (p[i] - mean);
+		invstd = (float)(1.0 / sqrt(ss / (double)m + eps));
+		save[ng] = mean;
+		save[n * groups + ng] = invstd;
+		for (int j = 0; j < cg; j++) {
+			int ch = (ng % groups) * cg + j;
+			float scale = gamma[ch] * invstd, shift = beta[ch] - mean * scale;
+			const float *pj = p + (int64_t)j * hw;
+			float *qj = q + (int64_t)j * hw;
+			for (int64_t i = 0; i < hw; i++) {
+				float v = pj[i] * scale + shift;
+				qj[i] = relu && v < 0 ? 0 : v;
+			}
+		}
+	}
+}
+
+/* g = dy (masked by y > 0 if relu); dbeta_c = sum_{n,hw} g; dgamma_c = sum g xhat;
+ * per group, with h = g gamma_c:  dx = invstd (h - mean(h) - xhat mean(h xhat)) */
+void nn_groupnorm_backward(const float *x, const float *y, const float *dy, const float *gamma,
+	const float *save, float *dx, float *dgamma, float *dbeta, int n, int c, int64_t hw,
+	int groups, int relu, int acc_x, int acc_gamma, int acc_beta)
+{
+	const int cg = c / groups;
+	const int64_t m = (int64_t)cg * hw;
+
+	if (dgamma || dbeta) {
+#pragma omp parallel for schedule(static)
+		for (int ch = 0; ch < c; ch++) {
+			double sg = 0, sgx = 0;
+			for (int b = 0; b < n; b++) {
+				int ng = b * groups + ch / cg;
+				float mean = save[ng], invstd = save[n * groups + ng];
+				int64_t off = ((int64_t)b * c + ch) * hw;
+				for (int64_t i = 0; i < hw; i++) {
+					float gi = relu && y[off + i] <= 0 ? 0.0f : dy[off + i];
+					sg += gi;
+					sgx += gi * (x[off + i] - mean) * invstd;
+				}
+			}
+			if (dbeta)
+				PUT(dbeta, ch, (float)sg, acc_beta);
+			if (dgamma)
+				PUT(dgamma, ch, (float)sgx, acc_gamma);
+		}
+	}
+	if (!dx)
+		return;
+#pragma omp parallel for schedule(static)
+	for (int ng = 0; ng < n * groups; ng++) {
+		const float mean = save[ng], invstd = save[n * groups + ng];
+		const int64_t off = (int64_t)ng * m;
+		double sh = 0, shx = 0;
+		float mh, mhx;
+
+		for (int j = 0; j < cg; j++) {
+			float gm = gamma[(ng % groups) * cg + j];
+			for (int64_t i = 0; i < hw; i++) {
+				int64_t k = off + (int64_t)j * hw + i;
+				float gi = relu && y[k] <= 0 ? 0.0f : dy[k];
+				sh += gi * gm;
+				shx += gi * gm * (x[k] - mean) * invstd;
+			}
+		}
+		mh = (float)(sh / (double)m);
+		mhx = (float)(shx / (double)m);
+		for (int j = 0; j < cg; j++) {
+			float gm = gamma[(ng % groups) * cg + j];
+			for (int64_t i = 0; i < hw; i++) {
+				int64_t k = off + (int64_t)j * hw + i;
+				float gi = relu && y[k] <= 0 ? 0.0f : dy[k];
+				float xh = (x[k] - mean) * invstd;
+				PUT(dx, k, invstd * (gi * gm - mh - xh * mhx), acc_x);
+			}
+		}
+	}
+}
+
+/* ---- pooling ---- */
+
+/* x: (P, H, W), y: (P, OH, OW) */
+void nn_maxpool_forward(const float *x, float *y, int64_t planes, int h, int w,
+	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw)
+{
+#pragma omp parallel for schedule(static)
+	for (int64_t p = 0; p < planes; p++) {
+		const float *xp = x + p * h * w;
+		float *yp = y + p * oh * ow;
+		for (int i = 0; i < oh; i++)
+			for (int j = 0; j < ow; j++) {
+				int h0 = i * sh - ph, w0 = j * sw - pw;
+				float best = -INFINITY;
+				for (int a = h0 < 0 ? 0 : h0; a < h0 + kh && a < h; a++)
+					for (int b = w0 < 0 ? 0 : w0; b < w0 + kw && b < w; b++) {
+						float v = xp[a * w + b];
+						if (v > best || isnan(v))
+							best = v;
+					}
+				yp[i * ow + j] = best;
+			}
+	}
+}
+
+/* dx[argmax of each window] += dy; the argmax is recomputed from x (first maximum) */
+void nn_maxpool_backward(const float *x, const float *dy, float *dx, int64_t planes, int h, int w,
+	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, int acc)
+{
+#pragma omp parallel for schedule(static)
+	for (int64_t p = 0; p < planes; p++) {
+		const float *xp = x + p * h * w, *gp = dy + p * oh * ow;
+		float *dp = dx + p * h * w;
+		if (!acc)
+			memset(dp, 0, sizeof(float) * (size_t)h * (size_t)w);
+		for (int i = 0; i < oh; i++)
+			for (int j = 0; j < ow; j++) {
+				int h0 = i * sh - ph, w0 = j * sw - pw, at = -1;
+				float best = -INFINITY;
+				for (int a = h0 < 0 ? 0 : h0; a < h0 + kh && a < h; a++)
+					for (int b = w0 < 0 ? 0 : w0; b < w0 + kw && b < w; b++) {
+						float v = xp[a * w + b];
+						if (v > best || isnan(v) || at < 0) {
+							best = v;
+							at = a * w + b;
+						}
+					}
+				if (at >= 0)
+					dp[at] += gp[i * ow + j];
+			}
+	}
+}
+
+/* Window bounds and divisor as PyTorch's avg_pool2d (count_include_pad = True). */
+static inline void avg_window(int i, int s, int p, int k, int n, int *lo, int *hi, int *area)
+{
+	int a = i * s - p, b = a + k;
+
+	if (b > n + p)
+		b = n + p;
+	*area = b - a;
+	*lo = a < 0 ? 0 : a;
+	*hi = b > n ? n : b;
+}
+
+/* x: (P, H, W), y: (P, OH, OW) */
+void nn_avgpool_forward(const float *x, float *y, int64_t planes, int h, int w,
+	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw)
+{
+#pragma omp parallel for schedule(static)
+	for (int64_t p = 0; p < planes; p++) {
+		const float *xp = x + p * h * w;
+		float *yp = y + p * oh * ow;
+		for (int i = 0; i < oh; i++) {
+			int a0, a1, ah;
+			avg_window(i, sh, ph, kh, h, &a0, &a1, &ah);
+			for (int j = 0; j < ow; j++) {
+				int b0, b1, aw;
+				float s = 0;
+				avg_window(j, sw, pw, kw, w, &b0, &b1, &aw);
+				for (int a = a0; a < a1; a++)
+					for (int b = b0; b < b1; b++)
+						s += xp[a * w + b];
+				yp[i * ow + j] = s / (float)(ah * aw);
+			}
+		}
+	}
+}
+
+void nn_avgpool_backward(const float *dy, float *dx, int64_t planes, int h, int w,
+	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, int acc)
+{
+#pragma omp parallel for schedule(static)
+	for (int64_t p = 0; p < planes; p++) {
+		const float *gp = dy + p * oh * ow;
+		float *dp = dx + p * h * w;
+		if (!acc)
+			memset(dp, 0, sizeof(float) * (size_t)h * (size_t)w);
+		for (int i = 0; i < oh; i++) {
+			int a0, a1, ah;
+			avg_window(i, sh, ph, kh, h, &a0, &a1, &ah);
+			for (int j = 0; j < ow; j++) {
+				int b0, b1, aw;
+				float g;
+				avg_window(j, sw, pw, kw, w, &b0, &b1, &aw);
+				g = gp[i * ow + j] / (float)(ah * aw);
+				for (int a = a0; a < a1; a++)
+					for (int b = b0; b < b1; b++)
+						dp[a * w + b] += g;
+			}
+		}
+	}
+}
+
+/* ---- resize ---- */
+
+/* PyTorch's nearest source index (legacy 'nearest'), float scale in/out. */
+static inline int nearest_src(int dst, int in, int out)
+{
+	float scale = (float)in / (float)out;
+	int s;
+
+	if (in == out)
+		return dst;
+	if (out == 2 * in)
+		return dst >> 1;
+	s = (int)floorf((float)dst * scale);
+	return s < in - 1 ? s : in - 1;
+}
+
+/* Bilinear source taps with align_corners = False. */
+static inline void linear_src(int dst, int in, int out, int *i0, int *i1, float *l0, float *l1)
+{
+	float scale = (float)in / (float)out;
+	float s = scale * ((float)dst + 0.5f) - 0.5f;
+
+	if (s < 0)
+		s = 0;
+	*i0 = (int)s;
+	if (*i0 > in - 1)
+		*i0 = in - 1;
+	*i1 = *i0 + (*i0 < in - 1 ? 1 : 0);
+	*l1 = s - (float)*i0;
+	*l0 = 1.0f - *l1;
+}
+
+/* x: (P, H, W), y: (P, OH, OW) */
+void nn_resize_forward(enum nn_op op, const float *x, float *y, int64_t planes, int h, int w, int oh, int ow)
+{
+#pragma omp parallel for schedule(static)
+	for (int64_t p = 0; p < planes; p++) {
+		const float *xp = x + p * h * w;
+		float *yp = y + p * oh * ow;
+		for (int i = 0; i < oh; i++) {
+			if (op == NN_OP_RESIZE_NEAREST) {
+				const float *row = xp + nearest_src(i, h, oh) * w;
+				for (int j = 0; j < ow; j++)
+					yp[i * ow + j] = row[nearest_src(j, w, ow)];
+			} else {
+				int a0, a1;
+				float la0, la1;
+				linear_src(i, h, oh, &a0, &a1, &la0, &la1);
+				for (int j = 0; j < ow; j++) {
+					int b0, b1;
+					float lb0, lb1;
+					linear_src(j, w, ow, &b0, &b1, &lb0, &lb1);
+					yp[i * ow + j] = la0 * (lb0 * xp[a0 * w + b0] + lb1 * xp[a0 * w + b1]) +
+						la1 * (lb0 * xp[a1 * w + b0] + lb1 * xp[a1 * w + b1]);
+				}
+			}
+		}
+	}
+}
+
+/* dx[src taps] += weight * dy */
+void nn_resize_backward(enum nn_op op, const float *dy, float *dx, int64_t planes, int h, int w,
+	int oh, int ow, int acc)
+{
+#pragma omp parallel for schedule(static)
+	for (int64_t p = 0; p < planes; p++) {
+		const float *gp = dy + p * oh * ow;
+		float *dp = dx + p * h * w;
+		if (!acc)
+			memset(dp, 0, sizeof(float) * (size_t)h * (size_t)w);
+		for (int i = 0; i < oh; i++) {
+			if (op == NN_OP_RESIZE_NEAREST) {
+				float *row = dp + nearest_src(i, h, oh) * w;
+				for (int j = 0; j < ow; j++)
+					row[nearest_src(j, w, ow)] += gp[i * ow + j];
+			} else {
+				int a0, a1;
+				float la0, la1;
+				linear_src(i, h, oh, &a0, &a1, &la0, &la1);
+				for (int j = 0; j < ow; j++) {
+					int b0, b1;
+					float lb0, lb1, g = gp[i * ow + j];
+					linear_src(j, w, ow, &b0, &b1, &lb0, &lb1);
+					dp[a0 * w + b0] += la0 * lb0 * g;
+					dp[a0 * w + b1] += la0 * lb1 * g;
+					dp[a1 * w + b0] += la1 * lb0 * g;
+					dp[a1 * w + b1] += la1 * lb1 * g;
+				}
+			}
+		}
+	}
+}
+
+/* ---- softmax ---- */
+
+/* x, y: (outer, len, inner) */
+void nn_softmax_forward(int log, const float *x, float *y, int64_t outer, int64_t len, int64_t inner)
+{
+#pragma omp parallel for schedule(static) collapse(2)
+	for (int64_t o = 0; o < outer; o++)
+		for (int64_t in = 0; in < inner; in++) {
+			const float *p = x + o * len * inner + in;
+			float *q = y + o * len * inner + in;
+			float mx = -INFINITY;
+			double s = 0;
+			for (int64_t l = 0; l < len; l++)
+				mx = fmaxf(mx, p[l * inner]);
+			for (int64_t l = 0; l < len; l++)
+				s += expf(p[l * inner] - mx);
+			if (log) {
+				float ls = (float)logl(s);
+				for (int64_t l = 0; l < len; l++)
+					q[l * inner] = p[l * inner] - mx - ls;
+			} else {
+				for (int64_t l = 0; l < len; l++)
+					q[l * inner] = (float)(expf(p[l * inner] - mx) / s);
+			}
+		}
+}
+
+void nn_softmax_backward(int log, const float *y, const float *dy, float *dx,
+	int64_t outer, int64_t len, int64_t inner, int acc)
+{
+#pragma omp parallel for schedule(static) collapse(2)
+	for (int64_t o = 0; o < outer; o++)
+		for (int64_t in = 0; in < inner; in++) {
+			int64_t base = o * len * inner + in;
+			double s = 0;
+			for (int64_t l = 0; l < len; l++)
+				s += log ? dy[base + l * inner] : dy[base + l * inner] * y[base + l * inner];
+			for (int64_t l = 0; l < len; l++) {
+				int64_t k = base + l * inner;
+				float v = log ? dy[k] - expf(y[k]) * (float)s : y[k] * (dy[k] - (float)s);
+				PUT(dx, k, v, acc);
+			}
+		}
+}

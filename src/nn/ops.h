@@ -1,0 +1,75 @@
+/* ops.h: the numeric kernels of the graph's ops (all but convolution, see
+ * conv.h), each forward beside its backward with the same argument order.
+ * Plain float arrays, NCHW, contiguous. Every backward takes `acc`: nonzero
+ * adds into the input gradient, zero overwrites it (the graph decides, so no
+ * gradient buffer is ever zeroed in a separate pass). */
+#ifndef DET_NN_OPS_H
+#define DET_NN_OPS_H
+
+#include <stdint.h>
+
+#include "nn/graph.h"
+
+/* Element-wise activations over n values. op is one of NN_OP_RELU,
+ * LEAKY_RELU (slope), SILU, SIGMOID, HARDSWISH, MISH, TANH. The backward
+ * reads x or y as nn_act_backward_reads() says; the other may be NULL. */
+void nn_act_forward(enum nn_op op, float slope, const float *x, float *y, int64_t n);
+void nn_act_backward(enum nn_op op, float slope, const float *x, const float *y,
+	const float *dy, float *dx, int64_t n, int acc);
+/* 1: the backward needs x; 2: it needs y. */
+int nn_act_backward_reads(enum nn_op op);
+
+/* Batch norm, x/y: (N, C, HW). Training:
+ *   mean_c = sum x / M, var_c = sum (x - mean)^2 / M, M = N*HW
+ *   y = gamma_c (x - mean_c) / sqrt(var_c + eps) + beta_c   [then ReLU if relu]
+ *   running_mean = (1-m) running_mean + m mean_c, running_var likewise with var_c * M/(M-1)
+ * saves mean_c and invstd_c in save[0..C) and save[C..2C). Eval uses the
+ * running statistics. */
+void nn_batchnorm_forward(const float *x, const float *gamma, const float *beta, float *y,
+	int n, int c, int64_t hw, float eps, float momentum, int train,
+	float *running_mean, float *running_var, float *save, int relu);
+/* dbeta_c = sum g, dgamma_c = sum g xhat, where g = dy masked by y > 0 if relu;
+ * train: dx = gamma_c invstd_c / M (M g - dbeta_c - xhat dgamma_c);
+ * eval (frozen statistics): dx = gamma_c invstd_c g. Any of dx, dgamma,
+ * dbeta may be NULL (not wanted). */
+void nn_batchnorm_backward(const float *x, const float *y, const float *dy, const float *gamma,
+	const float *save, float *dx, float *dgamma, float *dbeta, int n, int c, int64_t hw,
+	int train, int relu, int acc_x, int acc_gamma, int acc_beta);
+
+/* Group norm (Wu & He 2018), x/y: (N, C, HW), G groups of C/G channels;
+ * statistics per (n, g) over M = C/G * HW values, affine per channel.
+ * save: mean and invstd per (n, g), 2*N*G floats. */
+void nn_groupnorm_forward(const float *x, const float *gamma, const float *beta, float *y,
+	int n, int c, int64_t hw, int groups, float eps, float *save, int relu);
+void nn_groupnorm_backward(const float *x, const float *y, const float *dy, const float *gamma,
+	const float *save, float *dx, float *dgamma, float *dbeta, int n, int c, int64_t hw,
+	int groups, int relu, int acc_x, int acc_gamma, int acc_beta);
+
+/* Pools, x: (N*C, H, W) planes, y: (N*C, OH, OW), OH = (H + 2 pad - k) / stride + 1.
+ * max: y = max over the window (padding is -inf); backward routes dy to the
+ * first maximum of each window. avg: y = sum / window area counted inside the
+ * padded input (count_include_pad = True, PyTorch's default). */
+void nn_maxpool_forward(const float *x, float *y, int64_t planes, int h, int w,
+	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw);
+void nn_maxpool_backward(const float *x, const float *dy, float *dx, int64_t planes, int h, int w,
+	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, int acc);
+void nn_avgpool_forward(const float *x, float *y, int64_t planes, int h, int w,
+	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw);
+void nn_avgpool_backward(const float *dy, float *dx, int64_t planes, int h, int w,
+	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, int acc);
+
+/* Resize planes (N*C, H, W) -> (N*C, OH, OW). Nearest: src = min(floor(dst * H/OH), H-1)
+ * (PyTorch 'nearest'). Bilinear, align_corners = False:
+ * src = max(0, (dst + 0.5) * H/OH - 0.5), y = lerp of the 2x2 neighbours. */
+void nn_resize_forward(enum nn_op op, const float *x, float *y, int64_t planes, int h, int w, int oh, int ow);
+void nn_resize_backward(enum nn_op op, const float *dy, float *dx, int64_t planes, int h, int w,
+	int oh, int ow, int acc);
+
+/* Softmax / log-softmax along the middle axis of (outer, len, inner):
+ *   y = exp(x - max) / sum exp(x - max);  log: y = x - max - log sum exp(x - max)
+ * backward: softmax dx = y (dy - sum dy y); log-softmax dx = dy - exp(y) sum dy. */
+void nn_softmax_forward(int log, const float *x, float *y, int64_t outer, int64_t len, int64_t inner);
+void nn_softmax_backward(int log, const float *y, const float *dy, float *dx,
+	int64_t outer, int64_t len, int64_t inner, int acc);
+
+#endif
