@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "core/threads.h"
+#include "data/doctor.h"
 #include "lua/host.h"
 #include "tui/tui.h"
 
@@ -24,6 +25,7 @@ static int run_main(int argc, char **argv);
 
 static const struct subcommand subcommands[] = {
 	{ "run", run_main, "run FILE.lua [ARGS...]   run a recipe headless (no screen)" },
+	{ "doctor", doctor_cli_main, "doctor [--json] [--split S] PATH   report on a dataset (COCO, VOC, YOLO)" },
 	{ NULL, NULL, NULL },
 };
 

@@ -363,8 +363,7 @@ static void example_text(FILE *f, const struct doctor_report *r, const struct do
 		fprintf(f, "      %s\n", line);
 }
 
-/* Writes lead + text word-wrapped to 80 columns, continuation lines indented. */
-static void wrap(FILE *f, const char *lead, const char *text)
+void doctor_wrap(FILE *f, const char *lead, const char *text)
 {
 	int col = (int)strlen(lead);
 
@@ -396,7 +395,8 @@ int doctor_write_text(const struct doctor_report *r, FILE *f)
 	size_t top = 0, nsized = r->size_small + r->size_medium + r->size_large;
 	char title[128];
 
-	fprintf(f, "Dataset doctor: %.60s\n", ds->name ? ds->name : "dataset");
+	fprintf(f, "Dataset doctor: %.56s%s%s%s\n", ds->name ? ds->name : "dataset",
+		r->format ? " (" : "", r->format ? r->format : "", r->format ? ")" : "");
 	if (ds->root && ds->render == NULL)
 		fprintf(f, "  root     %.68s\n", ds->root);
 	fprintf(f, "  images   %-10zu objects  %-10zu classes  %d (%d with objects)\n",
@@ -504,9 +504,13 @@ int doctor_write_text(const struct doctor_report *r, FILE *f)
 	{
 		char line[600];
 
-		doctor_reader_summary(ds, line, sizeof line);
+		doctor_reader_summary(ds, r->nproblems_kept == 0, line, sizeof line);
 		fputc('\n', f);
-		wrap(f, "Reader: ", line);
+		doctor_wrap(f, "Reader: ", line);
+		for (size_t k = 0; k < r->nproblems_kept; k++)
+			doctor_wrap(f, "  ", r->problems[k]);
+		if (r->nproblems > r->nproblems_kept)
+			fprintf(f, "  ... and %zu more\n", r->nproblems - r->nproblems_kept);
 	}
 	return ferror(f) ? det_error_set(DET_EIO, "can't write the doctor's report") : 0;
 }
@@ -527,7 +531,7 @@ char *doctor_text(const struct doctor_report *r)
 	return buf;
 }
 
-void doctor_reader_summary(const struct dataset *ds, char *buf, size_t n)
+void doctor_reader_summary(const struct dataset *ds, int with_first, char *buf, size_t n)
 {
 	const struct dataset_report *rep = &ds->report;
 	size_t used = 0;
@@ -548,7 +552,7 @@ void doctor_reader_summary(const struct dataset *ds, char *buf, size_t n)
 	if (rep->duplicates)
 		PUT(", %zu duplicate image id%s", rep->duplicates, rep->duplicates == 1 ? "" : "s");
 	PUT(", clipped %zu box%s", rep->boxes_clipped, rep->boxes_clipped == 1 ? "" : "es");
-	if (rep->first_problem[0])
+	if (with_first && rep->first_problem[0])
 		PUT("; first: %s", rep->first_problem);
 #undef PUT
 }
@@ -586,6 +590,8 @@ int doctor_write_json(const struct doctor_report *r, FILE *f)
 	if (root == NULL)
 		return det_error_set(DET_ENOMEM, "out of memory writing JSON");
 	cJSON_AddStringToObject(root, "name", ds->name ? ds->name : "");
+	if (r->format)
+		cJSON_AddStringToObject(root, "format", r->format);
 	if (ds->root)
 		cJSON_AddStringToObject(root, "root", ds->root);
 	cJSON_AddNumberToObject(root, "images", (double)r->nimages);
@@ -660,8 +666,15 @@ int doctor_write_json(const struct doctor_report *r, FILE *f)
 	cJSON_AddNumberToObject(o, "boxes_skipped", (double)ds->report.boxes_skipped);
 	cJSON_AddNumberToObject(o, "boxes_clipped", (double)ds->report.boxes_clipped);
 	cJSON_AddNumberToObject(o, "duplicates", (double)ds->report.duplicates);
-	doctor_reader_summary(ds, line, sizeof line);
+	doctor_reader_summary(ds, 1, line, sizeof line);
 	cJSON_AddStringToObject(o, "summary", line);
+	if (r->nproblems_kept) {
+		cJSON *pa = cJSON_AddArrayToObject(o, "problems");
+
+		for (size_t k = 0; pa && k < r->nproblems_kept; k++)
+			cJSON_AddItemToArray(pa, cJSON_CreateString(r->problems[k]));
+		cJSON_AddNumberToObject(o, "problem_count", (double)r->nproblems);
+	}
 	text = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (text == NULL)

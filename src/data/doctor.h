@@ -70,6 +70,12 @@ struct doctor_report {
 	size_t aspect_hist[DOCTOR_ASPECT_BINS];
 	struct doctor_finding findings[DOCTOR_NKINDS];
 	struct doctor_options opt;
+	/* Set by the caller after doctor_run, all optional and borrowed: the
+	 * format read ("VOC") and the reader's problem messages (the first
+	 * nproblems_kept of nproblems), shown as the reader's examples. */
+	const char *format;
+	const char (*problems)[512];
+	size_t nproblems_kept, nproblems;
 };
 
 /* Examines ds. opt may be NULL (defaults). *out gets a report the caller
@@ -87,7 +93,31 @@ int doctor_write_json(const struct doctor_report *r, FILE *f);
 
 /* One line on what a reader skipped and clipped, e.g. "skipped 1 image and
  * 2 boxes, clipped 3 boxes; first: Annotations/x.xml:12: ..." ("nothing
- * skipped" when clean), into buf. */
-void doctor_reader_summary(const struct dataset *ds, char *buf, size_t n);
+ * skipped" when clean), into buf; with_first 0 leaves out the first problem. */
+void doctor_reader_summary(const struct dataset *ds, int with_first, char *buf, size_t n);
+
+/* Writes lead + text word-wrapped at 80 columns, continuation lines indented
+ * by 8 spaces. */
+void doctor_wrap(FILE *f, const char *lead, const char *text);
+
+/* How doctor_open reads a path. */
+struct doctor_open_options {
+	const char *split;   /* VOC split file; YOLO YAML key or images/<split> */
+	const char *images;  /* COCO image folder (default: beside the JSON) */
+	void (*warn)(void *ctx, const char *message); /* every reader problem; may be NULL */
+	void *warn_ctx;
+};
+
+/* Reads a dataset, telling the format from the path: a COCO .json file, a
+ * VOC root (has Annotations/; images with missing files are kept so the
+ * doctor lists them), a YOLO folder (images/ and labels/, a names file or
+ * data.yaml inside) or a YOLO data YAML. *format gets "COCO", "VOC" or
+ * "YOLO". Returns 0 or a negative DET_E* code with a message. */
+int doctor_open(const char *path, const struct doctor_open_options *opt, struct dataset **out,
+	const char **format);
+
+/* `detbench doctor [options] PATH` (argv[0] is "doctor"): prints the report
+ * on stdout; returns the exit status (0, 1 unreadable, 2 usage). */
+int doctor_cli_main(int argc, char **argv);
 
 #endif

@@ -7,7 +7,8 @@ libdetbench_la_SOURCES += \
 libdetbench_la_SOURCES += \
 	src/data/voc.c src/data/voc.h \
 	src/data/yolo.c src/data/yolo.h \
-	src/data/doctor.c src/data/doctor.h
+	src/data/doctor.c src/data/doctor.h src/data/doctor_cli.c \
+	src/lua/lreaders.c src/lua/ldoctor.c
 
 check_PROGRAMS += tests/data/test_voc tests/data/test_yolo tests/data/test_doctor
 tests_data_test_voc_LDADD = $(TEST_LDADD)
