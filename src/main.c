@@ -11,6 +11,7 @@
 #include "config.h"
 #include "core/threads.h"
 #include "data/doctor.h"
+#include "eval/coco_eval.h"
 #include "lua/host.h"
 #include "tui/tui.h"
 
@@ -25,6 +26,7 @@ static int run_main(int argc, char **argv);
 
 static const struct subcommand subcommands[] = {
 	{ "run", run_main, "run FILE.lua [ARGS...]   run a recipe headless (no screen)" },
+	{ "eval", eval_cli_main, "eval GT.json RESULTS.json [--per-class] [--tide] [--json]   COCO evaluation" },
 	{ "doctor", doctor_cli_main, "doctor [--json] [--split S] PATH   report on a dataset (COCO, VOC, YOLO)" },
 	{ NULL, NULL, NULL },
 };

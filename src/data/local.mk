@@ -10,6 +10,11 @@ libdetbench_la_SOURCES += \
 	src/data/doctor.c src/data/doctor.h src/data/doctor_cli.c \
 	src/lua/lreaders.c src/lua/ldoctor.c
 
+# COCO JSON reader/writer (the eval helper's part).
+libdetbench_la_SOURCES += \
+	src/data/coco.c src/data/coco.h \
+	src/data/coco_json.c src/data/coco_json.h
+
 check_PROGRAMS += tests/data/test_voc tests/data/test_yolo tests/data/test_doctor
 tests_data_test_voc_LDADD = $(TEST_LDADD)
 tests_data_test_yolo_LDADD = $(TEST_LDADD)
