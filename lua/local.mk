@@ -3,3 +3,4 @@ dist_luadet_DATA += \
 	lua/det/init.lua \
 	lua/det/pretty.lua \
 	lua/det/help.lua
+dist_luadet_DATA += lua/det/loss.lua lua/det/box.lua

@@ -7,6 +7,11 @@ check_PROGRAMS += tests/nn/test_optim
 tests_nn_test_optim_LDADD = $(TEST_LDADD)
 TESTS += tests/nn/test_optim
 EXTRA_DIST += tests/golden/optim/make_optim.py tests/golden/optim/optim.txt
+libdetbench_la_SOURCES += src/lua/loptim.c src/lua/loptim.h
+TESTS += tests/lua/optim_spec.lua
+EXTRA_DIST += tests/lua/optim_spec.lua
+optimdocdir = $(docdir)/api
+dist_optimdoc_DATA = doc/api/optim.md
 
 # conv2d kernels (im2col + sgemm, 1x1, depthwise) and their tests
 libdetbench_la_SOURCES += src/nn/conv.c src/nn/conv.h
@@ -23,3 +28,13 @@ check_PROGRAMS += tests/nn/test_gradcheck
 tests_nn_test_gradcheck_LDADD = $(TEST_LDADD)
 TESTS += tests/nn/test_gradcheck
 EXTRA_DIST += tests/nn/gradcheck.h
+check_PROGRAMS += tests/nn/test_nn_golden
+tests_nn_test_nn_golden_LDADD = $(TEST_LDADD)
+tests_nn_test_nn_golden_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+TESTS += tests/nn/test_nn_golden
+EXTRA_DIST += tests/golden/nn/make_nn.py tests/golden/nn/nn.txt
+check_PROGRAMS += tests/nn/test_graph
+tests_nn_test_graph_LDADD = $(TEST_LDADD)
+tests_nn_test_graph_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=aligned_alloc
+TESTS += tests/nn/test_graph
+EXTRA_DIST += tests/nn/nets.h

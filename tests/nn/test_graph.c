@@ -1,0 +1,298 @@
+/* test_graph.c: the graph as a whole — error messages naming both nodes,
+ * the memory plan (reuse, and results bit-identical to a plan without
+ * reuse), a steady-state step that allocates nothing (malloc and friends
+ * are wrapped with ld --wrap and counted), bit-identical runs for the same
+ * seed and thread count, freezing, train/eval plans, shared stores. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/threads.h"
+#include "tests/nn/nets.h"
+#include "tests/tap.h"
+
+/* ---- allocation counting (ld --wrap=malloc,...) ---- */
+static long nalloc;
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t a, size_t b);
+void *__real_realloc(void *p, size_t n);
+void *__real_aligned_alloc(size_t a, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t a, size_t b);
+void *__wrap_realloc(void *p, size_t n);
+void *__wrap_aligned_alloc(size_t a, size_t n);
+void *__wrap_malloc(size_t n) { nalloc++; return __real_malloc(n); }
+void *__wrap_calloc(size_t a, size_t b) { nalloc++; return __real_calloc(a, b); }
+void *__wrap_realloc(void *p, size_t n) { nalloc++; return __real_realloc(p, n); }
+void *__wrap_aligned_alloc(size_t a, size_t n) { nalloc++; return __real_aligned_alloc(a, n); }
+
+static const int small[4] = { 1, 1, 1, 1 };
+
+static void fill_input(struct nn_graph *g, int in, uint64_t seed)
+{
+	struct rng r;
+	float *x = nn_graph_value(g, in);
+
+	rng_init(&r, seed, 0);
+	for (int64_t i = 0; i < nn_graph_node(g, in)->numel; i++)
+		x[i] = rng_normal(&r);
+}
+
+/* One training step's passes: forward, dL/dy = y (L = |y|^2 / 2), backward. */
+static void step(struct nn_graph *g, int out)
+{
+	int64_t n = nn_graph_node(g, out)->numel;
+
+	nn_graph_forward(g);
+	memcpy(nn_graph_grad(g, out), nn_graph_value(g, out), sizeof(float) * (size_t)n);
+	nn_graph_backward(g);
+}
+
+static void errors(void)
+{
+	struct nn_graph *g = nn_graph_new(NULL, 1);
+	int64_t xs[4] = { 2, 256, 8, 8 }, ws[4] = { 64, 128, 1, 1 }, b[1] = { 3 };
+	int x = nn_graph_input(g, "backbone.layer3", 4, xs);
+	int w = nn_graph_param(g, "neck.lateral3.weight", 4, ws, NULL, 0);
+	int n = nn_graph_node_count(g);
+
+	ok(nn_graph_conv2d(g, "neck.lateral3", x, w, -1, 1, 0, 1, 1) == DET_EINVAL &&
+		!strcmp(det_error_message(), "neck.lateral3 expects 128 input channels, got 256 from backbone.layer3"),
+		"channel mismatch names both nodes: %s", det_error_message());
+	ok(nn_graph_node_count(g) == n, "a failed builder leaves the graph as it was");
+	w = nn_graph_param(g, "bias", 1, b, NULL, 0);
+	ok(nn_graph_binary(g, NN_OP_ADD, "head.add", x, w) == DET_EINVAL &&
+		strstr(det_error_message(), "(3) from bias does not broadcast to (2, 256, 8, 8) from backbone.layer3"),
+		"broadcast mismatch names both nodes: %s", det_error_message());
+	ok(nn_graph_param(g, "bias", 1, xs, NULL, 0) == DET_EINVAL &&
+		strstr(det_error_message(), "exists with shape (3)"),
+		"a parameter reused with another shape is refused: %s", det_error_message());
+	nn_graph_free(g);
+}
+
+/* Builds the small ResNet; out/in returned. */
+static struct nn_graph *small_net(struct nn_store *st, int n, int *in, int *out)
+{
+	struct nn_graph *g = nn_graph_new(st, 5);
+
+	*out = net_resnet(g, n, 32, 8, small, in);
+	nn_graph_output(g, *out);
+	return g;
+}
+
+static void plan_and_alloc(void)
+{
+	int in, out;
+	struct nn_graph *g = small_net(NULL, 2, &in, &out);
+	struct nn_graph_stats s0, s1;
+	long before;
+
+	nn_graph_plan(g);
+	fill_input(g, in, 1);
+	step(g, out);
+	nn_graph_stats(g, &s0);
+	before = nalloc;
+	for (int i = 0; i < 5; i++) {
+		fill_input(g, in, 2 + (uint64_t)i);
+		step(g, out);
+	}
+	nn_graph_stats(g, &s1);
+	ok(nalloc == before, "5 steady-state training steps call malloc/calloc/realloc %ld times (0 expected)",
+		nalloc - before);
+	ok(s1.allocations == s0.allocations && s1.plans == s0.plans,
+		"no replanning or arena growth across steps (%d plans, %d allocations)", s1.plans, s1.allocations);
+	ok(s1.arena_bytes < s1.naive_bytes * 6 / 10,
+		"the plan reuses memory: arena %zu KiB vs %zu KiB one buffer each", s1.arena_bytes >> 10,
+		s1.naive_bytes >> 10);
+	{
+		/* switching modes replans; coming back reuses the arena */
+		struct nn_graph_stats se, st;
+		nn_graph_set_train(g, 0);
+		nn_graph_forward(g);
+		nn_graph_stats(g, &se);
+		ok(se.arena_bytes < s1.arena_bytes / 2, "evaluation needs less (%zu KiB vs %zu KiB for training)",
+			se.arena_bytes >> 10, s1.arena_bytes >> 10);
+		nn_graph_set_train(g, 1);
+		step(g, out);
+		nn_graph_stats(g, &st);
+		ok(st.allocations == s1.allocations, "train -> eval -> train grows nothing");
+	}
+	nn_graph_free(g);
+}
+
+/* Marking every node an output keeps every buffer alive (no reuse, no
+ * folding): the results must be bit-identical to the planned graph's. */
+static void plan_is_exact(void)
+{
+	int in, out, in2, out2;
+	struct nn_graph *g = small_net(NULL, 2, &in, &out), *h = small_net(NULL, 2, &in2, &out2);
+	struct nn_store *sg = nn_graph_store(g), *sh = nn_graph_store(h);
+	int64_t n = nn_graph_node(g, out)->numel;
+	int same_y, same_g, same_s;
+
+	for (int i = 0; i < nn_graph_node_count(h); i++)
+		nn_graph_output(h, i);
+	nn_graph_plan(g);
+	nn_graph_plan(h);
+	fill_input(g, in, 3);
+	fill_input(h, in2, 3);
+	step(g, out);
+	nn_graph_forward(h);
+	for (int i = 0; i < nn_graph_node_count(h); i++) {
+		const struct nn_node *nd = nn_graph_node(h, i);
+		if (nd->dy && nd->op != NN_OP_PARAM)
+			memset(nd->dy, 0, sizeof(float) * (size_t)nd->numel);
+	}
+	memcpy(nn_graph_grad(h, out2), nn_graph_value(h, out2), sizeof(float) * (size_t)n);
+	nn_graph_backward(h);
+	same_y = !memcmp(nn_graph_value(g, out), nn_graph_value(h, out2), sizeof(float) * (size_t)n);
+	same_g = !memcmp(sg->grad, sh->grad, sizeof(float) * sg->count);
+	same_s = !memcmp(sg->state, sh->state, sizeof(float) * sg->nstate);
+	ok(same_y && same_g && same_s,
+		"planned arena (reuse, folded ReLUs) and one-buffer-per-node give bit-identical outputs, "
+		"gradients and running statistics");
+	nn_graph_free(g);
+	nn_graph_free(h);
+}
+
+static void determinism(void)
+{
+	int in, out, in2, out2;
+	struct nn_graph *g, *h;
+	int same = 1;
+
+	for (int threads = 1; threads <= 2; threads++) {
+		det_threads_set(threads);
+		g = small_net(NULL, 2, &in, &out);
+		h = small_net(NULL, 2, &in2, &out2);
+		nn_graph_plan(g);
+		nn_graph_plan(h);
+		for (int s = 0; s < 3; s++) {
+			fill_input(g, in, 10 + (uint64_t)s);
+			fill_input(h, in2, 10 + (uint64_t)s);
+			step(g, out);
+			step(h, out2);
+		}
+		same = !memcmp(nn_graph_store(g)->data, nn_graph_store(h)->data,
+			sizeof(float) * nn_graph_store(g)->count) &&
+			!memcmp(nn_graph_store(g)->grad, nn_graph_store(h)->grad,
+				sizeof(float) * nn_graph_store(g)->count) &&
+			!memcmp(nn_graph_value(g, out), nn_graph_value(h, out2),
+				sizeof(float) * (size_t)nn_graph_node(g, out)->numel);
+		ok(same, "same seed, %d thread%s: parameters, gradients and outputs bit-identical after 3 steps",
+			threads, threads > 1 ? "s" : "");
+		nn_graph_free(g);
+		nn_graph_free(h);
+	}
+}
+
+static void freezing(void)
+{
+	int in, out, in2, out2;
+	struct nn_graph *g = small_net(NULL, 2, &in, &out), *h = small_net(NULL, 2, &in2, &out2);
+	struct nn_store *sg = nn_graph_store(g), *sh = nn_graph_store(h);
+	int k = nn_store_freeze(sh, "layer1", 1), frozen_zero = 1, others_same = 1, nonzero = 0;
+
+	ok(k == 6, "freezing layer1 matches its 6 parameters (%d)", k);
+	ok(nn_store_freeze(sh, "layer", 0) == 0, "a prefix matches whole name parts only");
+	/* a frozen norm scale switches that norm to running statistics, which
+	 * changes the forward; freeze only the convolutions for the comparison */
+	nn_store_freeze(sh, "layer1", 0);
+	ok(nn_store_freeze(sh, "layer1.0.conv1", 1) == 1 && nn_store_freeze(sh, "layer1.0.conv2", 1) == 1,
+		"freeze one parameter by its full name");
+	nn_graph_plan(g);
+	nn_graph_plan(h);
+	fill_input(g, in, 4);
+	fill_input(h, in2, 4);
+	step(g, out);
+	step(h, out2);
+	for (int i = 0; i < sh->nparams; i++) {
+		const struct nn_param *p = &sh->params[i];
+		for (size_t e = 0; e < p->count; e++) {
+			float a = sg->grad[p->offset + e], b = sh->grad[p->offset + e];
+			if (p->frozen)
+				frozen_zero &= b == 0;
+			else if (!strncmp(p->name, "layer2", 6) || !strncmp(p->name, "layer3", 6) ||
+				!strncmp(p->name, "layer4", 6))
+				others_same &= a == b;
+			nonzero += !p->frozen && b != 0;
+		}
+	}
+	ok(frozen_zero, "frozen parameters get no gradient");
+	ok(others_same && nonzero > 0, "parameters after the frozen convolutions get the same gradients as unfrozen");
+	{
+		const struct nn_node *stem = nn_graph_node(h, nn_graph_find(h, "conv1"));
+		ok(stem && stem->run_backward, "the stem still runs backward (it feeds trainable layer2)");
+	}
+	nn_store_freeze(sh, "", 1);
+	nn_graph_plan(h);
+	ok(!nn_graph_node(h, nn_graph_find(h, "conv1"))->run_backward,
+		"with everything frozen no node runs backward");
+	nn_graph_free(g);
+	nn_graph_free(h);
+}
+
+static void shared_store(void)
+{
+	int in, out, in2, out2, close = 1;
+	struct nn_graph *g = small_net(NULL, 2, &in, &out);
+	struct nn_store *st = nn_graph_store(g);
+	size_t count = st->count;
+	struct nn_graph *h = small_net(st, 1, &in2, &out2);
+	int64_t c = nn_graph_node(g, out)->numel / 2;
+
+	ok(st->count == count && st->nparams == nn_store_find(st, "layer4.0.downsample.1.bias") + 1,
+		"a second graph on the same store adds no parameters");
+	nn_graph_set_train(g, 0);
+	nn_graph_set_train(h, 0);
+	nn_graph_plan(g);
+	nn_graph_plan(h);
+	fill_input(g, in, 6);
+	memcpy(nn_graph_value(h, in2), nn_graph_value(g, in), sizeof(float) * (size_t)nn_graph_node(h, in2)->numel);
+	nn_graph_forward(g);
+	nn_graph_forward(h);
+	for (int64_t i = 0; i < c; i++)
+		close &= tap_close(nn_graph_value(g, out)[i], nn_graph_value(h, out2)[i], 1e-5, 1e-6);
+	ok(close, "evaluation at batch 1 matches the first sample of batch 2 on shared parameters");
+	nn_graph_free(g);
+	ok(st == nn_graph_store(h) && st->count == count, "the store outlives the graph that made it");
+	nn_graph_free(h);
+}
+
+static void names(void)
+{
+	int in, out;
+	struct nn_graph *g = small_net(NULL, 1, &in, &out);
+	struct nn_store *s = nn_graph_store(g);
+	const struct nn_param *p = &s->params[nn_store_find(s, "layer2.0.downsample.0.weight")];
+	size_t total = 0;
+
+	ok(p->ndim == 4 && p->shape[0] == 16 && p->shape[1] == 8 && p->shape[2] == 1,
+		"hierarchical parameter names: layer2.0.downsample.0.weight is (16, 8, 1, 1)");
+	for (int i = 0; i < s->nparams; i++) {
+		ok(i == 0 || s->params[i].offset == s->params[i - 1].offset + s->params[i - 1].count,
+			"%s at %zu in the slab", s->params[i].name, s->params[i].offset) ;
+		total += s->params[i].count;
+		if (i > 2)
+			break;
+	}
+	for (int i = 4; i < s->nparams; i++)
+		total += s->params[i].count;
+	ok(total == s->count, "parameters tile one slab of %zu floats", s->count);
+	ok(nn_store_find_buffer(s, "layer1.0.bn2.running_var") >= 0, "running statistics are named buffers");
+	nn_graph_free(g);
+}
+
+int main(void)
+{
+	det_threads_set(2);
+	errors();
+	plan_and_alloc();
+	plan_is_exact();
+	determinism();
+	freezing();
+	shared_store();
+	names();
+	return tap_done();
+}
