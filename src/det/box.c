@@ -5,6 +5,7 @@
 #include "det/box.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const iou_names[] = { "iou", "giou", "diou", "ciou" };
@@ -59,9 +60,52 @@ float det_box_iou_one(enum det_iou_kind kind, const float *a, const float *b, fl
 	return diou - alpha * v;
 }
 
+/* Plain IoU rows with b in structure-of-arrays form (bs: x0, y0, x1, y1,
+ * area, m floats each) so the inner loop vectorises; the same operations as
+ * det_box_iou_one, so the same bits for boxes without NaN. */
+static void iou_rows_soa(const float *a, size_t n, const float *bs, size_t m, float *out)
+{
+	const float *bx0 = bs, *by0 = bs + m, *bx1 = bs + 2 * m, *by1 = bs + 3 * m;
+	const float *barea = bs + 4 * m;
+
+	#pragma omp parallel for schedule(static) if (n * m > 65536)
+	for (size_t i = 0; i < n; i++) {
+		const float ax0 = a[4 * i], ay0 = a[4 * i + 1], ax1 = a[4 * i + 2], ay1 = a[4 * i + 3];
+		const float aa = (ax1 - ax0) * (ay1 - ay0);
+		float *o = out + i * m;
+
+		#pragma omp simd
+		for (size_t j = 0; j < m; j++) {
+			float lx = ax0 > bx0[j] ? ax0 : bx0[j], ly = ay0 > by0[j] ? ay0 : by0[j];
+			float rx = ax1 < bx1[j] ? ax1 : bx1[j], ry = ay1 < by1[j] ? ay1 : by1[j];
+			float iw = rx - lx, ih = ry - ly;
+
+			iw = iw > 0 ? iw : 0.0f;
+			ih = ih > 0 ? ih : 0.0f;
+			float inter = iw * ih;
+			o[j] = inter / (aa + barea[j] - inter);
+		}
+	}
+}
+
 void det_box_iou_matrix(enum det_iou_kind kind, const float *a, size_t n,
 	const float *b, size_t m, float eps, float *out)
 {
+	if (kind == DET_IOU_PLAIN && m >= 16) {
+		float *bs = malloc(5 * m * sizeof(*bs));
+
+		if (bs) {
+			for (size_t j = 0; j < m; j++) {
+				for (int k = 0; k < 4; k++)
+					bs[k * m + j] = b[4 * j + k];
+				bs[4 * m + j] = det_box_area(b + 4 * j);
+			}
+			iou_rows_soa(a, n, bs, m, out);
+			free(bs);
+			return;
+		}
+		/* no memory for the copy: the plain loop below needs none */
+	}
 	#pragma omp parallel for schedule(static) if (n * m > 16384)
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < m; j++)

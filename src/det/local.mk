@@ -16,3 +16,22 @@ DET_TEST_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_det_test_box_CPPFLAGS = $(DET_TEST_CPPFLAGS)
 tests_det_test_loss_CPPFLAGS = $(DET_TEST_CPPFLAGS)
 tests_det_test_nms_CPPFLAGS = $(DET_TEST_CPPFLAGS)
+# the Lua bindings (det.core.box, det.core.loss)
+libdetbench_la_SOURCES += src/lua/lbox.c src/lua/lloss.c src/lua/lloss.h
+
+# NMS and IoU-matrix speed beside torchvision (bench/nms_torch.py), `make bench`
+EXTRA_PROGRAMS += bench/nms_bench
+BENCH_BINS += bench/nms_bench
+bench_nms_bench_SOURCES = bench/nms_bench.c
+bench_nms_bench_LDADD = libdetbench.la $(DET_LIBS)
+bench_nms_bench_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_SRCDIR='"$(abs_top_srcdir)/bench"'
+EXTRA_DIST += bench/nms_torch.py
+
+# the Lua API (det.loss, det.box) from lua5.4, through busted
+TESTS += tests/lua/det_loss_spec.lua tests/lua/det_box_spec.lua
+EXTRA_DIST += tests/lua/det_loss_spec.lua tests/lua/det_box_spec.lua
+
+# the API chapters, installed beside the others in $(docdir)/api (own
+# variable: doc/local.mk, which sets dist_apidoc_DATA, is included later)
+apidetdir = $(docdir)/api
+dist_apidet_DATA = doc/api/loss.md doc/api/box.md

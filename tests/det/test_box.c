@@ -1,6 +1,7 @@
 /* test_box.c: the IoU family and the box coders against torchvision
  * fixtures (tests/golden/det/gen_det.py), plus edge cases. */
 #include <math.h>
+#include <string.h>
 
 #include "det/box.h"
 #include "tests/tap.h"
@@ -37,6 +38,33 @@ int main(void)
 	check_matrix(fx, DET_IOU_GIOU, "box.giou");
 	check_matrix(fx, DET_IOU_DIOU, "box.diou");
 	check_matrix(fx, DET_IOU_CIOU, "box.ciou");
+
+	/* the vectorised path (m >= 16): b twice over gives the fixture's columns twice */
+	{
+		size_t na, nb;
+		const float *a = fx_get(fx, "box.a", &na), *b = fx_get(fx, "box.b", &nb);
+		const float *ref = fx_get(fx, "box.iou", NULL);
+		float b2[80], out[240], want[240] = { 0 };
+
+		na /= 4, nb /= 4;
+		memcpy(b2, b, nb * 4 * sizeof(float));
+		memcpy(b2 + nb * 4, b, nb * 4 * sizeof(float));
+		det_box_iou_matrix(DET_IOU_PLAIN, a, na, b2, 2 * nb, DET_BOX_EPS, out);
+		for (size_t i = 0; i < na; i++)
+			for (size_t j = 0; j < 2 * nb; j++)
+				want[i * 2 * nb + j] = ref[i * nb + j % nb];
+		ok(fx_worst(out, want, na * 2 * nb, 1e-5, 1e-5) <= 1,
+			"IoU matrix, vectorised path (%zu x %zu) matches torchvision", na, 2 * nb);
+		int same = 1;
+		for (size_t i = 0; i < na; i++)
+			for (size_t j = 0; j < 2 * nb; j++) {
+				float o = det_box_iou_one(DET_IOU_PLAIN, a + 4 * i, b2 + 4 * j, DET_BOX_EPS);
+				float v = out[i * 2 * nb + j];
+
+				same &= (o == v) || (o != o && v != v);
+			}
+		ok(same, "vectorised IoU is bit-identical to det_box_iou_one");
+	}
 
 	/* edge cases */
 	{
