@@ -20,4 +20,6 @@ tests_data_test_voc_LDADD = $(TEST_LDADD)
 tests_data_test_yolo_LDADD = $(TEST_LDADD)
 tests_data_test_doctor_LDADD = $(TEST_LDADD)
 TESTS += tests/data/test_voc tests/data/test_yolo tests/data/test_doctor
+TESTS += tests/data/test_doctor_cli.sh tests/lua/readers_spec.lua
+EXTRA_DIST += tests/data/test_doctor_cli.sh tests/lua/readers_spec.lua
 EXTRA_DIST += tests/data/voc_small tests/data/yolo_small tests/data/bad/voc tests/data/bad/yolo
