@@ -5,11 +5,13 @@
  * direct kernel. Backward-data of a stride-1 convolution is a forward
  * convolution of dy with the flipped, transposed weights (no col2im).
  *
- * Threads: the blocks of one call are split statically over an OpenMP team
- * and each thread calls a single-threaded sgemm on its own block, so OpenBLAS
- * and OpenMP threads never run at once and the split (hence every sum) only
- * depends on the thread count. Calls with fewer blocks than threads walk the
- * blocks on one thread and let OpenBLAS use the threads instead. */
+ * Threads: the blocks of one call are shared by an OpenMP team and each
+ * thread calls a single-threaded sgemm on its own block, so OpenBLAS and
+ * OpenMP threads never run at once. Every output element is computed by one
+ * block, and backward-weights splits its blocks statically, so results only
+ * depend on the thread count. Calls with fewer blocks than threads walk the
+ * blocks on one thread and let OpenBLAS use the threads instead. Depthwise
+ * kernels split (image, channel) planes, or channels for the weights. */
 #include "nn/conv.h"
 
 #include "core/error.h"
@@ -317,14 +319,17 @@ static void block_get(const struct conv2d_shape *s, const struct conv_plan *p, l
 	}
 }
 
-/* Runs fn over the plan's blocks: thread t takes blocks
- * [t*nb/T, (t+1)*nb/T) in order, with its own scratch at ws + t*per_thread;
- * OpenBLAS runs single-threaded meanwhile, or with p->blas threads when the
- * plan is serial. first is 1 on a thread's first block. */
+/* Runs fn over the plan's blocks, each thread with its own scratch at
+ * ws + t*per_thread; OpenBLAS runs single-threaded meanwhile, or with
+ * p->blas threads when the plan is serial. Static: thread t takes the units
+ * [t*U/T, (t+1)*U/T) in order (first = 1 on its first block), so what each
+ * thread sums is fixed by the thread count. Dynamic: units go to whichever
+ * thread is free, for kernels whose every output is written by one block
+ * (a busy core then slows the call less). Returns the team size. */
 typedef void (*block_fn)(const void *job, long blk, float *tws, int t, int first);
 
 static int blocks_run(const struct conv_plan *p, float *ws, long per_thread, block_fn fn,
-	const void *job)
+	const void *job, int dynamic)
 {
 	int team = 1;
 
@@ -332,13 +337,22 @@ static int blocks_run(const struct conv_plan *p, float *ws, long per_thread, blo
 #pragma omp parallel num_threads(p->threads)
 	{
 		int t = omp_get_thread_num(), nt = omp_get_num_threads();
-		long lo = p->units * t / nt * p->unit_blocks;
-		long hi = p->units * (t + 1) / nt * p->unit_blocks;
+		float *tws = ws + t * per_thread;
 
 		if (t == 0)
 			team = nt;
-		for (long b = lo; b < hi; b++)
-			fn(job, b, ws + t * per_thread, t, b == lo);
+		if (dynamic) {
+#pragma omp for schedule(dynamic, 1)
+			for (long u = 0; u < p->units; u++)
+				for (long b = u * p->unit_blocks; b < (u + 1) * p->unit_blocks; b++)
+					fn(job, b, tws, t, 0);
+		} else {
+			long lo = p->units * t / nt * p->unit_blocks;
+			long hi = p->units * (t + 1) / nt * p->unit_blocks;
+
+			for (long b = lo; b < hi; b++)
+				fn(job, b, tws, t, b == lo);
+		}
 	}
 	openblas_set_num_threads(det_threads_get());
 	return team;
@@ -395,13 +409,20 @@ static void im2col_seg(const struct conv2d_shape *s, const float *xn, long c0, l
 					a = jend;
 				if (e < a)
 					e = a;
+#pragma omp simd
 				for (int jj = j; jj < a; jj++)
 					d[jj] = 0;
-				if (sw == 1)
+				if (sw == 1) {
 					memcpy(d + a, xrow + a, (size_t)(e - a) * sizeof(float));
-				else
+				} else if (sw == 2) {
+#pragma omp simd
+					for (int jj = a; jj < e; jj++)
+						d[jj] = xrow[2L * jj];
+				} else {
+#pragma omp simd
 					for (int jj = a; jj < e; jj++)
 						d[jj] = xrow[(long)jj * sw];
+				}
 				for (int jj = e; jj < jend; jj++)
 					d[jj] = 0;
 			}
@@ -433,12 +454,19 @@ static void col2im_seg(const struct conv2d_shape *s, const float *col, long ldco
 				const float *srow = src + hw - j;
 				int a = ja > j ? ja : j, e = jb < jend ? jb : jend;
 
-				if (sw == 1)
+				if (sw == 1) {
+#pragma omp simd
 					for (int jj = a; jj < e; jj++)
 						drow[jj] += srow[jj];
-				else
+				} else if (sw == 2) {
+#pragma omp simd
+					for (int jj = a; jj < e; jj++)
+						drow[2L * jj] += srow[jj];
+				} else {
+#pragma omp simd
 					for (int jj = a; jj < e; jj++)
 						drow[(long)jj * sw] += srow[jj];
+				}
 			}
 			hw += jend - j;
 		}
@@ -548,7 +576,7 @@ static void forward_general(const struct conv2d_shape *s, const float *x, const 
 
 	plan_make(s, conv_threads(), 0, &p);
 	job.col_floats = col_floats(s, &p);
-	blocks_run(&p, ws, fwd_thread_floats(s, &p), fwd_block, &job);
+	blocks_run(&p, ws, fwd_thread_floats(s, &p), fwd_block, &job, 1);
 }
 
 /* ---- general path: backward-weights ----
@@ -619,7 +647,7 @@ static void backward_weights_general(const struct conv2d_shape *s, const float *
 	per_thread = bwdw_thread_floats(s, &p);
 	job.col_floats = col_floats(s, &p);
 	job.partials = ws + p.threads * per_thread;
-	team = blocks_run(&p, ws, per_thread, bwdw_block, &job);
+	team = blocks_run(&p, ws, per_thread, bwdw_block, &job, 0);
 	if (team > 1) {
 		const float *part = job.partials;
 		const long wf = weight_floats(s);
@@ -680,14 +708,25 @@ static void backward_data_general(const struct conv2d_shape *s, const float *dy,
 		const int G = s->groups, cog = s->c_out / G, cg = s->c_in / G, kk = s->kh * s->kw;
 		const long nw = (long)s->c_out * cg * kk;
 
-#pragma omp parallel for num_threads(conv_threads()) schedule(static)
-		for (long i = 0; i < nw; i++) {
-			/* i indexes w' = (G*Cg, Cog, KH, KW) */
-			long r = i % kk, oc = i / kk;
-			int o = (int)(oc % cog), gc = (int)(oc / cog), g = gc / cg, c = gc % cg;
+		/* w'[g*Cg + c, o, kk-1-r] = w[g*Cog + o, c, r], in 32x32 tiles of (o, c) */
+		const int tile = 32, otiles = (cog + tile - 1) / tile, ctiles = (cg + tile - 1) / tile;
 
-			ws[i] = w[(((long)g * cog + o) * cg + c) * kk + (kk - 1 - r)];
-		}
+#pragma omp parallel for num_threads(conv_threads()) schedule(static) collapse(2)
+		for (int g = 0; g < G; g++)
+			for (int tt = 0; tt < otiles * ctiles; tt++) {
+				int o0 = tt / ctiles * tile, c0 = tt % ctiles * tile;
+				int o1 = o0 + tile < cog ? o0 + tile : cog, c1 = c0 + tile < cg ? c0 + tile : cg;
+
+				for (int c = c0; c < c1; c++)
+					for (int o = o0; o < o1; o++) {
+						const float *src = w + (((long)g * cog + o) * cg + c) * kk;
+						float *dst = ws + (((long)g * cg + c) * cog + o) * kk;
+
+						for (int r = 0; r < kk; r++)
+							dst[kk - 1 - r] = src[r];
+					}
+			}
+		(void)nw;
 		forward_general(&t, dy, ws, NULL, dx, accumulate ? 1.0f : 0.0f, ws + weight_floats(s));
 		return;
 	}
@@ -697,64 +736,117 @@ static void backward_data_general(const struct conv2d_shape *s, const float *dy,
 			.beta = accumulate ? 1.0f : 0.0f };
 
 		plan_make(s, conv_threads(), 1, &p);
-		blocks_run(&p, ws, col2im_thread_floats(s, &p), col2im_block, &job);
+		blocks_run(&p, ws, col2im_thread_floats(s, &p), col2im_block, &job, 1);
 	}
 }
 
 /* ---- depthwise (G = C_in = C_out), direct ----
  *   y[n,c,i,j] = b[c] + sum_{p,q} w[c,p,q] x[n,c,i*sh-ph+p*dh, j*sw-pw+q*dw]
- * one (n, c) plane per task; rows are vectorised along j. */
+ * One (n, c) plane per task. Each output element sums its taps in
+ * registers; columns whose taps are all inside the row run vectorised along
+ * j, the few edge columns test each tap. */
 
+/* Column bounds per kernel column q ([ja[q], jb[q]) reads inside the row)
+ * and the interior [*j0, *j1) where every q does. */
+static void dw_bounds(const struct conv2d_shape *s, int *ja, int *jb, int *j0, int *j1)
+{
+	*j0 = 0;
+	*j1 = s->w_out;
+	for (int q = 0; q < s->kw; q++) {
+		valid_cols(s->w, s->w_out, s->stride_w, q * s->dil_w - s->pad_w, &ja[q], &jb[q]);
+		if (ja[q] > *j0)
+			*j0 = ja[q];
+		if (jb[q] < *j1)
+			*j1 = jb[q];
+	}
+	if (*j1 < *j0)
+		*j1 = *j0;
+}
+
+/* y (+)= depthwise conv(x, w) (+ b). flip: use w[c, KH-1-p, KW-1-q]
+ * (backward-data of a stride-1 depthwise convolution, see transposed_shape). */
 static void dw_forward(const struct conv2d_shape *s, const float *x, const float *w,
-	const float *b, float *y)
+	const float *b, float *y, int flip, int accumulate)
 {
 	const long plane = (long)s->h * s->w, oplane = (long)s->h_out * s->w_out;
-	const int kh = s->kh, kw = s->kw, wo = s->w_out, sw = s->stride_w;
+	const int kh = s->kh, kw = s->kw, kk = kh * kw, wo = s->w_out, sw = s->stride_w;
+	const int dwl = s->dil_w;
+	int ja[kw], jb[kw], j0, j1;
 
+	dw_bounds(s, ja, jb, &j0, &j1);
 #pragma omp parallel for num_threads(conv_threads()) schedule(static)
 	for (long nc = 0; nc < (long)s->n * s->c_in; nc++) {
 		const int c = (int)(nc % s->c_in);
-		const float *xp = x + nc * plane, *wc = w + (long)c * kh * kw;
+		const float *xp = x + nc * plane;
 		float *yp = y + nc * oplane;
+		float wl[kk];
 
+		for (int k = 0; k < kk; k++)
+			wl[k] = w[(long)c * kk + (flip ? kk - 1 - k : k)];
 		for (int i = 0; i < s->h_out; i++) {
 			float *yr = yp + (long)i * wo;
 			float bias = b ? b[c] : 0.0f;
 
-			for (int j = 0; j < wo; j++)
-				yr[j] = bias;
+			if (!accumulate)
+				for (int j = 0; j < wo; j++)
+					yr[j] = bias;
 			for (int p = 0; p < kh; p++) {
 				int iy = i * s->stride_h - s->pad_h + p * s->dil_h;
-				const float *xr;
+				const float *xr, *wp = wl + p * kw;
 
 				if (iy < 0 || iy >= s->h)
 					continue;
-				xr = xp + (long)iy * s->w;
-				for (int q = 0; q < kw; q++) {
-					int off = q * s->dil_w - s->pad_w, ja, jb;
-					float wq = wc[p * kw + q];
-					const float *xs = xr + off;
+				xr = xp + (long)iy * s->w - s->pad_w;
+				if (kw == 3 && sw == 1) {
+					/* the three taps of the row in one pass over the interior */
+					const float w0 = wp[0], w1 = wp[1], w2 = wp[2];
+					const float *x0 = xr, *x1 = xr + dwl, *x2 = xr + 2 * dwl;
 
-					valid_cols(s->w, wo, sw, off, &ja, &jb);
-					if (sw == 1)
-						for (int j = ja; j < jb; j++)
+#pragma omp simd
+					for (int j = j0; j < j1; j++)
+						yr[j] += w0 * x0[j] + w1 * x1[j] + w2 * x2[j];
+					for (int q = 0; q < kw; q++) {
+						for (int j = ja[q]; j < j0; j++)
+							yr[j] += wp[q] * xr[j + q * dwl];
+						for (int j = j1; j < jb[q]; j++)
+							yr[j] += wp[q] * xr[j + q * dwl];
+					}
+					continue;
+				}
+				for (int q = 0; q < kw; q++) {
+					const float wq = wp[q], *xs = xr + q * dwl;
+
+					if (sw == 1) {
+#pragma omp simd
+						for (int j = ja[q]; j < jb[q]; j++)
 							yr[j] += wq * xs[j];
-					else
-						for (int j = ja; j < jb; j++)
+					} else {
+#pragma omp simd
+						for (int j = ja[q]; j < jb[q]; j++)
 							yr[j] += wq * xs[(long)j * sw];
+					}
 				}
 			}
 		}
 	}
 }
 
-/*   dx[n,c,i*sh-ph+p*dh, j*sw-pw+q*dw] += w[c,p,q] dy[n,c,i,j] */
+/*   dx[n,c,i*sh-ph+p*dh, j*sw-pw+q*dw] += w[c,p,q] dy[n,c,i,j]
+ * stride 1: the depthwise convolution of dy with the flipped kernel. */
 static void dw_backward_data(const struct conv2d_shape *s, const float *dy, const float *w,
 	float *dx, int accumulate)
 {
 	const long plane = (long)s->h * s->w, oplane = (long)s->h_out * s->w_out;
 	const int kh = s->kh, kw = s->kw, wo = s->w_out, sw = s->stride_w;
+	int ja[kw], jb[kw], j0, j1;
 
+	if (bwd_data_as_conv(s)) {
+		struct conv2d_shape t = transposed_shape(s);
+
+		dw_forward(&t, dy, w, NULL, dx, 1, accumulate);
+		return;
+	}
+	dw_bounds(s, ja, jb, &j0, &j1);
 #pragma omp parallel for num_threads(conv_threads()) schedule(static)
 	for (long nc = 0; nc < (long)s->n * s->c_in; nc++) {
 		const int c = (int)(nc % s->c_in);
@@ -774,17 +866,12 @@ static void dw_backward_data(const struct conv2d_shape *s, const float *dy, cons
 					continue;
 				dxr = dxp + (long)iy * s->w;
 				for (int q = 0; q < kw; q++) {
-					int off = q * s->dil_w - s->pad_w, ja, jb;
 					float wq = wc[p * kw + q];
-					float *ds = dxr + off;
+					float *ds = dxr + q * s->dil_w - s->pad_w;
 
-					valid_cols(s->w, wo, sw, off, &ja, &jb);
-					if (sw == 1)
-						for (int j = ja; j < jb; j++)
-							ds[j] += wq * dyr[j];
-					else
-						for (int j = ja; j < jb; j++)
-							ds[(long)j * sw] += wq * dyr[j];
+#pragma omp simd
+					for (int j = ja[q]; j < jb[q]; j++)
+						ds[(long)j * sw] += wq * dyr[j];
 				}
 			}
 		}
@@ -793,24 +880,28 @@ static void dw_backward_data(const struct conv2d_shape *s, const float *dy, cons
 
 /*   dw[c,p,q] (+)= sum_{n,i,j} dy[n,c,i,j] x[n,c,i*sh-ph+p*dh, j*sw-pw+q*dw]
  *   db[c] (+)= sum_{n,i,j} dy[n,c,i,j]
- * one channel per task, so the sums do not depend on the thread count. */
+ * One channel per task, so the sums do not depend on the thread count;
+ * per tap, products are summed down the rows into a row of partial sums
+ * t[j], then t is added up in double. */
 static void dw_backward_weights(const struct conv2d_shape *s, const float *x, const float *dy,
 	float *dw, float *db, int accumulate)
 {
 	const long plane = (long)s->h * s->w, oplane = (long)s->h_out * s->w_out;
 	const int kh = s->kh, kw = s->kw, wo = s->w_out, sw = s->stride_w;
+	int ja[kw], jb[kw], j0, j1;
 
+	dw_bounds(s, ja, jb, &j0, &j1);
 #pragma omp parallel for num_threads(conv_threads()) schedule(static)
 	for (int c = 0; c < s->c_in; c++) {
 		float *wc = dw + (long)c * kh * kw;
-		double bsum = 0;
+		float t[wo];
 
 		for (int p = 0; p < kh; p++)
 			for (int q = 0; q < kw; q++) {
-				int off = q * s->dil_w - s->pad_w, ja, jb;
+				const int off = q * s->dil_w - s->pad_w;
 				double acc = 0;
 
-				valid_cols(s->w, wo, sw, off, &ja, &jb);
+				memset(t, 0, sizeof t);
 				for (int n = 0; n < s->n; n++) {
 					const float *xp = x + ((long)n * s->c_in + c) * plane + off;
 					const float *dyp = dy + ((long)n * s->c_in + c) * oplane;
@@ -818,34 +909,38 @@ static void dw_backward_weights(const struct conv2d_shape *s, const float *x, co
 					for (int i = 0; i < s->h_out; i++) {
 						int iy = i * s->stride_h - s->pad_h + p * s->dil_h;
 						const float *xr, *dyr = dyp + (long)i * wo;
-						float row = 0;
 
 						if (iy < 0 || iy >= s->h)
 							continue;
 						xr = xp + (long)iy * s->w;
 						if (sw == 1) {
-#pragma omp simd reduction(+ : row)
-							for (int j = ja; j < jb; j++)
-								row += dyr[j] * xr[j];
+#pragma omp simd
+							for (int j = ja[q]; j < jb[q]; j++)
+								t[j] += dyr[j] * xr[j];
 						} else {
-#pragma omp simd reduction(+ : row)
-							for (int j = ja; j < jb; j++)
-								row += dyr[j] * xr[(long)j * sw];
+#pragma omp simd
+							for (int j = ja[q]; j < jb[q]; j++)
+								t[j] += dyr[j] * xr[(long)j * sw];
 						}
-						acc += row;
 					}
 				}
+				for (int j = 0; j < wo; j++)
+					acc += t[j];
 				wc[p * kw + q] = (float)(accumulate ? wc[p * kw + q] + acc : acc);
 			}
 		if (db) {
+			double bsum = 0;
+
 			for (int n = 0; n < s->n; n++) {
 				const float *dyp = dy + ((long)n * s->c_in + c) * oplane;
-				float sum = 0;
 
-#pragma omp simd reduction(+ : sum)
-				for (long j = 0; j < oplane; j++)
-					sum += dyp[j];
-				bsum += sum;
+				memset(t, 0, sizeof t);
+				for (int i = 0; i < s->h_out; i++)
+#pragma omp simd
+					for (int j = 0; j < wo; j++)
+						t[j] += dyp[(long)i * wo + j];
+				for (int j = 0; j < wo; j++)
+					bsum += t[j];
 			}
 			db[c] = (float)(accumulate ? db[c] + bsum : bsum);
 		}
@@ -859,7 +954,7 @@ void conv2d_forward(const struct conv2d_shape *s, const float *x, const float *w
 {
 	DET_ASSERT(s->h_out > 0 && s->w_out > 0, "conv2d shape not initialised");
 	if (is_depthwise(s))
-		dw_forward(s, x, w, b, y);
+		dw_forward(s, x, w, b, y, 0, 0);
 	else
 		forward_general(s, x, w, b, y, 0.0f, workspace);
 }
