@@ -3,7 +3,10 @@
  * torchvision.ops.batched_nms and box_iou on the same data in the same run
  * (bench/nms_torch.py through popen, torch.set_num_threads(2)).
  *
- *   nms_bench [--reps N] [--no-torch]
+ *   nms_bench [--reps N] [--classes C] [--no-torch]
+ *
+ * --classes C (default 80) spreads the same boxes over C classes: few
+ * classes make big buckets, where the per-class OpenMP loop starts to pay.
  *
  * The boxes imitate a detector's candidates: 400 objects in a 1024 x 1024
  * image, 25 jittered boxes each, 70% of them in their object's class and the
@@ -25,7 +28,6 @@
 #endif
 
 #define NBOX 10000
-#define NCLS 80
 #define NIOU 1000
 
 static double now(void)
@@ -62,18 +64,22 @@ int main(int argc, char **argv)
 {
 	static float boxes[4 * NBOX], scores[NBOX], iou[NIOU * NIOU];
 	static int classes[NBOX], keep[NBOX];
-	int reps = 30, torch = 1;
+	int reps = 30, torch = 1, ncls = 80;
 	struct rng r;
 	struct det_nms_opts o;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
 			reps = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--classes") == 0 && i + 1 < argc)
+			ncls = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--no-torch") == 0)
 			torch = 0;
 	}
 	if (reps < 1)
 		reps = 1;
+	if (ncls < 1)
+		ncls = 1;
 	double *t = malloc((size_t)reps * sizeof(*t));
 	rng_init(&r, 2024, 0);
 	for (int k = 0; k < NBOX; k++) {
@@ -83,7 +89,7 @@ int main(int argc, char **argv)
 		rng_init(&ro, 7, (uint64_t)obj);
 		float cx = rng_uniform(&ro) * 1024, cy = rng_uniform(&ro) * 1024;
 		float w = 16 + rng_uniform(&ro) * 240, h = 16 + rng_uniform(&ro) * 240;
-		int c = (int)rng_below(&ro, NCLS);
+		int c = (int)rng_below(&ro, ncls);
 		float jx = (rng_uniform(&r) - 0.5f) * 0.3f * w, jy = (rng_uniform(&r) - 0.5f) * 0.3f * h;
 		float sw = 0.8f + 0.4f * rng_uniform(&r), sh = 0.8f + 0.4f * rng_uniform(&r);
 
@@ -92,12 +98,12 @@ int main(int argc, char **argv)
 		boxes[4 * k + 2] = cx + jx + w * sw / 2;
 		boxes[4 * k + 3] = cy + jy + h * sh / 2;
 		scores[k] = rng_uniform(&r);
-		classes[k] = rng_uniform(&r) < 0.7f ? c : (int)rng_below(&r, NCLS);
+		classes[k] = rng_uniform(&r) < 0.7f ? c : (int)rng_below(&r, ncls);
 	}
 	det_nms_opts_init(&o);
 	o.iou_threshold = 0.5f;
 
-	printf("NMS: %d boxes, %d classes, IoU 0.5, median of %d runs\n", NBOX, NCLS, reps);
+	printf("NMS: %d boxes, %d classes, IoU 0.5, median of %d runs\n", NBOX, ncls, reps);
 	long nk = 0, sum = 0;
 	double ms[3] = { 0, 0, 0 };
 	int threads[2] = { 1, 2 };

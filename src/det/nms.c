@@ -51,26 +51,32 @@ static uint32_t desc_key(float s)
 	return ~u;
 }
 
-/* LSD radix sort of 64-bit keys, 8 bits a pass, skipping constant digits. */
+/* LSD radix sort of 64-bit keys, 8 bits a pass; the eight histograms come
+ * from one read, and a digit that is the same in every key is skipped. */
 static void radix_sort(uint64_t *key, uint64_t *tmp, size_t n)
 {
-	size_t count[256];
+	size_t count[8][256];
 
-	for (int shift = 0; shift < 64; shift += 8) {
-		memset(count, 0, sizeof(count));
-		for (size_t i = 0; i < n; i++)
-			count[(key[i] >> shift) & 255]++;
-		if (n == 0 || count[(key[0] >> shift) & 255] == n)
+	if (n < 2)
+		return;
+	memset(count, 0, sizeof(count));
+	for (size_t i = 0; i < n; i++)
+		for (int d = 0; d < 8; d++)
+			count[d][(key[i] >> (8 * d)) & 255]++;
+	for (int d = 0; d < 8; d++) {
+		size_t *c = count[d], sum = 0;
+		int shift = 8 * d;
+
+		if (c[(key[0] >> shift) & 255] == n)
 			continue;
-		size_t sum = 0;
-		for (int d = 0; d < 256; d++) {
-			size_t c = count[d];
+		for (int v = 0; v < 256; v++) {
+			size_t k = c[v];
 
-			count[d] = sum;
-			sum += c;
+			c[v] = sum;
+			sum += k;
 		}
 		for (size_t i = 0; i < n; i++)
-			tmp[count[(key[i] >> shift) & 255]++] = key[i];
+			tmp[c[(key[i] >> shift) & 255]++] = key[i];
 		memcpy(key, tmp, n * sizeof(*key));
 	}
 }
@@ -83,52 +89,53 @@ struct soa {
 	char *alive;
 };
 
-/* torchvision's nms_kernel: IoU of i and j, float32, its order of operations. */
-static float iou_tv(const struct soa *s, size_t i, size_t j)
-{
-	float xx1 = fmaxf(s->x0[i], s->x0[j]), yy1 = fmaxf(s->y0[i], s->y0[j]);
-	float xx2 = fminf(s->x1[i], s->x1[j]), yy2 = fminf(s->y1[i], s->y1[j]);
-	float w = fmaxf(0.0f, xx2 - xx1), h = fmaxf(0.0f, yy2 - yy1);
-	float inter = w * h;
-
-	return inter / (s->area[i] + s->area[j] - inter);
-}
-
 static void box_of(const struct soa *s, size_t i, float *b)
 {
 	b[0] = s->x0[i], b[1] = s->y0[i], b[2] = s->x1[i], b[3] = s->y1[i];
 }
 
-/* Greedy or DIoU suppression on [lo, hi): alive[j] = 0 for suppressed j. */
+/* Greedy or DIoU suppression on [lo, hi): alive[j] = 0 for suppressed j.
+ * Greedy follows torchvision's nms_kernel.cpp operation for operation,
+ * std::max(a, b) being (a < b ? b : a) and std::min(a, b) (b < a ? b : a):
+ *   w = max(0, min(x1i, x1j) - max(x0i, x0j)), h likewise, I = w h,
+ *   IoU = I / (area_i + area_j - I), suppress j when IoU > threshold.
+ * The row for a kept i is computed for every later j (suppressed or not:
+ * suppressing twice changes nothing), so the loop vectorises. */
 static void greedy_bucket(const struct det_nms_opts *o, struct soa *s, size_t lo, size_t hi)
 {
 	const float th = o->iou_threshold;
-	const int quick = th >= 0 && o->method == DET_NMS_GREEDY;
+	const float *x0 = s->x0, *y0 = s->y0, *x1 = s->x1, *y1 = s->y1, *area = s->area;
+	unsigned char *alive = (unsigned char *)s->alive;
 
 	for (size_t i = lo; i < hi; i++) {
-		if (!s->alive[i])
+		if (!alive[i])
 			continue;
-		float ix0 = s->x0[i], iy0 = s->y0[i], ix1 = s->x1[i], iy1 = s->y1[i];
-		float bi[4], bj[4];
+		if (o->method == DET_NMS_DIOU) {
+			float bi[4], bj[4];
 
-		if (o->method == DET_NMS_DIOU)
 			box_of(s, i, bi);
-		for (size_t j = i + 1; j < hi; j++) {
-			if (!s->alive[j])
-				continue;
-			/* disjoint boxes have IoU 0 or NaN: never > th >= 0 */
-			if (quick && (s->x0[j] >= ix1 || s->x1[j] <= ix0 ||
-			              s->y0[j] >= iy1 || s->y1[j] <= iy0))
-				continue;
-			float ov;
-			if (o->method == DET_NMS_DIOU) {
+			for (size_t j = i + 1; j < hi; j++) {
+				if (!alive[j])
+					continue;
 				box_of(s, j, bj);
-				ov = det_box_iou_one(DET_IOU_DIOU, bi, bj, DET_BOX_EPS);
-			} else {
-				ov = iou_tv(s, i, j);
+				if (det_box_iou_one(DET_IOU_DIOU, bi, bj, DET_BOX_EPS) > th)
+					alive[j] = 0;
 			}
-			if (ov > th)
-				s->alive[j] = 0;
+			continue;
+		}
+		const float ix0 = x0[i], iy0 = y0[i], ix1 = x1[i], iy1 = y1[i], ia = area[i];
+
+		#pragma omp simd
+		for (size_t j = i + 1; j < hi; j++) {
+			float xx1 = ix0 < x0[j] ? x0[j] : ix0, yy1 = iy0 < y0[j] ? y0[j] : iy0;
+			float xx2 = x1[j] < ix1 ? x1[j] : ix1, yy2 = y1[j] < iy1 ? y1[j] : iy1;
+			float w = xx2 - xx1, h = yy2 - yy1;
+
+			w = 0.0f < w ? w : 0.0f;
+			h = 0.0f < h ? h : 0.0f;
+			float inter = w * h;
+			float ov = inter / (ia + area[j] - inter);
+			alive[j] = ov > th ? 0 : alive[j];
 		}
 	}
 }
@@ -257,8 +264,17 @@ long det_nms_run(const struct det_nms_opts *o, const float *boxes, const float *
 		if ((size_t)ncls > n + 1)
 			free(fill);
 	}
-	/* 3. suppression, one class at a time */
-	#pragma omp parallel for schedule(dynamic, 1) if (ncls > 1 && m > 2048)
+	/* 3. suppression, one class at a time. Threads only pay for very large
+	 * buckets: bench/nms_bench runs 10,000 boxes in 80 classes in ~0.7 ms
+	 * on one thread, and with the classes spread over two threads it never
+	 * measured faster (80 or 2 classes, 2 shared cores), so the loop goes
+	 * parallel only past ~2e8 pair tests (two classes of 20,000 boxes). */
+	double work = 0;
+	for (int c = 0; c < ncls; c++)
+		work += 0.5 * (double)(start[c + 1] - start[c]) * (double)(start[c + 1] - start[c]);
+	if (soft)
+		work *= 4; /* soft-NMS rescans its bucket for every kept box */
+	#pragma omp parallel for schedule(dynamic, 1) if (ncls > 1 && work > 2e8)
 	for (int c = 0; c < ncls; c++) {
 		if (soft)
 			soft_bucket(o, &s, start[c], start[c + 1]);

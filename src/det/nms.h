@@ -40,8 +40,9 @@ const char *det_nms_method_name(enum det_nms_method m);
  * the lower index (its stable sort), IoU computed in float32 in torchvision's
  * order, suppression when IoU > threshold strictly (so a zero-area box, whose
  * IoU with itself is 0/0 = NaN, suppresses nothing). NaN scores are dropped.
- * Cost: one radix sort, one pass per class over its own boxes (classes run
- * in parallel under OpenMP; the result does not depend on the thread count). */
+ * Cost: one radix sort, one vectorised pass per kept box over the later boxes
+ * of its class (classes run in parallel under OpenMP when the buckets are
+ * big enough to pay; the result does not depend on the thread count). */
 long det_nms_run(const struct det_nms_opts *o, const float *boxes, const float *scores,
 	const int *classes, size_t n, int *keep, float *out_scores);
 
