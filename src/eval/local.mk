@@ -4,12 +4,12 @@ libdetbench_la_SOURCES += \
 	src/eval/eval_io.c src/eval/tide.c src/eval/eval_print.c
 
 EVAL_TEST_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
-check_PROGRAMS += tests/eval/test_cocoeval_golden
+check_PROGRAMS += tests/eval/test_cocoeval_golden tests/eval/test_tide tests/data/test_coco
 tests_eval_test_cocoeval_golden_LDADD = $(TEST_LDADD)
 tests_eval_test_cocoeval_golden_CPPFLAGS = $(EVAL_TEST_CPPFLAGS)
 tests_eval_test_tide_LDADD = $(TEST_LDADD)
 tests_eval_test_tide_CPPFLAGS = $(EVAL_TEST_CPPFLAGS)
 tests_data_test_coco_LDADD = $(TEST_LDADD)
 tests_data_test_coco_CPPFLAGS = $(EVAL_TEST_CPPFLAGS)
-TESTS += tests/eval/test_cocoeval_golden
-EXTRA_DIST += tests/golden/cocoeval
+TESTS += tests/eval/test_cocoeval_golden tests/eval/test_tide tests/data/test_coco tests/eval/cli_eval.sh
+EXTRA_DIST += tests/golden/cocoeval tests/data/bad/coco tests/eval/cli_eval.sh
