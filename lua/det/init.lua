@@ -9,6 +9,8 @@ det.version = core.base.version
 det.threads = core.base.threads
 det.pretty = require "det.pretty"
 det.help = require "det.help"
+det.optim = require "det.optim"
+det.sched = require "det.sched"
 det.loss = require "det.loss"
 det.box = require "det.box"
 det.data = det.data or {}; for k, v in pairs(core.readers) do det.data[k] = v end -- voc, yolo, open

@@ -7,6 +7,8 @@
 static const luaL_Reg submodules[] = {
 	{ "base", luaopen_det_base },
 	{ "data", luaopen_det_data },
+	{ "optim", luaopen_det_optim },
+	{ "sched", luaopen_det_sched },
 	{ "box", luaopen_det_box },
 	{ "loss", luaopen_det_loss },
 	{ "readers", luaopen_det_readers },

@@ -16,6 +16,10 @@
 #include "core/error.h"
 
 #define ITEM 8192
+/* Below this many items a loop runs on the calling thread: a parallel
+ * region costs more than the work, and a model this small (a Lua test)
+ * never wakes the OpenMP pool. */
+#define PAR_ITEMS 4
 #define STATE_MAGIC "DETOPTIM"
 #define STATE_VERSION 1u
 #define NCONFIG 16
@@ -453,7 +457,7 @@ static double items_norm(const float *grads, const struct item *items, size_t ni
 {
 	double total = 0;
 
-	#pragma omp parallel for schedule(dynamic, 4)
+	#pragma omp parallel for schedule(dynamic, 4) if (nitems >= PAR_ITEMS)
 	for (size_t k = 0; k < nitems; k++)
 		partial[k] = items[k].group == -2 ? 0 : sumsq(grads + items[k].offset, items[k].count);
 	for (size_t k = 0; k < nitems; k++)
@@ -463,7 +467,7 @@ static double items_norm(const float *grads, const struct item *items, size_t ni
 
 static void items_scale(float *grads, const struct item *items, size_t nitems, float c)
 {
-	#pragma omp parallel for schedule(dynamic, 4)
+	#pragma omp parallel for schedule(dynamic, 4) if (nitems >= PAR_ITEMS)
 	for (size_t k = 0; k < nitems; k++) {
 		float *g = grads + items[k].offset;
 
@@ -678,7 +682,7 @@ static void ema_update(struct optim *opt)
 	opt->ema_decay_last = d;
 	df = (float)d;
 	omd = (float)(1.0 - d);
-	#pragma omp parallel for schedule(dynamic, 4)
+	#pragma omp parallel for schedule(dynamic, 4) if (opt->nitems >= PAR_ITEMS)
 	for (size_t k = 0; k < opt->nitems; k++) {
 		const struct item *it = &opt->items[k];
 		float *e = opt->ema + it->offset;
@@ -722,7 +726,7 @@ int optim_step(struct optim *opt)
 	for (size_t g = 0; g < ng; g++)
 		hp_fill(opt, (int)g - 1, &hps[g]);
 
-	#pragma omp parallel for schedule(dynamic, 4)
+	#pragma omp parallel for schedule(dynamic, 4) if (opt->nitems >= PAR_ITEMS)
 	for (size_t k = 0; k < opt->nitems; k++) {
 		const struct item *it = &opt->items[k];
 		const struct hp *h;
@@ -762,7 +766,7 @@ int optim_ema_swap(struct optim *opt)
 	if (!opt->segs || !opt->ema)
 		return det_error_set(DET_EINVAL, "%s: no EMA weights to swap (set ema > 0 and bind)",
 		                     optim_kind_name(opt->kind));
-	#pragma omp parallel for schedule(static)
+	#pragma omp parallel for schedule(static) if (opt->nitems >= PAR_ITEMS)
 	for (size_t i = 0; i < opt->n; i++) {
 		float t = opt->params[i];
 		opt->params[i] = opt->ema[i];

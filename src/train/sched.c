@@ -260,16 +260,53 @@ struct sched *sched_warmup_new(struct sched *inner, double steps, double start)
 	return s;
 }
 
-struct sched *sched_function_new(double (*fn)(void *, double, double), void (*fn_free)(void *), void *ud)
+struct sched *sched_function_new(double (*fn)(void *, double, double), void (*fn_retain)(void *),
+                                 void (*fn_free)(void *), void *ud)
 {
 	struct sched *s = sched_new(SCHED_FUNCTION);
 
 	if (!s)
 		return NULL;
 	s->fn = fn;
+	s->fn_retain = fn_retain;
 	s->fn_free = fn_free;
 	s->ud = ud;
 	return s;
+}
+
+struct sched *sched_clone(const struct sched *s)
+{
+	struct sched *c = malloc(sizeof *c);
+
+	if (!c)
+		goto nomem;
+	*c = *s;
+	c->milestones = NULL;
+	c->inner = NULL;
+	if (s->nmilestones) {
+		c->milestones = malloc(s->nmilestones * sizeof *c->milestones);
+		if (!c->milestones)
+			goto nomem;
+		memcpy(c->milestones, s->milestones, s->nmilestones * sizeof *c->milestones);
+	} else if (s->milestones) {
+		c->milestones = malloc(sizeof *c->milestones);
+		if (!c->milestones)
+			goto nomem;
+	}
+	if (s->inner && !(c->inner = sched_clone(s->inner)))
+		goto nomem_quiet;
+	if (c->fn_retain)
+		c->fn_retain(c->ud);
+	return c;
+
+nomem:
+	det_error_set(DET_ENOMEM, "out of memory copying a schedule");
+nomem_quiet:
+	if (c) {
+		c->fn_free = NULL;
+		sched_free(c);
+	}
+	return NULL;
 }
 
 void sched_free(struct sched *s)

@@ -56,8 +56,10 @@ struct sched {
 	double *milestones;     /* multistep: ascending, owned */
 	size_t nmilestones;
 	struct sched *inner;    /* warmup: the wrapped schedule, owned */
-	/* function: fn(ud, step, epoch); fn_free(ud) runs in sched_free */
+	/* function: fn(ud, step, epoch); fn_retain(ud) runs in sched_clone,
+	 * fn_free(ud) in sched_free (both may be NULL) */
 	double (*fn)(void *ud, double step, double epoch);
+	void (*fn_retain)(void *ud);
 	void (*fn_free)(void *ud);
 	void *ud;
 };
@@ -67,9 +69,13 @@ struct sched *sched_new(enum sched_kind kind);
 /* Wraps inner (taking ownership of it) in a linear warm-up of `steps`
  * optimiser steps starting at factor `start`. On failure inner is freed. */
 struct sched *sched_warmup_new(struct sched *inner, double steps, double start);
-/* A schedule that calls fn(ud, step, epoch); fn_free (may be NULL) is
- * called on ud by sched_free. */
-struct sched *sched_function_new(double (*fn)(void *, double, double), void (*fn_free)(void *), void *ud);
+/* A schedule that calls fn(ud, step, epoch); fn_retain (may be NULL) is
+ * called on ud by sched_clone, fn_free (may be NULL) by sched_free. */
+struct sched *sched_function_new(double (*fn)(void *, double, double), void (*fn_retain)(void *),
+                                 void (*fn_free)(void *), void *ud);
+/* A deep copy (milestones and inner schedules too), e.g. for a trainer
+ * thread that must not share the prompt's object; NULL on ENOMEM. */
+struct sched *sched_clone(const struct sched *s);
 /* Frees s, its milestones and its inner schedule; NULL is a no-op. */
 void sched_free(struct sched *s);
 

@@ -109,11 +109,17 @@ static double fn_cb(void *ud, double step, double epoch)
 	return *(double *)ud * step + epoch;
 }
 
-static int fn_freed;
+static int fn_refs = 1;
+static void fn_retain(void *ud)
+{
+	(void)ud;
+	fn_refs++;
+}
+
 static void fn_free(void *ud)
 {
 	(void)ud;
-	fn_freed++;
+	fn_refs--;
 }
 
 static void test_formulas(void)
@@ -191,11 +197,27 @@ static void test_formulas(void)
 	   "onecycle: 0.004 at 0, 0.1 at the peak, 4e-7 at the end and after");
 	sched_free(s);
 
-	s = sched_function_new(fn_cb, fn_free, &x);
+	s = sched_function_new(fn_cb, fn_retain, fn_free, &x);
 	s = sched_warmup_new(s, 10, 0.5);
 	ok(sched_lr(s, 4, 3) == 0.7 * 5 && sched_has_function(s), "function of (step, epoch), warmed up");
+	{
+		struct sched *c = sched_clone(s);
+		ok(c && fn_refs == 2 && c->inner != s->inner && sched_lr(c, 4, 3) == sched_lr(s, 4, 3),
+		   "a clone copies the inner schedule and retains the function's data");
+		sched_free(c);
+	}
 	sched_free(s);
-	ok(fn_freed == 1, "the function's data is released with the schedule");
+	ok(fn_refs == 0, "the function's data is released with the schedule and its clone");
+	{
+		double m[] = { 3, 6 };
+		struct sched *a = sched_new(SCHED_MULTISTEP), *c;
+		sched_set(a, "lr", 1);
+		sched_set_milestones(a, m, 2);
+		c = sched_clone(a);
+		sched_free(a);
+		ok(c && c->nmilestones == 2 && sched_lr(c, 6, NAN) == 0.1 * 0.1, "a clone owns its milestones");
+		sched_free(c);
+	}
 }
 
 static void test_keys_and_binding(void)
