@@ -137,7 +137,10 @@ function sched.plot(s, steps, opts)
 
   local out = {}
   local title = opts.title or (type(s) == "function" and "function" or tostring(s):gsub("^<det%.sched (.*)>$", "%1"))
-  out[#out + 1] = ("%s  lr over %d steps"):format(title, steps)
+  local head = ("lr over %d steps: %s"):format(steps, title)
+  local room = lw + 2 + width
+  if #head > room then head = head:sub(1, room - 3) .. "..." end
+  out[#out + 1] = head
   for r = 0, height - 1 do
     local row = {}
     for c = 0, width - 1 do row[c + 1] = utf8.char(0x2800 + cells[r][c]) end

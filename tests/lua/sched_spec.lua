@@ -85,6 +85,8 @@ describe("det.sched", function()
     local lines = {}
     for l in (text .. "\n"):gmatch("(.-)\n") do lines[#lines + 1] = l end
     assert.are.equal(1 + 10 + 2 + 1, #lines)           -- title, rows, axis, labels, min/max
+    for _, l in ipairs(lines) do assert.truthy(utf8.len(l) <= 80) end
+    assert.truthy(lines[1]:find("^lr over 1000 steps: warmup%(100 steps from 0.001%) of cosine"))
     local axis_col
     for i = 2, 11 do
       local l = lines[i]
