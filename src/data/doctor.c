@@ -176,7 +176,8 @@ int doctor_run(const struct dataset *ds, const struct doctor_options *opt, struc
 
 	for (size_t i = 0; i < ds->nimages; i++) {
 		const struct dataset_image *im = &ds->images[i];
-		const struct dataset_box *b = dataset_image_boxes(ds, i);
+		/* no pointer arithmetic on a NULL boxes array (a dataset with no boxes) */
+		const struct dataset_box *b = im->box_count ? dataset_image_boxes(ds, i) : NULL;
 		float W = (float)im->width, H = (float)im->height, bp = r->opt.border_px;
 
 		counts[i] = (double)im->box_count;
