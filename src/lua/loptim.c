@@ -268,9 +268,9 @@ static int l_new(lua_State *L)
 		if (lua_getfield(L, cfg, "betas") != LUA_TNIL)
 			set_field(L, b->opt, "betas", lua_gettop(L));
 		lua_pop(L, 1);
-		for (const char *const *k = optim_keys(optim_kind(b->opt)); *k; k++) {
-			if (lua_getfield(L, cfg, *k) != LUA_TNIL)
-				set_field(L, b->opt, *k, lua_gettop(L));
+		for (const char *const *key = optim_keys(optim_kind(b->opt)); *key; key++) {
+			if (lua_getfield(L, cfg, *key) != LUA_TNIL)
+				set_field(L, b->opt, *key, lua_gettop(L));
 			lua_pop(L, 1);
 		}
 		if (lua_getfield(L, cfg, "groups") != LUA_TNIL)
