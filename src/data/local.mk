@@ -23,3 +23,23 @@ TESTS += tests/data/test_voc tests/data/test_yolo tests/data/test_doctor
 TESTS += tests/data/test_doctor_cli.sh tests/lua/readers_spec.lua
 EXTRA_DIST += tests/data/test_doctor_cli.sh tests/lua/readers_spec.lua
 EXTRA_DIST += tests/data/voc_small tests/data/yolo_small tests/data/bad/voc tests/data/bad/yolo
+
+# Fashion-MNIST scenes, image I/O, augmentation, samplers, the loader, drawing.
+libdetbench_la_SOURCES += \
+	src/data/fashion.c src/data/fashion.h \
+	src/data/imageio.c src/data/imageio.h \
+	src/data/augment.c src/data/augment.h \
+	src/data/sampler.c src/data/sampler.h \
+	src/data/loader.c src/data/loader.h \
+	src/data/draw.c src/data/draw.h
+
+check_PROGRAMS += tests/data/test_fashion tests/data/test_imageio tests/data/test_augment \
+	tests/data/test_sampler tests/data/test_loader
+tests_data_test_fashion_LDADD = $(TEST_LDADD)
+tests_data_test_imageio_LDADD = $(TEST_LDADD)
+tests_data_test_augment_LDADD = $(TEST_LDADD)
+tests_data_test_sampler_LDADD = $(TEST_LDADD)
+tests_data_test_loader_LDADD = $(TEST_LDADD)
+TESTS += tests/data/test_fashion tests/data/test_imageio tests/data/test_augment \
+	tests/data/test_sampler tests/data/test_loader
+EXTRA_DIST += tests/data/images tests/golden/imageio
