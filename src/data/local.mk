@@ -22,6 +22,7 @@ tests_data_test_doctor_LDADD = $(TEST_LDADD)
 TESTS += tests/data/test_voc tests/data/test_yolo tests/data/test_doctor
 TESTS += tests/data/test_doctor_cli.sh tests/lua/readers_spec.lua
 EXTRA_DIST += tests/data/test_doctor_cli.sh tests/lua/readers_spec.lua
+dist_apidoc_DATA += doc/api/readers.md
 EXTRA_DIST += tests/data/voc_small tests/data/yolo_small tests/data/bad/voc tests/data/bad/yolo
 
 # Fashion-MNIST scenes, image I/O, augmentation, samplers, the loader, drawing.
