@@ -22,7 +22,9 @@ tests_data_test_doctor_LDADD = $(TEST_LDADD)
 TESTS += tests/data/test_voc tests/data/test_yolo tests/data/test_doctor
 TESTS += tests/data/test_doctor_cli.sh tests/lua/readers_spec.lua
 EXTRA_DIST += tests/data/test_doctor_cli.sh tests/lua/readers_spec.lua
-dist_apidoc_DATA += doc/api/readers.md
+# the API chapter, installed with the others (own variable: doc/local.mk sets dist_apidoc_DATA later)
+readersdocdir = $(docdir)/api
+dist_readersdoc_DATA = doc/api/readers.md
 EXTRA_DIST += tests/data/voc_small tests/data/yolo_small tests/data/bad/voc tests/data/bad/yolo
 
 # Fashion-MNIST scenes, image I/O, augmentation, samplers, the loader, drawing.
