@@ -4,18 +4,22 @@
 libdetbench_la_SOURCES += \
 	src/det/box.c src/det/box.h \
 	src/det/loss.c src/det/loss.h \
-	src/det/nms.c src/det/nms.h
+	src/det/nms.c src/det/nms.h \
+	src/det/assign.c src/det/assign.h
 
-check_PROGRAMS += tests/det/test_box tests/det/test_loss tests/det/test_nms
+check_PROGRAMS += tests/det/test_box tests/det/test_loss tests/det/test_nms tests/det/test_assign
 tests_det_test_box_LDADD = $(TEST_LDADD)
 tests_det_test_loss_LDADD = $(TEST_LDADD)
 tests_det_test_nms_LDADD = $(TEST_LDADD)
-TESTS += tests/det/test_box tests/det/test_loss tests/det/test_nms
-EXTRA_DIST += tests/det/fixture.h tests/golden/det/gen_det.py tests/golden/det/det.txt
+tests_det_test_assign_LDADD = $(TEST_LDADD)
+TESTS += tests/det/test_box tests/det/test_loss tests/det/test_nms tests/det/test_assign
+EXTRA_DIST += tests/det/fixture.h tests/golden/det/gen_det.py tests/golden/det/det.txt \
+	tests/golden/det/gen_assign.py tests/golden/det/assign.txt
 DET_TEST_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_det_test_box_CPPFLAGS = $(DET_TEST_CPPFLAGS)
 tests_det_test_loss_CPPFLAGS = $(DET_TEST_CPPFLAGS)
 tests_det_test_nms_CPPFLAGS = $(DET_TEST_CPPFLAGS)
+tests_det_test_assign_CPPFLAGS = $(DET_TEST_CPPFLAGS)
 # the Lua bindings (det.core.box, det.core.loss)
 libdetbench_la_SOURCES += src/lua/lbox.c src/lua/lloss.c src/lua/lloss.h
 
