@@ -186,6 +186,28 @@ int main(void)
 			"%s: zero-area, identical and disjoint pairs match torchvision's eps handling", name);
 	}
 
+	/* IoU loss in log mode (UnitBox): -ln max(iou, eps) = -ln(1 - linear loss) */
+	{
+		float lin[24], lg[24], g[96], up[24];
+		const float *bup = fx_get(fx, "boxloss.iou.up", NULL);
+		int good = 1;
+
+		det_loss_init(&l, DET_LOSS_IOU);
+		l.reduction = DET_REDUCE_NONE;
+		det_loss_forward(&l, 24, 4, bp, bt, NULL, 0, lin);
+		l.log_iou = 1;
+		det_loss_forward(&l, 24, 4, bp, bt, NULL, 0, lg);
+		for (int i = 0; i < 24; i++) {
+			good &= tap_close(lg[i], -log(fmax(1.0 - lin[i], 1e-7)), 1e-5, 1e-5);
+			up[i] = bup[i];
+		}
+		ok(good, "iou loss, log mode: -ln max(IoU, eps)");
+		/* only the overlapping pairs (the first six) have a finite, smooth log */
+		det_loss_backward(&l, 6, 4, bp, bt, NULL, 0, up, g);
+		double w = gradcheck(&l, 6, 4, bp, bt, NULL, up, g);
+		ok(w <= 1, "iou loss, log mode: gradient matches central differences (worst %.2g)", w);
+	}
+
 	/* classification */
 	const float *cx = fx_get(fx, "cls.x", NULL), *cy = fx_get(fx, "cls.y", NULL);
 	const float al[5] = { 0.25f, -1.0f, 0.5f, 0.75f, 0.25f }, ga[5] = { 2, 2, 0, 1.5f, 1 };
