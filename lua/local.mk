@@ -5,3 +5,4 @@ dist_luadet_DATA += \
 	lua/det/help.lua
 dist_luadet_DATA += lua/det/loss.lua lua/det/box.lua
 dist_luadet_DATA += lua/det/optim.lua lua/det/sched.lua
+dist_luadet_DATA += lua/det/nn.lua

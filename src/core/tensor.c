@@ -476,7 +476,7 @@ static void sb_put(struct sbuf *b, const char *fmt, ...)
 }
 
 #define EDGE 3      /* elements shown at each end of an elided dimension */
-#define ELIDE_OVER 8 /* dimensions longer than this are elided */
+#define ELIDE_NUMEL 1000 /* tensors larger than this are elided, as PyTorch does */
 
 struct fmt_ctx {
 	const struct tensor *t;
@@ -485,7 +485,9 @@ struct fmt_ctx {
 
 static void fmt_value(struct sbuf *b, const struct fmt_ctx *c, float v)
 {
-	if (c->ints)
+	if (!isfinite(v))
+		sb_put(b, "%*s", c->width, isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+	else if (c->ints)
 		sb_put(b, "%*.0f.", c->width - 1, v);
 	else if (c->sci)
 		sb_put(b, "%*.*e", c->width, c->prec, v);
@@ -497,7 +499,7 @@ static void fmt_dim(struct sbuf *b, const struct fmt_ctx *c, int d, const float 
 {
 	const struct tensor *t = c->t;
 	int64_t n = t->shape[d];
-	int elide = n > ELIDE_OVER;
+	int elide = t->numel > ELIDE_NUMEL && n > 2 * EDGE;
 
 	sb_put(b, "[");
 	for (int64_t i = 0; i < n; i++) {
@@ -528,33 +530,38 @@ static void choose_format(struct fmt_ctx *c)
 {
 	const struct tensor *t = c->t;
 	int64_t idx[TENSOR_MAX_DIMS] = { 0 };
-	double amax = 0, amin = INFINITY;
-	int ints = 1, finite = 1;
+	double amax = 0, amin = INFINITY, vmax = -INFINITY, vmin = INFINITY;
+	int ints = 1;
+	char buf[64];
 
 	if (t->numel > 0)
 		do {
 			float v = t->data[tensor_offset(t, idx)];
-			if (!isfinite(v)) {
-				finite = 0;
+			if (!isfinite(v))
 				continue;
-			}
 			if (v != floorf(v))
 				ints = 0;
-			if (fabsf(v) > amax)
-				amax = fabsf(v);
-			if (v != 0 && fabsf(v) < amin)
-				amin = fabsf(v);
+			amax = fmax(amax, fabsf(v));
+			vmax = fmax(vmax, v);
+			vmin = fmin(vmin, v);
+			if (v != 0)
+				amin = fmin(amin, fabsf(v));
 		} while (next_index(t->ndim, t->shape, idx));
-	(void)finite;
+	if (vmax < vmin)
+		vmax = vmin = 0;
 	c->ints = ints && amax < 1e8;
-	c->sci = !c->ints && (amax >= 1e8 || (amin < 1e-4 && amin != INFINITY) || amax / amin > 1e3 * 1e3);
+	c->sci = !c->ints && (amax >= 1e8 || (amin < 1e-4 && amin != INFINITY) ||
+		(amin != INFINITY && amax / amin > 1e5));
 	c->prec = 4;
 	if (c->ints)
-		c->width = (int)snprintf(NULL, 0, "%.0f", amax) + 2;
+		c->width = (int)fmax(snprintf(buf, sizeof(buf), "%.0f.", vmax), snprintf(buf, sizeof(buf), "%.0f.", vmin));
 	else if (c->sci)
-		c->width = 11;
+		c->width = (int)fmax(snprintf(buf, sizeof(buf), "%.4e", vmax), snprintf(buf, sizeof(buf), "%.4e", vmin));
 	else
-		c->width = (int)snprintf(NULL, 0, "%.4f", amax) + 1;
+		c->width = (int)fmax(snprintf(buf, sizeof(buf), "%.4f", vmax), snprintf(buf, sizeof(buf), "%.4f", vmin));
+	/* at least one space before a positive number, as PyTorch aligns signs */
+	if (vmin >= 0)
+		c->width++;
 }
 
 char *tensor_format(const struct tensor *t)

@@ -6,6 +6,8 @@
 
 static const luaL_Reg submodules[] = {
 	{ "base", luaopen_det_base },
+	{ "tensor", luaopen_det_tensor },
+	{ "nn", luaopen_det_nn },
 	{ "data", luaopen_det_data },
 	{ "optim", luaopen_det_optim },
 	{ "sched", luaopen_det_sched },

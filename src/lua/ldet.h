@@ -11,6 +11,8 @@ int det_lua_open_core(lua_State *L);
 
 /* One luaopen per binding file (src/lua/l<module>.c). */
 int luaopen_det_base(lua_State *L);
+int luaopen_det_tensor(lua_State *L);
+int luaopen_det_nn(lua_State *L);
 int luaopen_det_optim(lua_State *L);
 int luaopen_det_sched(lua_State *L);
 int luaopen_det_box(lua_State *L);

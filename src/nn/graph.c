@@ -276,6 +276,19 @@ int nn_graph_find(const struct nn_graph *g, const char *name)
 	return -1;
 }
 
+int nn_graph_rename(struct nn_graph *g, int node, const char *name)
+{
+	char *s;
+
+	if (node < 0 || node >= g->n)
+		return det_error_set(DET_EINVAL, "rename: %d is not a node of this graph", node);
+	if (!(s = strdup(name)))
+		return det_error_set(DET_ENOMEM, "rename: out of memory");
+	free(g->nodes[node].name);
+	g->nodes[node].name = s;
+	return 0;
+}
+
 static const char *nm(const struct nn_graph *g, int id)
 {
 	return g->nodes[id].name;

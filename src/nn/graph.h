@@ -136,8 +136,11 @@ void nn_graph_free(struct nn_graph *g);
 struct nn_store *nn_graph_store(struct nn_graph *g);
 int nn_graph_node_count(const struct nn_graph *g);
 const struct nn_node *nn_graph_node(const struct nn_graph *g, int id);
-/* The id of the node named name, or -1. */
+/* The id of the node named name (the latest, if several), or -1. */
 int nn_graph_find(const struct nn_graph *g, const char *name);
+/* Renames a node (blocks name their output after themselves, so messages
+ * say "from backbone.layer3"). 0 or DET_ENOMEM/DET_EINVAL. */
+int nn_graph_rename(struct nn_graph *g, int node, const char *name);
 
 /* ---- building ---- */
 

@@ -13,6 +13,13 @@ libdetbench_la_SOURCES += src/lua/loptim.c src/lua/loptim.h
 core_la_LDFLAGS += -Wl,-z,nodelete
 TESTS += tests/lua/optim_spec.lua
 EXTRA_DIST += tests/lua/optim_spec.lua
+# optimiser step time beside PyTorch's (make bench)
+EXTRA_PROGRAMS += bench/optim_bench
+BENCH_BINS += bench/optim_bench
+bench_optim_bench_SOURCES = bench/optim_bench.c
+bench_optim_bench_LDADD = libdetbench.la $(DET_LIBS)
+bench_optim_bench_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_SRCDIR='"$(abs_top_srcdir)/bench"'
+EXTRA_DIST += bench/optim_torch.py
 optimdocdir = $(docdir)/api
 dist_optimdoc_DATA = doc/api/optim.md
 
@@ -41,3 +48,6 @@ tests_nn_test_graph_LDADD = $(TEST_LDADD)
 tests_nn_test_graph_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=aligned_alloc
 TESTS += tests/nn/test_graph
 EXTRA_DIST += tests/nn/nets.h
+libdetbench_la_SOURCES += src/lua/ltensor.c src/lua/ltensor.h src/lua/lnn.c src/lua/lnn.h
+TESTS += tests/lua/nn_spec.lua
+EXTRA_DIST += tests/lua/nn_spec.lua
