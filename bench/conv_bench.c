@@ -1,36 +1,48 @@
 /* conv_bench: conv2d kernel speed on the ResNet-18 layer shapes at
  * 8x3x256x256, beside OpenBLAS sgemm (n = 1024) measured in the same process
- * and PyTorch's figures for the same shapes (bench/conv_torch.py run through
- * popen after our measurements, same thread count), in one table.
+ * and PyTorch's figures for the same shapes, in one table.
  *
  *   conv_bench [--threads N] [--reps N] [--no-torch] [--keep-core]
  *
- * GFLOP/s = conv2d_flops / median time; backward-data and backward-weights
- * are counted at the forward's FLOPs each, fwd+bwd = 3 * FLOPs / (sum of the
- * three medians). OpenBLAS 0.3.21 does not recognise some newer CPUs and
- * falls back to its Prescott (SSE3) kernels; unless --keep-core is given the
- * program then re-executes itself with OPENBLAS_CORETYPE set to the best
- * kernel family the CPU supports, and prints which one ran. */
+ * The machine this runs on is often shared, so the measurements are taken
+ * in rounds: each round times one sgemm, then for every layer one forward,
+ * backward-data and backward-weights of ours and then of PyTorch's
+ * (bench/conv_torch.py --serve, a coprocess with the same thread count), so
+ * load that comes and goes falls on both alike; the table shows the median
+ * over the rounds. GFLOP/s = conv2d_flops / median time; backward-data and
+ * backward-weights are counted at the forward's FLOPs each, fwd+bwd =
+ * 3 * FLOPs / (sum of the three medians).
+ *
+ * OpenBLAS 0.3.21 does not recognise some newer CPUs and falls back to its
+ * Prescott (SSE3) kernels; unless --keep-core is given the program then
+ * re-executes itself with OPENBLAS_CORETYPE set to the best kernel family
+ * the CPU supports, and prints which one ran. */
 #include "core/threads.h"
 #include "nn/conv.h"
 
 #include <cblas.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef BENCH_SRCDIR
 #define BENCH_SRCDIR "bench"
 #endif
 
+#define MAX_REPS 64
+
 struct layer {
 	const char *name;
 	struct conv2d_shape s;
 	double g[4];  /* ours: fwd, bwd-data, bwd-weights, fwd+bwd GFLOP/s */
 	double pt[4]; /* PyTorch's, or -1 */
+	float *x, *w, *b, *dy, *y, *dx, *dw, *db;
+	double t[2][3][MAX_REPS]; /* [ours, torch][op][round] seconds */
 };
 
 static double now(void)
@@ -69,21 +81,16 @@ static float *filled(size_t n, unsigned seed)
 	return v;
 }
 
-static double sgemm_gflops(int reps)
+/* One timed n=1024 sgemm (after an untimed one, so OpenBLAS's threads are awake). */
+static double sgemm_seconds(const float *a, const float *b, float *c)
 {
 	const int n = 1024;
-	float *a = filled((size_t)n * n, 1), *b = filled((size_t)n * n, 2), *c = filled((size_t)n * n, 3);
-	double t[64];
+	double t0;
 
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
-	for (int r = 0; r < reps; r++) {
-		double t0 = now();
-
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
-		t[r] = now() - t0;
-	}
-	free(a), free(b), free(c);
-	return 2.0 * n * n * n / median(t, reps) * 1e-9;
+	t0 = now();
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+	return now() - t0;
 }
 
 static struct conv2d_shape shp(int c, int hw, int co, int k, int stride, int pad, int groups)
@@ -93,79 +100,123 @@ static struct conv2d_shape shp(int c, int hw, int co, int k, int stride, int pad
 	return s;
 }
 
-static void bench_layer(struct layer *l, float *ws, int reps)
+static void layer_alloc(struct layer *l)
 {
-	struct conv2d_shape *s = &l->s;
+	const struct conv2d_shape *s = &l->s;
 	size_t nx = (size_t)s->n * s->c_in * s->h * s->w, ny = (size_t)s->n * s->c_out * s->h_out * s->w_out;
 	size_t nw = (size_t)s->c_out * (s->c_in / s->groups) * s->kh * s->kw;
-	float *x = filled(nx, 4), *w = filled(nw, 5), *b = filled(s->c_out, 6), *dy = filled(ny, 7);
-	float *y = filled(ny, 8), *dx = filled(nx, 9), *dw = filled(nw, 10), *db = filled(s->c_out, 11);
-	double t[3][64], flops = conv2d_flops(s);
 
-	for (int r = -1; r < reps; r++) {
-		double t0 = now(), t1, t2, t3;
-
-		conv2d_forward(s, x, w, b, y, ws);
-		t1 = now();
-		conv2d_backward_data(s, dy, w, dx, 0, ws);
-		t2 = now();
-		conv2d_backward_weights(s, x, dy, dw, db, 0, ws);
-		t3 = now();
-		if (r >= 0)
-			t[0][r] = t1 - t0, t[1][r] = t2 - t1, t[2][r] = t3 - t2;
-	}
-	{
-		double m[3];
-
-		for (int k = 0; k < 3; k++) {
-			m[k] = median(t[k], reps);
-			l->g[k] = flops / m[k] * 1e-9;
-		}
-		l->g[3] = 3 * flops / (m[0] + m[1] + m[2]) * 1e-9;
-	}
-	free(x), free(w), free(b), free(dy), free(y), free(dx), free(dw), free(db);
+	l->x = filled(nx, 4), l->w = filled(nw, 5), l->b = filled(s->c_out, 6), l->dy = filled(ny, 7);
+	l->y = filled(ny, 8), l->dx = filled(nx, 9), l->dw = filled(nw, 10), l->db = filled(s->c_out, 11);
 }
 
-/* Runs conv_torch.py on the same shapes; fills pt[] where it answers. */
-static void run_torch(struct layer *ls, int nl, int threads, int reps, char *note, size_t notesz)
+static void layer_free(struct layer *l)
 {
-	char cmd[8192], line[512];
-	const char *top = getenv("top_srcdir");
-	size_t len;
-	FILE *p;
+	free(l->x), free(l->w), free(l->b), free(l->dy);
+	free(l->y), free(l->dx), free(l->dw), free(l->db);
+}
 
-	if (access("/usr/bin/python3", X_OK) != 0) {
-		snprintf(note, notesz, "PyTorch: /usr/bin/python3 not found");
-		return;
+/* One forward, backward-data and backward-weights; seconds into t[3]. */
+static void layer_once(struct layer *l, float *ws, double *t)
+{
+	double t0 = now(), t1, t2;
+
+	conv2d_forward(&l->s, l->x, l->w, l->b, l->y, ws);
+	t1 = now();
+	conv2d_backward_data(&l->s, l->dy, l->w, l->dx, 0, ws);
+	t2 = now();
+	conv2d_backward_weights(&l->s, l->x, l->dy, l->dw, l->db, 0, ws);
+	t[0] = t1 - t0, t[1] = t2 - t1, t[2] = now() - t2;
+}
+
+static void pause_ms(int ms)
+{
+	struct timespec t = { 0, ms * 1000000L };
+
+	nanosleep(&t, NULL);
+}
+
+/* The PyTorch coprocess: conv_torch.py --serve on the bench's shapes. */
+struct torch_proc {
+	pid_t pid;
+	FILE *in, *out;
+};
+
+static int torch_start(struct torch_proc *tp, struct layer *ls, int nl, int threads,
+	char *note, size_t notesz)
+{
+	char script[4096], specs[64][96], line[512];
+	const char *top = getenv("top_srcdir");
+	char *argv[80];
+	int to[2], from[2], k = 0;
+
+	snprintf(script, sizeof script, "%s%s/conv_torch.py", top ? top : BENCH_SRCDIR,
+		top ? "/bench" : "");
+	if (access("/usr/bin/python3", X_OK) != 0 || access(script, R_OK) != 0) {
+		snprintf(note, notesz, "PyTorch: not run (/usr/bin/python3 or %.150s missing)", script);
+		return -1;
 	}
-	len = (size_t)snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s%s/conv_torch.py %d %d",
-		top ? top : BENCH_SRCDIR, top ? "/bench" : "", threads, reps);
-	for (int i = 0; i < nl && len < sizeof cmd - 128; i++) {
+	argv[k++] = "/usr/bin/python3";
+	argv[k++] = script;
+	argv[k++] = "--serve";
+	snprintf(specs[63], sizeof specs[63], "%d", threads);
+	argv[k++] = specs[63];
+	for (int i = 0; i < nl && i < 60; i++) {
 		const struct conv2d_shape *s = &ls[i].s;
 
-		len += (size_t)snprintf(cmd + len, sizeof cmd - len, " L%d:%d,%d,%d,%d,%d,%d,%d,%d,%d,%d", i,
-			s->n, s->c_in, s->h, s->w, s->c_out, s->kh, s->kw, s->stride_h, s->pad_h, s->groups);
+		snprintf(specs[i], sizeof specs[i], "L%d:%d,%d,%d,%d,%d,%d,%d,%d,%d,%d", i, s->n, s->c_in,
+			s->h, s->w, s->c_out, s->kh, s->kw, s->stride_h, s->pad_h, s->groups);
+		argv[k++] = specs[i];
 	}
-	snprintf(cmd + len, sizeof cmd - len, " 2>&1");
+	argv[k] = NULL;
+	if (pipe(to) || pipe(from)) {
+		snprintf(note, notesz, "PyTorch: pipe failed (%s)", strerror(errno));
+		return -1;
+	}
 	fflush(stdout);
-	if (!(p = popen(cmd, "r"))) {
-		snprintf(note, notesz, "PyTorch: can't run python3 (%s)", strerror(errno));
-		return;
+	tp->pid = fork();
+	if (tp->pid == 0) {
+		dup2(to[0], 0), dup2(from[1], 1), dup2(from[1], 2);
+		close(to[0]), close(to[1]), close(from[0]), close(from[1]);
+		execv(argv[0], argv);
+		_exit(127);
 	}
-	note[0] = 0;
-	while (fgets(line, sizeof line, p)) {
-		int i;
-		double v[4];
+	close(to[0]), close(from[1]);
+	if (tp->pid < 0) {
+		close(to[1]), close(from[0]);
+		snprintf(note, notesz, "PyTorch: fork failed (%s)", strerror(errno));
+		return -1;
+	}
+	tp->in = fdopen(to[1], "w");
+	tp->out = fdopen(from[0], "r");
+	snprintf(note, notesz, "PyTorch: no answer from %.150s", script);
+	while (fgets(line, sizeof line, tp->out)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!strcmp(line, "ready"))
+			return 0;
+		snprintf(note, notesz, "PyTorch: %.200s", line[0] == '#' ? line + 2 : line);
+	}
+	fclose(tp->in), fclose(tp->out);
+	waitpid(tp->pid, NULL, 0);
+	tp->pid = 0;
+	return -1;
+}
 
-		if (line[0] == '#') {
-			line[strcspn(line, "\n")] = 0;
-			snprintf(note, notesz, "PyTorch: %.200s", line + 2);
-		} else if (sscanf(line, "L%d %lf %lf %lf %lf", &i, &v[0], &v[1], &v[2], &v[3]) == 5 &&
-		           i >= 0 && i < nl) {
-			memcpy(ls[i].pt, v, sizeof v);
-		}
-	}
-	pclose(p);
+static int torch_once(struct torch_proc *tp, int i, double *t)
+{
+	char line[256];
+
+	fprintf(tp->in, "%d\n", i);
+	fflush(tp->in);
+	return fgets(line, sizeof line, tp->out) &&
+		sscanf(line, "%lf %lf %lf", &t[0], &t[1], &t[2]) == 3 ? 0 : -1;
+}
+
+static void torch_stop(struct torch_proc *tp)
+{
+	fprintf(tp->in, "q\n");
+	fclose(tp->in), fclose(tp->out);
+	waitpid(tp->pid, NULL, 0);
 }
 
 /* Re-executes with OPENBLAS_CORETYPE set when OpenBLAS fell back to Prescott. */
@@ -191,21 +242,23 @@ int main(int argc, char **argv)
 {
 	int threads = 2, reps = 5, torch = 1, keep_core = 0;
 	struct layer ls[] = {
-		{ "stem 7x7/2 3->64", shp(3, 256, 64, 7, 2, 3, 1), { 0 }, { 0 } },
-		{ "3x3/1 64->64", shp(64, 64, 64, 3, 1, 1, 1), { 0 }, { 0 } },
-		{ "3x3/2 64->128", shp(64, 64, 128, 3, 2, 1, 1), { 0 }, { 0 } },
-		{ "3x3/1 128->128", shp(128, 32, 128, 3, 1, 1, 1), { 0 }, { 0 } },
-		{ "3x3/1 256->256", shp(256, 16, 256, 3, 1, 1, 1), { 0 }, { 0 } },
-		{ "3x3/1 512->512", shp(512, 8, 512, 3, 1, 1, 1), { 0 }, { 0 } },
-		{ "1x1/2 64->128", shp(64, 64, 128, 1, 2, 0, 1), { 0 }, { 0 } },
-		{ "1x1/1 128->128", shp(128, 32, 128, 1, 1, 0, 1), { 0 }, { 0 } },
-		{ "dw 3x3/1 128", shp(128, 64, 128, 3, 1, 1, 128), { 0 }, { 0 } },
+		{ .name = "stem 7x7/2 3->64", .s = shp(3, 256, 64, 7, 2, 3, 1) },
+		{ .name = "3x3/1 64->64", .s = shp(64, 64, 64, 3, 1, 1, 1) },
+		{ .name = "3x3/2 64->128", .s = shp(64, 64, 128, 3, 2, 1, 1) },
+		{ .name = "3x3/1 128->128", .s = shp(128, 32, 128, 3, 1, 1, 1) },
+		{ .name = "3x3/1 256->256", .s = shp(256, 16, 256, 3, 1, 1, 1) },
+		{ .name = "3x3/1 512->512", .s = shp(512, 8, 512, 3, 1, 1, 1) },
+		{ .name = "1x1/2 64->128", .s = shp(64, 64, 128, 1, 2, 0, 1) },
+		{ .name = "1x1/1 128->128", .s = shp(128, 32, 128, 1, 1, 0, 1) },
+		{ .name = "dw 3x3/1 128", .s = shp(128, 64, 128, 3, 1, 1, 128) },
 	};
 	const int nl = (int)(sizeof ls / sizeof *ls);
 	size_t wsz = 0;
 	double sg, pct3x3_sum = 0;
 	int n3x3 = 0;
 	char note[256] = "PyTorch: not run (--no-torch)";
+	struct torch_proc tp = { 0, NULL, NULL };
+	int have_torch = 0;
 	float *ws;
 
 	for (int i = 1; i < argc; i++) {
@@ -222,7 +275,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (reps < 1 || reps > 64 || threads < 1) {
+	if (reps < 1 || reps > MAX_REPS || threads < 1) {
 		fprintf(stderr, "conv_bench: --reps must be 1..64 and --threads positive\n");
 		return 2;
 	}
@@ -249,13 +302,60 @@ int main(int argc, char **argv)
 			ls[i].pt[k] = -1;
 	}
 	ws = malloc(wsz + sizeof(float));
-	sg = sgemm_gflops(reps < 5 ? 5 : reps);
 	for (int i = 0; i < nl; i++)
-		bench_layer(&ls[i], ws, reps);
+		layer_alloc(&ls[i]);
 	if (torch)
-		run_torch(ls, nl, threads, reps, note, sizeof note);
+		have_torch = torch_start(&tp, ls, nl, threads, note, sizeof note) == 0;
+	{
+		float *a = filled(1024 * 1024, 1), *b = filled(1024 * 1024, 2), *c = filled(1024 * 1024, 3);
+		double sgt[MAX_REPS];
 
-	printf("conv2d, batch 8, %d threads, median of %d reps; OpenBLAS %s core %s; workspace %.1f MiB\n",
+		for (int r = -1; r < reps; r++) {
+			double t = sgemm_seconds(a, b, c), tt[3];
+
+			if (r >= 0)
+				sgt[r] = t;
+			pause_ms(150); /* let OpenBLAS's threads stop spinning */
+			for (int i = 0; i < nl; i++) {
+				layer_once(&ls[i], ws, tt);
+				if (r >= 0)
+					for (int k = 0; k < 3; k++)
+						ls[i].t[0][k][r] = tt[k];
+				if (!have_torch)
+					continue;
+				pause_ms(10);
+				if (torch_once(&tp, i, tt)) {
+					snprintf(note, sizeof note, "PyTorch: the coprocess stopped answering");
+					have_torch = 0;
+					continue;
+				}
+				if (r >= 0)
+					for (int k = 0; k < 3; k++)
+						ls[i].t[1][k][r] = tt[k];
+				pause_ms(10);
+			}
+		}
+		sg = 2.0 * 1024 * 1024 * 1024 / median(sgt, reps) * 1e-9;
+		free(a), free(b), free(c);
+	}
+	if (tp.pid > 0)
+		torch_stop(&tp);
+	for (int i = 0; i < nl; i++) {
+		double flops = conv2d_flops(&ls[i].s);
+
+		for (int who = 0; who < (have_torch ? 2 : 1); who++) {
+			double m[3], *g = who ? ls[i].pt : ls[i].g;
+
+			for (int k = 0; k < 3; k++) {
+				m[k] = median(ls[i].t[who][k], reps);
+				g[k] = flops / m[k] * 1e-9;
+			}
+			g[3] = 3 * flops / (m[0] + m[1] + m[2]) * 1e-9;
+		}
+		layer_free(&ls[i]);
+	}
+
+	printf("conv2d, batch 8, %d threads, median of %d interleaved rounds; OpenBLAS %s core %s; workspace %.1f MiB\n",
 		det_threads_get(), reps, openblas_get_config(), openblas_get_corename(), wsz / 1048576.0);
 	printf("%s\n", note);
 	printf("sgemm n=1024 (same process): %.1f GFLOP/s\n\n", sg);
@@ -267,7 +367,7 @@ int main(int argc, char **argv)
 		char in[32], pt[64], ratio[16];
 
 		snprintf(in, sizeof in, "%dx%dx%d", l->s.c_in, l->s.h, l->s.w);
-		if (l->pt[0] >= 0) {
+		if (have_torch) {
 			snprintf(pt, sizeof pt, "%6.1f %6.1f %6.1f %7.1f", l->pt[0], l->pt[1], l->pt[2], l->pt[3]);
 			snprintf(ratio, sizeof ratio, "%5.2fx", l->g[3] / l->pt[3]);
 		} else {

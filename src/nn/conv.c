@@ -156,7 +156,8 @@ static void plan_make(const struct conv2d_shape *s, int nthreads, int by_image, 
 	if (target < MIN_COLS)
 		target = MIN_COLS;
 	memset(p, 0, sizeof *p);
-	if (!by_image) {
+	/* pointwise blocks read x in place: whole images are no copies, so never span */
+	if (!by_image && !is_pointwise(s)) {
 		long ipb = target / hwo, per_thread = ceil_div(n, nthreads);
 
 		if (ipb > per_thread)
@@ -179,7 +180,11 @@ static void plan_make(const struct conv2d_shape *s, int nthreads, int by_image, 
 	if (p->chunks > hwo)
 		p->chunks = hwo;
 	p->nblocks = n * p->chunks;
-	p->max_cols = ceil_div(hwo, p->chunks);
+	/* blocks of whole output rows where there are rows enough (see block_get) */
+	if (p->chunks <= s->h_out)
+		p->max_cols = ceil_div(s->h_out, p->chunks) * s->w_out;
+	else
+		p->max_cols = ceil_div(hwo, p->chunks);
 threads:
 	p->units = by_image ? n : p->nblocks;
 	p->unit_blocks = by_image ? p->chunks : 1;
@@ -307,8 +312,13 @@ static void block_get(const struct conv2d_shape *s, const struct conv_plan *p, l
 
 		k->n0 = b / p->chunks;
 		k->n1 = k->n0 + 1;
-		k->c0 = c * hwo / p->chunks;
-		k->c1 = (c + 1) * hwo / p->chunks;
+		if (p->chunks <= s->h_out) {
+			k->c0 = c * s->h_out / p->chunks * s->w_out;
+			k->c1 = (c + 1) * s->h_out / p->chunks * s->w_out;
+		} else {
+			k->c0 = c * hwo / p->chunks;
+			k->c1 = (c + 1) * hwo / p->chunks;
+		}
 		k->cols = k->c1 - k->c0;
 	} else {
 		k->n0 = b * p->ipb;
@@ -400,7 +410,9 @@ static void im2col_seg(const struct conv2d_shape *s, const float *xn, long c0, l
 			float *d = dst + hw - j;
 
 			if (iy < 0 || iy >= s->h) {
-				memset(d + j, 0, (size_t)(jend - j) * sizeof(float));
+#pragma omp simd
+				for (int jj = j; jj < jend; jj++)
+					d[jj] = 0;
 			} else {
 				const float *xrow = xc + (long)iy * s->w + off;
 				int a = ja > j ? ja : j, e = jb < jend ? jb : jend;
@@ -413,7 +425,9 @@ static void im2col_seg(const struct conv2d_shape *s, const float *xn, long c0, l
 				for (int jj = j; jj < a; jj++)
 					d[jj] = 0;
 				if (sw == 1) {
-					memcpy(d + a, xrow + a, (size_t)(e - a) * sizeof(float));
+#pragma omp simd
+					for (int jj = a; jj < e; jj++)
+						d[jj] = xrow[jj];
 				} else if (sw == 2) {
 #pragma omp simd
 					for (int jj = a; jj < e; jj++)
@@ -423,6 +437,7 @@ static void im2col_seg(const struct conv2d_shape *s, const float *xn, long c0, l
 					for (int jj = a; jj < e; jj++)
 						d[jj] = xrow[(long)jj * sw];
 				}
+#pragma omp simd
 				for (int jj = e; jj < jend; jj++)
 					d[jj] = 0;
 			}
@@ -530,9 +545,14 @@ static void fwd_block(const void *vjob, long blk, float *tws, int t, int first)
 		float beta = job->beta;
 
 		if (job->b) {
-			for (int o = 0; o < s->c_out; o++)
+			for (int o = 0; o < s->c_out; o++) {
+				const float bo = job->b[o];
+				float *yr = yb + o * hwo;
+
+#pragma omp simd
 				for (long j = 0; j < k.cols; j++)
-					yb[o * hwo + j] = job->b[o];
+					yr[j] = bo;
+			}
 			beta = 1;
 		}
 		for (int g = 0; g < G; g++)
@@ -551,12 +571,15 @@ static void fwd_block(const void *vjob, long blk, float *tws, int t, int first)
 			const float *tr = tmp + o * k.cols + (n - k.n0) * hwo;
 			float bo = job->b ? job->b[o] : 0.0f;
 
-			if (job->beta != 0)
+			if (job->beta != 0) {
+#pragma omp simd
 				for (long j = 0; j < hwo; j++)
 					yr[j] += tr[j];
-			else
+			} else {
+#pragma omp simd
 				for (long j = 0; j < hwo; j++)
 					yr[j] = tr[j] + bo;
+			}
 		}
 }
 

@@ -285,9 +285,10 @@ int main(void)
 		{ "unpadded 3x3 stride 3x2", shp(2, 4, 14, 11, 3, 3, 3, 3, 2, 0, 0, 1, 1, 1), 1 },
 		{ "1x1 pad 1", shp(2, 3, 5, 6, 4, 1, 1, 1, 1, 1, 1, 1, 1, 1), 1 },
 		{ "small maps, several images per block", shp(9, 16, 4, 4, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
-		{ "pointwise small maps, several images per block", shp(9, 16, 3, 3, 8, 1, 1, 1, 1, 0, 0, 1, 1, 1), 1 },
+		{ "pointwise small maps, one block per image", shp(9, 16, 3, 3, 8, 1, 1, 1, 1, 0, 0, 1, 1, 1), 1 },
 		{ "large map, several blocks per image", shp(2, 32, 39, 41, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
 		{ "pointwise large map, several blocks per image", shp(1, 64, 61, 69, 8, 1, 1, 1, 1, 0, 0, 1, 1, 1), 1 },
+		{ "wide map, blocks that split output rows", shp(1, 64, 3, 1500, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
 		{ "3x3/2 large map, several blocks per image (col2im)", shp(2, 32, 79, 81, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1), 1 },
 	};
 	int threads[] = { 1, 2, 3 };
