@@ -38,8 +38,9 @@ float det_box_area(const float *b);
 float det_box_iou_one(enum det_iou_kind kind, const float *a, const float *b, float eps);
 
 /* out (n, m): out[i*m + j] = measure(a[i], b[j]); a (n, 4), b (m, 4).
- * n or m may be 0. Rows run in parallel (OpenMP); results do not depend
- * on the thread count. */
+ * n or m may be 0. Large matrices (over 8e6 entries for plain IoU) run
+ * their rows in parallel (OpenMP); results do not depend on the thread count.
+ * Plain IoU takes a vectorised path, bit-identical to det_box_iou_one. */
 void det_box_iou_matrix(enum det_iou_kind kind, const float *a, size_t n,
 	const float *b, size_t m, float eps, float *out);
 
