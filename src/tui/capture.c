@@ -138,6 +138,9 @@ struct capture *capture_start(void)
 	}
 	if (pthread_create(&c->thread, NULL, capture_thread, c) != 0)
 		goto fail;
+	/* a pipe would make stdout fully buffered: keep lines in order with
+	 * what child processes write */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	return c;
 fail:
 	det_error_set(DET_EIO, "can't capture standard output (%s)", strerror(errno));

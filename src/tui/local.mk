@@ -12,3 +12,11 @@ libdetbench_la_SOURCES += \
 	src/tui/capture.c src/tui/capture.h
 # Tab completion's Lua half (require "det.complete"), installed with det.
 dist_luadet_DATA += lua/det/complete.lua
+
+# Terminal tests: tmux drives detbench (skipped without tmux).
+TMUX_TESTS = tests/tmux/complete.sh tests/tmux/history.sh \
+	tests/tmux/multiline.sh tests/tmux/error.sh tests/tmux/interrupt.sh \
+	tests/tmux/resize.sh tests/tmux/quit.sh tests/tmux/terms.sh \
+	tests/tmux/scroll.sh
+TESTS += $(TMUX_TESTS)
+EXTRA_DIST += $(TMUX_TESTS) tests/tmux/tmux-lib.sh

@@ -66,7 +66,7 @@ static void status_draw(struct panel *p)
 	struct status *st = p->state;
 	const char *sep = tui_text_utf8() ? " \xe2\x94\x82 " : " | ";
 	const char *hint = st->field[STATUS_HINT];
-	int room = p->cols, hint_w = hint ? tui_text_width(hint, strlen(hint)) + 1 : 0;
+	int room = p->cols, hint_w;
 
 	wbkgdset(p->win, ' ' | tui_style_attr(ROLE_STATUS));
 	werase(p->win);
@@ -84,11 +84,18 @@ static void status_draw(struct panel *p)
 		put(p->win, sep, &room);
 		put(p->win, st->field[STATUS_INFO], &room);
 	}
-	if (hint && room >= hint_w + 2) {
-		int r = hint_w;
+	/* the hint holds alternatives, longest first, separated by tabs */
+	while (hint) {
+		const char *tab = strchr(hint, '\t');
+		int len = tab ? (int)(tab - hint) : (int)strlen(hint);
 
-		wmove(p->win, 0, p->cols - hint_w);
-		put(p->win, hint, &r);
+		hint_w = tui_text_width(hint, (size_t)len) + 1;
+		if (room >= hint_w + 2) {
+			wmove(p->win, 0, p->cols - hint_w);
+			waddnstr(p->win, hint, len);
+			break;
+		}
+		hint = tab ? tab + 1 : NULL;
 	}
 	wattrset(p->win, A_NORMAL);
 }

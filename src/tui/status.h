@@ -11,7 +11,8 @@ extern const struct panel_class status_panel_class;
 enum status_field {
 	STATUS_STATE, /* "ready", "running"... (highlighted) */
 	STATUS_INFO,  /* what the running work reports */
-	STATUS_HINT,  /* keys worth knowing now */
+	STATUS_HINT,  /* keys worth knowing now: alternatives, longest first,
+	               * separated by tabs; the first that fits is shown */
 	STATUS_NFIELDS
 };
 

@@ -139,6 +139,21 @@ static void sink(void *ctx, const char *text, size_t len, int is_error)
 	}
 }
 
+/* While a chunk runs, a count hook redraws what it printed (at most every
+ * REFRESH_MS), so a long loop shows its progress. It only draws; Ctrl-C's
+ * hook (host_interrupt) replaces it, and the host clears it after the chunk. */
+static void refresh_hook(lua_State *L, lua_Debug *ar)
+{
+	struct tui *t = the_tui;
+
+	(void)L, (void)ar;
+	if (t && t->running && now_ms() - t->last_draw >= REFRESH_MS) {
+		fflush(stdout);
+		fflush(stderr);
+		refresh_now(t);
+	}
+}
+
 static void show_memory(struct tui *t)
 {
 	lua_State *L = host_lua(t->host);
@@ -159,13 +174,18 @@ static void before_eval(void *ctx)
 	t->running = 1;
 	chunk_running = 1;
 	status_set(t->status, STATUS_STATE, "running (Ctrl-C interrupts)");
+	/* while Lua runs, Ctrl-C is a signal (SIGINT -> host_interrupt) */
+	noraw();
+	cbreak();
 	refresh_now(t);
+	lua_sethook(host_lua(t->host), refresh_hook, LUA_MASKCOUNT, 20000);
 }
 
 static void after_eval(void *ctx)
 {
 	struct tui *t = ctx;
 
+	lua_sethook(host_lua(t->host), NULL, 0, 0);
 	fflush(stdout);
 	fflush(stderr);
 	chunk_running = 0;
@@ -174,6 +194,7 @@ static void after_eval(void *ctx)
 	output_newline(t->output);
 	status_set(t->status, STATUS_STATE, "ready");
 	show_memory(t);
+	raw();
 }
 
 static void note(struct tui *t, const char *text)
@@ -228,7 +249,10 @@ static int screen_open(struct tui *t)
 	}
 	set_term(t->term);
 	t->up = 1;
-	cbreak(); /* Ctrl-C stays a signal: it must reach a running chunk */
+	/* At the prompt the terminal is raw: Ctrl-C, Ctrl-Z, Ctrl-S arrive as
+	 * keys, in order with what was typed before them. While a chunk runs
+	 * it is cbreak, so Ctrl-C is a signal that reaches the chunk. */
+	raw();
 	noecho();
 	nonl();
 	intrflush(stdscr, FALSE);
@@ -292,8 +316,8 @@ int tui_run(struct host *h)
 	screen_set_cursor(t->screen, t->prompt);
 	status_set(t->status, STATUS_STATE, "ready");
 	status_set(t->status, STATUS_HINT, tui_text_utf8()
-		? "Tab complete \xc2\xb7 PgUp/PgDn scroll \xc2\xb7 F1 keys \xc2\xb7 Ctrl-D quit"
-		: "Tab complete, PgUp/PgDn scroll, F1 keys, Ctrl-D quit");
+		? "Tab complete \xc2\xb7 PgUp/PgDn scroll \xc2\xb7 F1 keys \xc2\xb7 Ctrl-D quit\tF1 keys \xc2\xb7 Ctrl-D quit\tF1 keys"
+		: "Tab complete, PgUp/PgDn scroll, F1 keys, Ctrl-D quit\tF1 keys, Ctrl-D quit\tF1 keys");
 	show_memory(t);
 	if (t->capture == NULL) {
 		output_append(t->output, ROLE_ERROR, det_error_message(), strlen(det_error_message()));
@@ -303,7 +327,7 @@ int tui_run(struct host *h)
 		char hello[200];
 
 		snprintf(hello, sizeof hello,
-			"detbench %s, %s with det loaded. help() or ? name shows documentation; F1 lists the keys.\n",
+			"detbench %s (%s, det loaded): help() or ? name for docs, F1 for keys.\n",
 			PACKAGE_VERSION, LUA_RELEASE);
 		note(t, hello);
 	}
@@ -334,6 +358,15 @@ int tui_run(struct host *h)
 		}
 		if (ch == KEY_F(1)) {
 			show_keys(t);
+			continue;
+		}
+		if (ch == 3) { /* Ctrl-C */
+			prompt_cancel(t->prompt);
+			continue;
+		}
+		if (ch == 26) { /* Ctrl-Z: curses' SIGTSTP handler suspends and resumes */
+			raise(SIGTSTP);
+			screen_touch_all(t->screen);
 			continue;
 		}
 		flags = screen_key(t->screen, ch);
