@@ -19,6 +19,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/error.h"
 #include "eval/eval_internal.h"
@@ -357,6 +358,14 @@ static void best_f1(struct eval_class *cl)
 	}
 }
 
+static double wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static double mean_defined(const double *v, size_t n, size_t stride)
 {
 	double s = 0;
@@ -419,6 +428,7 @@ int eval_coco_run(const struct eval_gt *gt, const struct eval_dets *dets, struct
 	struct eval_result *r = calloc(1, sizeof *r);
 	struct ctx c = { .gt = gt, .dets = dets, .r = r, .nimg = gt->nimages };
 	int K = gt->ncats, failed = 0;
+	double t0 = wall(), t1;
 	size_t ncells = (size_t)K * gt->nimages, np = (size_t)EVAL_T * EVAL_R * (size_t)K * EVAL_A * EVAL_M;
 
 	*out = NULL;
@@ -519,8 +529,11 @@ int eval_coco_run(const struct eval_gt *gt, const struct eval_dets *dets, struct
 		cl->ap50 = ap50 > -1 ? ap50 : NAN;
 		cl->ap75 = ap75 > -1 ? ap75 : NAN;
 	}
+	t1 = wall();
+	r->seconds_coco = t1 - t0;
 	if (eval_tide_run(gt, dets, r) < 0)
 		goto nomem;
+	r->seconds_tide = wall() - t1;
 	free(c.gstart), free(c.gidx), free(c.dstart), free(c.didx);
 	*out = r;
 	return 0;

@@ -149,6 +149,7 @@ struct eval_result {
 	size_t ndets, ngt;
 	struct eval_det_outcome *det; /* one per detection, results order */
 	struct eval_gt_outcome *gt;   /* one per GT box, file order */
+	double seconds_coco, seconds_tide; /* wall time of the two parts */
 };
 
 /* Evaluates dets against gt. Neither is kept by the result. Detections

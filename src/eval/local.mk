@@ -13,3 +13,11 @@ tests_data_test_coco_LDADD = $(TEST_LDADD)
 tests_data_test_coco_CPPFLAGS = $(EVAL_TEST_CPPFLAGS)
 TESTS += tests/eval/test_cocoeval_golden tests/eval/test_tide tests/data/test_coco tests/eval/cli_eval.sh
 EXTRA_DIST += tests/golden/cocoeval tests/data/bad/coco tests/eval/cli_eval.sh
+
+# benchmarks: evaluation speed (COCO-val-sized) and the COCO-train-sized load
+EXTRA_PROGRAMS += bench/eval_bench bench/coco_load_bench
+BENCH_BINS += bench/eval_bench bench/coco_load_bench
+bench_eval_bench_SOURCES = bench/eval_bench.c bench/coco_gen.c bench/coco_gen.h
+bench_eval_bench_LDADD = libdetbench.la $(DET_LIBS)
+bench_coco_load_bench_SOURCES = bench/coco_load_bench.c bench/coco_gen.c bench/coco_gen.h
+bench_coco_load_bench_LDADD = libdetbench.la $(DET_LIBS)

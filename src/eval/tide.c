@@ -37,6 +37,7 @@ struct point {        /* one AP data point */
 	double score;
 	size_t seq;
 	int cls;
+	int32_t err;       /* error index in fixed runs, else -1 */
 	uint8_t correct;
 };
 
@@ -62,7 +63,7 @@ struct tide {
 static int push_point(struct tide *t, int cls, double score, int correct)
 {
 	if (t->npts == t->cappts) {
-		size_t cap = t->cappts ? 2 * t->cappts : 1024;
+		size_t cap = t->cappts ? 2 * t->cappts : 128;
 		struct point *p = realloc(t->pts, cap * sizeof *p);
 
 		if (p == NULL)
@@ -70,7 +71,7 @@ static int push_point(struct tide *t, int cls, double score, int correct)
 		t->pts = p;
 		t->cappts = cap;
 	}
-	t->pts[t->npts] = (struct point){ score, t->npts, cls, (uint8_t)correct };
+	t->pts[t->npts] = (struct point){ score, t->npts, cls, -1, (uint8_t)correct };
 	t->npts++;
 	t->touched[cls] = 1;
 	return 0;
@@ -79,7 +80,7 @@ static int push_point(struct tide *t, int cls, double score, int correct)
 static struct terr *push_err(struct tide *t)
 {
 	if (t->nerr == t->caperr) {
-		size_t cap = t->caperr ? 2 * t->caperr : 1024;
+		size_t cap = t->caperr ? 2 * t->caperr : 128;
 		struct terr *p = realloc(t->err, cap * sizeof *p);
 
 		if (p == NULL)
@@ -136,15 +137,14 @@ static double tide_ap(const struct point *p, size_t n, double num_gt, double *pr
 }
 
 /* mAP over the classes with a data object that is not empty; per-class AP
- * into ap[k] (NaN when empty or untouched). pts is sorted here. */
-static double tide_map(struct point *pts, size_t n, const double *num_gt, const uint8_t *touched, int K,
-	double *ap, double *scratch)
+ * into ap[k] (NaN when empty or untouched). pts sorted by cmp_point. */
+static double tide_map_sorted(const struct point *pts, size_t n, const double *num_gt, const uint8_t *touched,
+	int K, double *ap, double *scratch)
 {
 	double sum = 0;
 	int cnt = 0;
 	size_t i = 0;
 
-	qsort(pts, n, sizeof *pts, cmp_point);
 	for (int k = 0; k < K; k++) {
 		size_t s = i;
 
@@ -158,6 +158,13 @@ static double tide_map(struct point *pts, size_t n, const double *num_gt, const 
 		cnt++;
 	}
 	return cnt ? sum / cnt : 0;
+}
+
+static double tide_map(struct point *pts, size_t n, const double *num_gt, const uint8_t *touched, int K,
+	double *ap, double *scratch)
+{
+	qsort(pts, n, sizeof *pts, cmp_point);
+	return tide_map_sorted(pts, n, num_gt, touched, K, ap, scratch);
 }
 
 static int cmp_det_score(const void *pa, const void *pb, void *arg)
@@ -218,20 +225,7 @@ static int tide_image(struct tide *t, const struct eval_gt *gt, const struct eva
 		for (size_t j = 0; j < ng; j++)
 			gp[j] = &gt->boxes[g[j]];
 		/* plain IoU: these GT are not crowds */
-		for (size_t j = 0; j < ng; j++) {
-			const struct eval_box *one = gp[j];
-			struct eval_box tmp = *one;
-
-			tmp.iscrowd = 0;
-			gp[j] = &tmp;
-			for (size_t i = 0; i < nd; i++) {
-				double o;
-
-				eval_box_iou(&dp[i], 1, &gp[j], 1, &o);
-				iou[i * ng + j] = o;
-			}
-			gp[j] = one;
-		}
+		eval_box_iou(dp, nd, gp, ng, iou);
 		/* greedy matching in score order over same-class IoU */
 		for (size_t i = 0; i < nd; i++)
 			for (size_t j = 0; j < ng; j++)
@@ -393,43 +387,58 @@ out:
 	return rc;
 }
 
-/* Builds the data points of one fixed run: errors first (fixed or as they
- * were), then the original true positives, as tidecv's fix_errors does.
- * mode: 0..5 fix that error type; 6 the FalsePos special; 7 FalseNeg; 8 no fix. */
-static double fixed_map(const struct tide *t, const struct eval_dets *dets, int K, int mode, struct point *pts,
-	double *num_gt, double *ap, double *scratch)
+/* The data points of a fixed run, as tidecv's fix_errors builds them:
+ * errors first (fixed or as they were), then the original true positives;
+ * base holds them unfixed, sorted once (seq = error index, or nerr + the
+ * TP's push index; err = error index or -1). Fixes that remove a point or
+ * flip it to a TP keep the order, so only the Cls fix (which moves points
+ * to another class) sorts again.
+ * mode: 0..5 fix that error type; 6 the FalsePos special; 7 FalseNeg. */
+static double fixed_map(const struct tide *t, const struct point *base, size_t nbase, int K, int mode,
+	struct point *pts, double *num_gt, double *ap, double *scratch)
 {
 	size_t n = 0;
 
 	for (int k = 0; k < K; k++)
 		num_gt[k] = (double)t->num_gt[k] - (mode == 7 ? (double)t->fn[k] : 0);
-	for (size_t q = 0; q < t->nerr; q++) {
-		const struct terr *e = &t->err[q];
-		double score;
+	if (mode == EVAL_ERR_MISS)
+		for (size_t q = 0; q < t->nerr; q++)
+			if (t->err[q].type == EVAL_ERR_MISS)
+				num_gt[t->err[q].cls] -= 1;
+	if (mode == 6) {
+		/* TPs scored 1, the rest 0: per class all TPs, then all FPs */
+		for (size_t i = 0; i < nbase;) {
+			size_t s = i;
 
-		if (e->type == EVAL_ERR_MISS) {
-			if (mode == EVAL_ERR_MISS)
-				num_gt[e->cls] -= 1;
-			continue;
+			while (i < nbase && base[i].cls == base[s].cls)
+				i++;
+			for (size_t j = s; j < i; j++)
+				if (base[j].correct)
+					pts[n] = base[j], pts[n++].score = 1;
+			for (size_t j = s; j < i; j++)
+				if (!base[j].correct)
+					pts[n] = base[j], pts[n++].score = 0;
 		}
-		score = dets->boxes[e->det].score;
-		if (mode == e->type) {
-			if ((e->type == EVAL_ERR_CLS || e->type == EVAL_ERR_LOC) && e->fixable)
-				pts[n++] = (struct point){ score, q, e->type == EVAL_ERR_CLS ? e->fix_cls : e->cls, 1 };
-			continue;
-		}
-		pts[n++] = (struct point){ mode == 6 ? 0 : score, q, e->cls, 0 };
+		return tide_map_sorted(pts, n, num_gt, t->touched, K, ap, scratch);
 	}
-	for (size_t i = 0; i < t->npts; i++)
-		if (t->pts[i].correct) {
-			struct point p = t->pts[i];
+	for (size_t i = 0; i < nbase; i++) {
+		struct point p = base[i];
+		const struct terr *e = p.err >= 0 ? &t->err[p.err] : NULL;
 
-			p.seq += t->nerr;
-			if (mode == 6)
-				p.score = 1;
-			pts[n++] = p;
+		if (e && e->type == mode) {
+			if ((e->type == EVAL_ERR_CLS || e->type == EVAL_ERR_LOC) && e->fixable) {
+				p.correct = 1;
+				if (e->type == EVAL_ERR_CLS)
+					p.cls = e->fix_cls;
+				pts[n++] = p;
+			}
+			continue;
 		}
-	return tide_map(pts, n, num_gt, t->touched, K, ap, scratch);
+		pts[n++] = p;
+	}
+	if (mode == EVAL_ERR_CLS)
+		return tide_map(pts, n, num_gt, t->touched, K, ap, scratch);
+	return tide_map_sorted(pts, n, num_gt, t->touched, K, ap, scratch);
 }
 
 int eval_tide_run(const struct eval_gt *gt, const struct eval_dets *dets, struct eval_result *r)
@@ -437,11 +446,12 @@ int eval_tide_run(const struct eval_gt *gt, const struct eval_dets *dets, struct
 	int K = gt->ncats, rc = -1;
 	size_t *gs = NULL, *gi = NULL, *ds = NULL, *di = NULL;
 	struct tide t = { 0 };
-	double *best_score = NULL, *num_gt = NULL, *ap0 = NULL, *ap1 = NULL, *scratch = NULL;
-	long *best_id = NULL;
-	uint8_t *gused = NULL, *usable = NULL;
-	size_t *g = NULL, *rg = NULL, maxg = 1;
-	struct point *pts = NULL;
+	double *num_gt = NULL, *ap0 = NULL, *ap1 = NULL, *scratch = NULL;
+	struct tide *per = NULL;
+	size_t maxg = 1;
+	int failed = 0;
+	struct point *pts = NULL, *base = NULL;
+	size_t nbase = 0;
 
 	/* group by image alone: one "category" cell per image */
 	{
@@ -473,13 +483,8 @@ int eval_tide_run(const struct eval_gt *gt, const struct eval_dets *dets, struct
 	t.num_gt = calloc((size_t)K + 1, sizeof *t.num_gt);
 	t.fn = calloc((size_t)K + 1, sizeof *t.fn);
 	t.touched = calloc((size_t)K + 1, 1);
-	best_score = malloc(maxg * sizeof *best_score);
-	best_id = malloc(maxg * sizeof *best_id);
-	gused = malloc(maxg);
-	usable = malloc(maxg);
-	g = malloc(maxg * sizeof *g);
-	rg = malloc(maxg * sizeof *rg);
-	if (!t.num_gt || !t.fn || !t.touched || !best_score || !best_id || !gused || !usable || !g || !rg)
+	per = calloc(gt->nimages + 1, sizeof *per);
+	if (!t.num_gt || !t.fn || !t.touched || !per)
 		goto out;
 	for (size_t i = 0; i < dets->n; i++) {
 		r->det[i].kind = EVAL_DET_DROPPED;
@@ -489,28 +494,82 @@ int eval_tide_run(const struct eval_gt *gt, const struct eval_dets *dets, struct
 		r->gt[i].kind = EVAL_GT_IGNORED;
 		r->gt[i].det = -1;
 	}
-	for (size_t fo = 0; fo < gt->nimages; fo++) {
-		size_t img = gt->file_order[fo], ng = 0, nrg = 0;
-		size_t *d = di + ds[img], nd = ds[img + 1] - ds[img];
+	/* images in parallel, each into its own lists; merged in file order */
+	#pragma omp parallel
+	{
+		double *best_score = malloc(maxg * sizeof *best_score);
+		long *best_id = malloc(maxg * sizeof *best_id);
+		uint8_t *gused = malloc(maxg), *usable = malloc(maxg), *touched = calloc((size_t)K + 1, 1);
+		size_t *g = malloc(maxg * sizeof *g), *rg = malloc(maxg * sizeof *rg);
+		size_t *num_gt_t = calloc((size_t)K + 1, sizeof *num_gt_t), *fn_t = calloc((size_t)K + 1, sizeof *fn_t);
 
-		for (size_t q = gs[img]; q < gs[img + 1]; q++) {
-			const struct eval_box *b = &gt->boxes[gi[q]];
+		if (!best_score || !best_id || !gused || !usable || !touched || !g || !rg || !num_gt_t || !fn_t) {
+			#pragma omp atomic write
+			failed = 1;
+		}
+		#pragma omp for schedule(dynamic, 16)
+		for (size_t fo = 0; fo < gt->nimages; fo++) {
+			size_t img = gt->file_order[fo], ng = 0, nrg = 0;
+			size_t *d = di + ds[img], nd = ds[img + 1] - ds[img];
+			struct tide *loc = &per[fo];
 
-			if (b->iscrowd || b->ignore)
-				rg[nrg++] = gi[q];
-			else
-				g[ng++] = gi[q];
+			if (failed)
+				continue;
+			loc->num_gt = num_gt_t;
+			loc->fn = fn_t;
+			loc->touched = touched;
+			for (size_t q = gs[img]; q < gs[img + 1]; q++) {
+				const struct eval_box *b = &gt->boxes[gi[q]];
+
+				if (b->iscrowd || b->ignore)
+					rg[nrg++] = gi[q];
+				else
+					g[ng++] = gi[q];
+			}
+			qsort_r(d, nd, sizeof *d, cmp_det_score, dets->boxes);
+			if (nd > 100)
+				nd = 100;
+			for (size_t j = 0; j < ng; j++) {
+				best_score[j] = -1;
+				best_id[j] = -1;
+				gused[j] = usable[j] = 0;
+			}
+			if (tide_image(loc, gt, dets, r, g, ng, rg, nrg, d, nd, best_score, best_id, gused, usable) < 0) {
+				#pragma omp atomic write
+				failed = 1;
+			}
 		}
-		qsort_r(d, nd, sizeof *d, cmp_det_score, dets->boxes);
-		if (nd > 100)
-			nd = 100;
-		for (size_t j = 0; j < ng; j++) {
-			best_score[j] = -1;
-			best_id[j] = -1;
-			gused[j] = usable[j] = 0;
+		#pragma omp critical(tide_merge)
+		{
+			for (int k = 0; k < K; k++) {
+				if (num_gt_t) t.num_gt[k] += num_gt_t[k];
+				if (fn_t) t.fn[k] += fn_t[k];
+				if (touched) t.touched[k] |= touched[k];
+			}
 		}
-		if (tide_image(&t, gt, dets, r, g, ng, rg, nrg, d, nd, best_score, best_id, gused, usable) < 0)
+		free(best_score), free(best_id), free(gused), free(usable), free(touched), free(g), free(rg);
+		free(num_gt_t), free(fn_t);
+	}
+	if (failed)
+		goto out;
+	{
+		size_t np = 0, ne = 0;
+
+		for (size_t fo = 0; fo < gt->nimages; fo++)
+			np += per[fo].npts, ne += per[fo].nerr;
+		t.pts = malloc((np + 1) * sizeof *t.pts);
+		t.err = malloc((ne + 1) * sizeof *t.err);
+		if (!t.pts || !t.err)
 			goto out;
+		for (size_t fo = 0; fo < gt->nimages; fo++) {
+			for (size_t i = 0; i < per[fo].npts; i++) {
+				t.pts[t.npts] = per[fo].pts[i];
+				t.pts[t.npts].seq = t.npts;
+				t.npts++;
+			}
+			memcpy(t.err + t.nerr, per[fo].err, per[fo].nerr * sizeof *t.err);
+			t.nerr += per[fo].nerr;
+		}
 	}
 	/* the maps */
 	pts = malloc((t.npts + t.nerr + 1) * sizeof *pts);
@@ -526,15 +585,31 @@ int eval_tide_run(const struct eval_gt *gt, const struct eval_dets *dets, struct
 	r->tide.ap = tide_map(pts, t.npts, num_gt, t.touched, K, ap0, scratch);
 	for (int k = 0; k < K; k++)
 		r->cls[k].tide_ap = ap0[k];
+	/* the unfixed points of the fixed runs, sorted once */
+	base = malloc((t.npts + t.nerr + 1) * sizeof *base);
+	if (base == NULL)
+		goto out;
+	for (size_t q = 0; q < t.nerr; q++) {
+		const struct terr *e = &t.err[q];
+
+		if (e->type != EVAL_ERR_MISS)
+			base[nbase++] = (struct point){ dets->boxes[e->det].score, q, e->cls, (int32_t)q, 0 };
+	}
+	for (size_t i = 0; i < t.npts; i++)
+		if (t.pts[i].correct) {
+			base[nbase] = t.pts[i];
+			base[nbase++].seq += t.nerr;
+		}
+	qsort(base, nbase, sizeof *base, cmp_point);
 	for (int e = 0; e < EVAL_NERR; e++) {
-		double m = fixed_map(&t, dets, K, e, pts, num_gt, ap1, scratch);
+		double m = fixed_map(&t, base, nbase, K, e, pts, num_gt, ap1, scratch);
 
 		r->tide.dap[e] = fmax(m - r->tide.ap, 0);
 		for (int k = 0; k < K; k++)
 			r->cls[k].tide_dap[e] = isnan(ap0[k]) || isnan(ap1[k]) ? 0 : fmax(ap1[k] - ap0[k], 0);
 	}
-	r->tide.dap_fp = fixed_map(&t, dets, K, 6, pts, num_gt, ap1, scratch) - r->tide.ap;
-	r->tide.dap_fn = fixed_map(&t, dets, K, 7, pts, num_gt, ap1, scratch) - r->tide.ap;
+	r->tide.dap_fp = fixed_map(&t, base, nbase, K, 6, pts, num_gt, ap1, scratch) - r->tide.ap;
+	r->tide.dap_fn = fixed_map(&t, base, nbase, K, 7, pts, num_gt, ap1, scratch) - r->tide.ap;
 	for (size_t q = 0; q < t.nerr; q++) {
 		r->tide.count[t.err[q].type]++;
 		r->cls[t.err[q].cls].tide_count[t.err[q].type]++;
@@ -543,8 +618,11 @@ int eval_tide_run(const struct eval_gt *gt, const struct eval_dets *dets, struct
 out:
 	free(gs), free(gi), free(ds), free(di);
 	free(t.pts), free(t.err), free(t.num_gt), free(t.fn), free(t.touched);
-	free(best_score), free(best_id), free(gused), free(usable), free(g), free(rg);
-	free(pts), free(num_gt), free(ap0), free(ap1), free(scratch);
+	if (per)
+		for (size_t fo = 0; fo < gt->nimages; fo++)
+			free(per[fo].pts), free(per[fo].err);
+	free(per);
+	free(pts), free(base), free(num_gt), free(ap0), free(ap1), free(scratch);
 	if (rc < 0)
 		return det_error_set(DET_ENOMEM, "out of memory in TIDE");
 	return 0;
