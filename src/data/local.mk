@@ -46,3 +46,4 @@ tests_data_test_loader_LDADD = $(TEST_LDADD)
 TESTS += tests/data/test_fashion tests/data/test_imageio tests/data/test_augment \
 	tests/data/test_sampler tests/data/test_loader
 EXTRA_DIST += tests/data/images tests/golden/imageio
+libdetbench_la_SOURCES += src/lua/lfashion.c src/lua/laug.c src/lua/laug.h src/lua/lsample.c

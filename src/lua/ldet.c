@@ -15,6 +15,7 @@ static const luaL_Reg submodules[] = {
 	{ "loss", luaopen_det_loss },
 	{ "readers", luaopen_det_readers },
 	{ "doctor", luaopen_det_doctor },
+	{ "fashion", luaopen_det_fashion }, { "aug", luaopen_det_aug }, { "sample", luaopen_det_sample },
 	{ NULL, NULL },
 };
 

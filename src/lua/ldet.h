@@ -19,5 +19,6 @@ int luaopen_det_box(lua_State *L);
 int luaopen_det_loss(lua_State *L);
 int luaopen_det_readers(lua_State *L);
 int luaopen_det_doctor(lua_State *L);
+int luaopen_det_fashion(lua_State *L), luaopen_det_aug(lua_State *L), luaopen_det_sample(lua_State *L);
 
 #endif
