@@ -16,7 +16,6 @@ det.sched = require "det.sched"
 det.loss = require "det.loss"
 det.box = require "det.box"
 det.data, det.aug, det.sample = require "det.data", require "det.aug", require "det.sample"
-det.data = det.data or {}; for k, v in pairs(core.readers) do det.data[k] = v end -- voc, yolo, open
 
 -- internal: the C modules, for the Lua modules that wrap them
 det._core = core
