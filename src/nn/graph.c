@@ -6,6 +6,7 @@
 #include "nn/graph.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@ struct nn_graph {
 	struct nn_node *nodes;
 	int n, cap;
 	float **inputs;        /* per node: an input's own buffer, else NULL */
-	int train;
+	int train, profile;
 	/* the plan in force */
 	int planned, plan_train;
 	unsigned plan_generation;
@@ -1539,6 +1540,14 @@ static void node_forward(struct nn_graph *g, struct nn_node *nd)
 	}
 }
 
+void nn_graph_set_profile(struct nn_graph *g, int on)
+{
+	g->profile = on;
+	if (on)
+		for (int i = 0; i < g->n; i++)
+			g->nodes[i].time_fwd = g->nodes[i].time_bwd = 0;
+}
+
 int nn_graph_forward(struct nn_graph *g)
 {
 	int rc = ensure_plan(g);
@@ -1546,9 +1555,15 @@ int nn_graph_forward(struct nn_graph *g)
 	if (rc)
 		return rc;
 	bind_params(g);
-	for (int i = 0; i < g->n; i++)
-		if (g->nodes[i].alias < 0)
-			node_forward(g, &g->nodes[i]);
+	for (int i = 0; i < g->n; i++) {
+		struct nn_node *nd = &g->nodes[i];
+		double t0 = g->profile ? omp_get_wtime() : 0;
+		if (nd->alias >= 0)
+			continue;
+		node_forward(g, nd);
+		if (g->profile)
+			nd->time_fwd += omp_get_wtime() - t0;
+	}
 	return 0;
 }
 
@@ -1724,8 +1739,12 @@ int nn_graph_backward(struct nn_graph *g)
 		return det_error_set(DET_EINVAL, "backward: run forward first (the plan changed)");
 	for (int i = g->n - 1; i >= 0; i--) {
 		struct nn_node *nd = &g->nodes[i];
-		if (nd->run_backward && nd->alias < 0)
-			node_backward(g, nd);
+		double t0 = g->profile ? omp_get_wtime() : 0;
+		if (!nd->run_backward || nd->alias >= 0)
+			continue;
+		node_backward(g, nd);
+		if (g->profile)
+			nd->time_bwd += omp_get_wtime() - t0;
 	}
 	return 0;
 }

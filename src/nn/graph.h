@@ -82,6 +82,7 @@ struct nn_node {
 	int alias;       /* >= 0: this node shares that node's buffers and does nothing */
 	int fused_relu;  /* the plan folded a following ReLU into this node */
 	float *aux;      /* saved statistics between forward and backward */
+	double time_fwd, time_bwd; /* seconds accumulated while profiling */
 };
 
 /* Parameter flags; the same bits as optim.h's OPTIM_NORM and OPTIM_BIAS. */
@@ -198,6 +199,10 @@ int nn_graph_forward(struct nn_graph *g);
 /* Runs the backward pass (training mode, after forward, with every output's
  * gradient set): parameter gradients are overwritten (frozen ones untouched). */
 int nn_graph_backward(struct nn_graph *g);
+
+/* Profiling on (1) or off (0): forward and backward add each node's wall
+ * time to its time_fwd / time_bwd (zeroed when profiling is turned on). */
+void nn_graph_set_profile(struct nn_graph *g, int on);
 
 /* Statistics: arena bytes (activations and gradients), number of plans
  * made, number of arena (re)allocations — steady state adds none. */

@@ -148,6 +148,7 @@ void nn_batchnorm_forward(const float *x, const float *gamma, const float *beta,
 			for (int b = 0; b < n; b++) {
 				const float *p = x + ((int64_t)b * c + ch) * hw;
 				float fs = 0;
+#pragma omp simd reduction(+ : fs)
 				for (int64_t i = 0; i < hw; i++)
 					fs += p[i];
 				s += fs;
@@ -156,6 +157,7 @@ void nn_batchnorm_forward(const float *x, const float *gamma, const float *beta,
 			for (int b = 0; b < n; b++) {
 				const float *p = x + ((int64_t)b * c + ch) * hw;
 				float fm = (float)mean, fss = 0;
+#pragma omp simd reduction(+ : fss)
 				for (int64_t i = 0; i < hw; i++)
 					fss += (p[i] - fm) * (p[i] - fm);
 				ss += fss;
@@ -205,17 +207,20 @@ void nn_batchnorm_backward(const float *x, const float *y, const float *dy, cons
 			int64_t off = ((int64_t)b * c + ch) * hw;
 			const float *p = x + off, *g = dy + off, *q = y + off;
 			float fsg = 0, fsgx = 0;
-			if (relu)
+			if (relu) {
+#pragma omp simd reduction(+ : fsg, fsgx)
 				for (int64_t i = 0; i < hw; i++) {
 					float gi = q[i] > 0 ? g[i] : 0;
 					fsg += gi;
 					fsgx += gi * (p[i] - mean);
 				}
-			else
+			} else {
+#pragma omp simd reduction(+ : fsg, fsgx)
 				for (int64_t i = 0; i < hw; i++) {
 					fsg += g[i];
 					fsgx += g[i] * (p[i] - mean);
 				}
+			}
 			sg += fsg;
 			sgx += fsgx;
 		}
@@ -239,10 +244,18 @@ void nn_batchnorm_backward(const float *x, const float *y, const float *dy, cons
 			int64_t off = ((int64_t)b * c + ch) * hw;
 			const float *p = x + off, *g = dy + off, *q = y + off;
 			float *d = dx + off;
-			for (int64_t i = 0; i < hw; i++) {
-				float gi = relu && q[i] <= 0 ? 0.0f : g[i];
-				float v = k * gi + a * (p[i] - mean) + b0;
-				PUT(d, i, v, acc_x);
+			if (acc_x) {
+#pragma omp simd
+				for (int64_t i = 0; i < hw; i++) {
+					float gi = relu && q[i] <= 0 ? 0.0f : g[i];
+					d[i] += k * gi + a * (p[i] - mean) + b0;
+				}
+			} else {
+#pragma omp simd
+				for (int64_t i = 0; i < hw; i++) {
+					float gi = relu && q[i] <= 0 ? 0.0f : g[i];
+					d[i] = k * gi + a * (p[i] - mean) + b0;
+				}
 			}
 		}
 	}
@@ -264,11 +277,22 @@ void nn_groupnorm_forward(const float *x, const float *gamma, const float *beta,
 		double s = 0, ss = 0;
 		float mean, invstd;
 
-		for (int64_t i = 0; i < m; i++)
-			s += p[i];
+		/* float partial sums per channel row (vectorised), double across rows */
+		for (int j = 0; j < cg; j++) {
+			float fs = 0;
+#pragma omp simd reduction(+ : fs)
+			for (int64_t i = 0; i < hw; i++)
+				fs += p[(int64_t)j * hw + i];
+			s += fs;
+		}
 		mean = (float)(s / (double)m);
-		for (int64_t i = 0; i < m; i++)
-			ss += (double)(p[i] - mean) * (p[i] - mean);
+		for (int j = 0; j < cg; j++) {
+			float fss = 0;
+#pragma omp simd reduction(+ : fss)
+			for (int64_t i = 0; i < hw; i++)
+				fss += (p[(int64_t)j * hw + i] - mean) * (p[(int64_t)j * hw + i] - mean);
+			ss += fss;
+		}
 		invstd = (float)(1.0 / sqrt(ss / (double)m + eps));
 		save[ng] = mean;
 		save[n * groups + ng] = invstd;
