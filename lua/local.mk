@@ -7,3 +7,4 @@ dist_luadet_DATA += lua/det/loss.lua lua/det/box.lua
 dist_luadet_DATA += lua/det/optim.lua lua/det/sched.lua
 dist_luadet_DATA += lua/det/nn.lua
 dist_luadet_DATA += lua/det/data.lua lua/det/aug.lua lua/det/sample.lua
+dist_luadet_DATA += lua/det/eval.lua

@@ -16,6 +16,7 @@ det.sched = require "det.sched"
 det.loss = require "det.loss"
 det.box = require "det.box"
 det.data, det.aug, det.sample = require "det.data", require "det.aug", require "det.sample"
+det.eval = require "det.eval"
 
 -- internal: the C modules, for the Lua modules that wrap them
 det._core = core

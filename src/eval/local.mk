@@ -1,7 +1,8 @@
 # src/eval: COCO evaluation (pycocotools-identical), TIDE, confusion, the `eval` command.
 libdetbench_la_SOURCES += \
 	src/eval/coco_eval.c src/eval/coco_eval.h src/eval/eval_internal.h \
-	src/eval/eval_io.c src/eval/tide.c src/eval/eval_print.c
+	src/eval/eval_io.c src/eval/tide.c src/eval/eval_print.c \
+	src/lua/lcoco.c src/lua/leval.c
 
 EVAL_TEST_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 check_PROGRAMS += tests/eval/test_cocoeval_golden tests/eval/test_tide tests/data/test_coco
@@ -21,3 +22,7 @@ bench_eval_bench_SOURCES = bench/eval_bench.c bench/coco_gen.c bench/coco_gen.h
 bench_eval_bench_LDADD = libdetbench.la $(DET_LIBS)
 bench_coco_load_bench_SOURCES = bench/coco_load_bench.c bench/coco_gen.c bench/coco_gen.h
 bench_coco_load_bench_LDADD = libdetbench.la $(DET_LIBS)
+
+# the Lua side: det.eval and det.data.coco
+TESTS += tests/lua/eval_spec.lua
+EXTRA_DIST += tests/lua/eval_spec.lua

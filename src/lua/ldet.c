@@ -16,6 +16,7 @@ static const luaL_Reg submodules[] = {
 	{ "readers", luaopen_det_readers },
 	{ "doctor", luaopen_det_doctor },
 	{ "fashion", luaopen_det_fashion }, { "aug", luaopen_det_aug }, { "sample", luaopen_det_sample },
+	{ "coco", luaopen_det_coco }, { "eval", luaopen_det_eval },
 	{ NULL, NULL },
 };
 
