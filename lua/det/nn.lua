@@ -453,6 +453,11 @@ function Model:tensor(name, which) return self.graph:tensor(name, which) end
 function Model:freeze(prefix) return self.graph:freeze(prefix or "", true) end
 function Model:unfreeze(prefix) return self.graph:freeze(prefix or "", false) end
 function Model:stats() return self.graph:stats() end
+-- m:bind(opt): opt:step() then updates this model's parameters from its gradients
+function Model:bind(opt)
+  self.graph:bind(opt)
+  return self
+end
 function Model:summary() return nn.format_summary(self.rows) end
 function Model:__tostring()
   local s = self.graph:stats()

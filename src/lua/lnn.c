@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "lua/ldet.h"
+#include "lua/loptim.h"
 #include "lua/ltensor.h"
 
 struct lgraph {
@@ -570,6 +571,22 @@ static int g_freeze(lua_State *L)
 	return 1;
 }
 
+/* g:bind(opt): the optimiser steps this graph's parameters from now on
+ * (opt:step() with no arguments); the graph keeps the optimiser alive. Bind
+ * again after freezing or adding parameters. */
+static int g_bind(lua_State *L)
+{
+	struct nn_graph *g = lgraph_check(L, 1);
+	struct optim *opt = loptim_check(L, 2);
+
+	loptim_release_arrays(L, 2);
+	if (nn_store_bind_optim(nn_graph_store(g), opt))
+		return luaL_error(L, "%s", det_error_message());
+	lua_pushvalue(L, 2);
+	lua_setiuservalue(L, 1, 1);
+	return 0;
+}
+
 /* g:stats() -> { arena_bytes, naive_bytes, workspace_bytes, plans, allocations,
  * parameters, nodes } */
 static int g_stats(lua_State *L)
@@ -634,6 +651,7 @@ static const luaL_Reg methods[] = {
 	{ "tensor", g_tensor },
 	{ "freeze", g_freeze },
 	{ "stats", g_stats },
+	{ "bind", g_bind },
 	{ NULL, NULL },
 };
 

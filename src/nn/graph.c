@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "nn/conv.h"
 #include "nn/ops.h"
+#include "nn/optim.h"
 
 struct nn_graph {
 	struct nn_store *store;
@@ -116,6 +117,26 @@ int nn_store_freeze(struct nn_store *s, const char *prefix, int frozen)
 	}
 	s->generation++;
 	return count;
+}
+
+int nn_store_bind_optim(struct nn_store *s, struct optim *opt)
+{
+	struct optim_segment *segs = calloc((size_t)s->nparams + 1, sizeof(*segs));
+	int rc;
+
+	if (!segs)
+		return det_error_set(DET_ENOMEM, "bind: out of memory");
+	for (int i = 0; i < s->nparams; i++) {
+		const struct nn_param *p = &s->params[i];
+		segs[i].name = p->name;
+		segs[i].offset = p->offset;
+		segs[i].count = p->count;
+		segs[i].flags = ((p->flags & NN_PARAM_NORM) ? OPTIM_NORM : 0) |
+			((p->flags & NN_PARAM_BIAS) ? OPTIM_BIAS : 0) | (p->frozen ? OPTIM_FROZEN : 0);
+	}
+	rc = optim_bind(opt, s->data, s->grad, s->count, segs, (size_t)s->nparams);
+	free(segs);
+	return rc;
 }
 
 /* Grows a float slab to hold need floats (capacity doubles). */

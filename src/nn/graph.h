@@ -128,6 +128,13 @@ int nn_store_find_buffer(const struct nn_store *s, const char *name);
  * zeroed. Returns the number matched. Graphs on the store replan. */
 int nn_store_freeze(struct nn_store *s, const char *prefix, int frozen);
 
+struct optim;
+/* Binds an optimiser (nn/optim.h) to the store's slabs, one segment per
+ * parameter flagged NORM/BIAS/FROZEN as the store says. Bind again after
+ * adding parameters or freezing (the optimiser keeps its state when the
+ * layout is the same). 0 or the optimiser's status. */
+int nn_store_bind_optim(struct nn_store *s, struct optim *opt);
+
 struct nn_graph;
 
 /* A new graph on store (shared, a reference is taken) or, when store is

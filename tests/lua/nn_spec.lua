@@ -188,6 +188,27 @@ describe("det.nn", function()
     assert.are_not.equal(0, b:tensor("stem.conv.weight", "grad"):max())
   end)
 
+  it("trains with an optimiser bound to the parameter slab", function()
+    local m = nn.build(small(), { 4, 3, 8, 8 }, { seed = 2 })
+    local opt = det.optim.sgd { lr = 0.05, momentum = 0.9 }
+    m:bind(opt)
+    local x, target = T.randn({ 4, 3, 8, 8 }, 5), T.randn({ 4, 3 }, 6)
+    local losses = {}
+    for step = 1, 8 do
+      local y = m:forward(x)
+      local dy, l = T { 4, 3 }, 0
+      for i = 1, 4 do for j = 1, 3 do
+        local d = y:get(i, j) - target:get(i, j)
+        dy:set(i, j, d)
+        l = l + 0.5 * d * d
+      end end
+      losses[step] = l
+      m:backward(dy)
+      opt:step()
+    end
+    assert.is_true(losses[8] < 0.5 * losses[1], ("loss %g -> %g"):format(losses[1], losses[8]))
+  end)
+
   it("writes custom blocks with their own parameters and node arithmetic", function()
     local scaled = nn.block {
       kind = "scaled",
