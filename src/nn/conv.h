@@ -13,7 +13,14 @@
  *   where g = o / (C_out/groups), Cg = C_in/groups; out-of-range x reads as 0.
  *
  * Paths: im2col + cblas_sgemm in general; 1x1 stride-1 unpadded convolution
- * skips im2col; depthwise (groups == C_in == C_out) runs a direct kernel. */
+ * skips im2col; depthwise (groups == C_in == C_out) runs a direct kernel;
+ * backward-data of a stride-1 convolution runs as the forward convolution of
+ * dy with the flipped, transposed weights (otherwise col2im).
+ *
+ * Threads: the kernels use min(det_threads_get(), det_threads_default())
+ * threads (OpenMP, each thread calling a single-threaded sgemm on its own
+ * block of output columns). Results are bit-identical run to run for the
+ * same thread count. The kernels do not allocate and cannot fail. */
 #ifndef DET_NN_CONV_H
 #define DET_NN_CONV_H
 
@@ -31,10 +38,13 @@ struct conv2d_shape {
 int conv2d_shape_init(struct conv2d_shape *s);
 
 /* Bytes of scratch the three kernels need for this shape (the largest of
- * them); the caller owns the workspace and may share it between layers. */
+ * them, for any thread count up to det_threads_default(), so it stays valid
+ * after det_threads_set()); the caller owns the workspace and may share it
+ * between layers. May be 0 (depthwise). */
 size_t conv2d_workspace_size(const struct conv2d_shape *s);
 
-/* y = conv(x, w) + b. y is overwritten. */
+/* y = conv(x, w) + b (b may be NULL). y is overwritten. x, w, b and y must
+ * not overlap. */
 void conv2d_forward(const struct conv2d_shape *s, const float *x, const float *w,
 	const float *b, float *y, float *workspace);
 
