@@ -20,3 +20,8 @@ TMUX_TESTS = tests/tmux/complete.sh tests/tmux/history.sh \
 	tests/tmux/scroll.sh
 TESTS += $(TMUX_TESTS)
 EXTRA_DIST += $(TMUX_TESTS) tests/tmux/tmux-lib.sh
+
+# The output panel: text handling, scrolling and a rendered snapshot.
+check_PROGRAMS += tests/tui/test_output
+tests_tui_test_output_LDADD = $(TEST_LDADD)
+TESTS += tests/tui/test_output

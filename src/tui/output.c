@@ -26,7 +26,7 @@ struct output {
 	long long anchor;
 	int anchor_row;
 	/* input state carried across appends */
-	int esc;          /* 0 none, 1 after ESC, 2 inside a CSI/OSC sequence */
+	int esc;          /* 0 none, 1 after ESC, 2 inside CSI, 3 inside OSC */
 	int cr;           /* a "\r" waits: the next text restarts the line */
 	char pend[4];     /* the start of a UTF-8 character cut by the append */
 	int npend;
@@ -156,13 +156,21 @@ void output_append(struct panel *p, enum tui_role role, const char *text, size_t
 		unsigned char c = (unsigned char)text[i];
 
 		if (o->esc == 1) { /* ESC x: CSI and OSC run on, others end here */
-			o->esc = (c == '[' || c == ']') ? 2 : 0;
+			o->esc = c == '[' ? 2 : c == ']' ? 3 : 0;
 			i++;
 			continue;
 		}
-		if (o->esc == 2) {
-			if ((c >= 0x40 && c <= 0x7e && c != '[') || c == 7)
+		if (o->esc == 2) { /* CSI ends with a byte in 0x40..0x7e */
+			if (c >= 0x40 && c <= 0x7e)
 				o->esc = 0;
+			i++;
+			continue;
+		}
+		if (o->esc == 3) { /* OSC ends with BEL or ESC \ */
+			if (c == 7)
+				o->esc = 0;
+			else if (c == 0x1b)
+				o->esc = 1;
 			i++;
 			continue;
 		}

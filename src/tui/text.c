@@ -79,8 +79,10 @@ int tui_text_width(const char *s, size_t n)
 {
 	int cells = 0, w;
 
-	for (size_t i = 0; i < n; i += (size_t)tui_text_next(s + i, n - i, &w))
+	for (size_t i = 0; i < n;) {
+		i += (size_t)tui_text_next(s + i, n - i, &w);
 		cells += w;
+	}
 	return cells;
 }
 
