@@ -34,7 +34,7 @@ static struct dataset *crafted(void)
 	ds = dataset_new("crafted", root);
 	dataset_class_add(ds, "a", 1);
 	dataset_class_add(ds, "b", 2);
-	dataset_class_add(ds, "c", 3);
+	dataset_class_add(ds, "a_class_name_longer_than_its_column", 3);
 	dataset_image_add(ds, 11, "000001.jpg", 100, 100);
 	box(ds, 0, 10, 10, 50, 50);
 	box(ds, 0, 10, 10, 50, 51);  /* IoU 1600/1640 = 0.976 with the one above */
@@ -118,6 +118,7 @@ int main(void)
 	   strstr(text, "      image 11 000001.jpg: a [10 10 50 50] ~ [10 10 50 51] IoU 0.976\n"),
 		"the duplicate's example names the image and both boxes");
 	ok(text && strstr(text, "      missing.jpg\n"), "the missing file is named");
+	ok(text && strstr(text, "\n  a_class_name_longer~  "), "a long class name is cut to its column with '~'");
 	for (p = text; p && *p;) {
 		char *nl = strchr(p, '\n');
 		int n = nl ? (int)(nl - p) : (int)strlen(p);
