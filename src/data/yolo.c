@@ -240,6 +240,13 @@ int yolo_labels_parse(struct dataset *ds, const char *text, size_t len, const ch
 			tok[t] = '\0';
 			if (bad)
 				continue;
+			if (t == sizeof tok - 1) {
+				bad = 1;
+				ds->report.boxes_skipped++;
+				problem(ds, opt, "%s:%lu: a number longer than %zu characters", name, line,
+					sizeof tok - 2);
+				continue;
+			}
 			if (n == MAX_TOKENS) {
 				bad = 1;
 				ds->report.boxes_skipped++;

@@ -149,6 +149,7 @@ static const struct bad_case bad_labels[] = {
 	{ "negative_class.txt", "bad/yolo/negative_class.txt:2: class id -1 is not a whole number >= 0", 1, 0, 0 },
 	{ "fractional_class.txt", "bad/yolo/fractional_class.txt:1: class id 1.5 is not a whole number >= 0", 1, 0, 0 },
 	{ "six_numbers.txt", "bad/yolo/six_numbers.txt:1: expected 5 numbers (class cx cy w h), got 6", 1, 0, 0 },
+	{ "long_number.txt", "bad/yolo/long_number.txt:1: a number longer than 62 characters", 1, 0, 0 },
 	{ "polygon.txt", "", 0, 0, 1 },
 };
 
