@@ -25,3 +25,7 @@ EXTRA_DIST += $(TMUX_TESTS) tests/tmux/tmux-lib.sh
 check_PROGRAMS += tests/tui/test_output
 tests_tui_test_output_LDADD = $(TEST_LDADD)
 TESTS += tests/tui/test_output
+
+# Completion candidates, on a stock lua5.4 (busted).
+TESTS += tests/lua/complete_spec.lua
+EXTRA_DIST += tests/lua/complete_spec.lua
