@@ -339,3 +339,66 @@ long det_nms_topk(const float *scores, size_t n, size_t ncls, float threshold, s
 	free(key);
 	return (long)m;
 }
+
+long det_nms_multilevel(const struct det_nms_opts *o, const float *scores, const float *boxes,
+	size_t ncls, const size_t *level_count, int nlevels, size_t nms_pre, size_t cap,
+	int *out_index, int *out_class, float *out_score)
+{
+	size_t n = 0, most = 0;
+
+	for (int l = 0; l < nlevels; l++) {
+		n += level_count[l];
+		most += level_count[l] * ncls < nms_pre ? level_count[l] * ncls : nms_pre;
+	}
+	if (ncls == 0 || n * ncls > INT32_MAX)
+		return det_error_set(DET_EINVAL, "postprocess: %zu anchors x %zu classes", n, ncls);
+	int *idx = malloc((most + 1) * sizeof(*idx)), *cls = malloc((most + 1) * sizeof(*cls));
+	int *anchor = malloc((most + 1) * sizeof(*anchor)), *keep = malloc((most + 1) * sizeof(*keep));
+	float *cb = malloc((4 * most + 1) * sizeof(*cb)), *cs = malloc((most + 1) * sizeof(*cs));
+	float *ks = malloc((most + 1) * sizeof(*ks));
+	long rc = 0;
+	size_t m = 0, off = 0;
+
+	if (!idx || !cls || !anchor || !keep || !cb || !cs || !ks) {
+		rc = det_error_set(DET_ENOMEM, "postprocess: no memory for %zu candidates", most);
+		goto out;
+	}
+	/* per level: the nms_pre best (anchor, class) pairs above the threshold */
+	for (int l = 0; l < nlevels; l++) {
+		long k = det_nms_topk(scores + off * ncls, level_count[l], ncls, o->score_threshold,
+			nms_pre, idx + m);
+		if (k < 0) {
+			rc = k;
+			goto out;
+		}
+		for (long c = 0; c < k; c++, m++) {
+			size_t a = off + (size_t)idx[m] / ncls;
+
+			anchor[m] = (int)a;
+			cls[m] = (int)((size_t)idx[m] % ncls);
+			cs[m] = scores[a * ncls + (size_t)cls[m]];
+			memcpy(cb + 4 * m, boxes + 4 * a, 4 * sizeof(float));
+		}
+		off += level_count[l];
+	}
+	/* class-aware NMS over every level's candidates, capped */
+	rc = det_nms_run(o, cb, cs, cls, m, keep, ks);
+	if (rc < 0)
+		goto out;
+	if ((size_t)rc > cap)
+		rc = (long)cap;
+	for (long k = 0; k < rc; k++) {
+		out_index[k] = anchor[keep[k]];
+		out_class[k] = cls[keep[k]];
+		out_score[k] = ks[k];
+	}
+out:
+	free(idx);
+	free(cls);
+	free(anchor);
+	free(keep);
+	free(cb);
+	free(cs);
+	free(ks);
+	return rc;
+}

@@ -53,4 +53,17 @@ long det_nms_run(const struct det_nms_opts *o, const float *boxes, const float *
 long det_nms_topk(const float *scores, size_t n, size_t ncls, float threshold, size_t k,
 	int *idx);
 
+/* The post-processing of a dense head for one image, as mmdetection's
+ * _get_bboxes_single: on every level, the (anchor, class) pairs whose score
+ * is > score_threshold, at most nms_pre of them, highest first
+ * (det_nms_topk); then o's NMS over all levels' candidates with each class
+ * apart, and at most o->max_dets results. scores (n, ncls) probabilities
+ * and boxes (n, 4) already decoded, levels concatenated (level_count[l]
+ * anchors each, summing to n). Writes up to cap detections: the anchor
+ * index, class and (final) score, best first. Returns the number written,
+ * or DET_EINVAL / DET_ENOMEM. */
+long det_nms_multilevel(const struct det_nms_opts *o, const float *scores, const float *boxes,
+	size_t ncls, const size_t *level_count, int nlevels, size_t nms_pre, size_t cap,
+	int *out_index, int *out_class, float *out_score);
+
 #endif

@@ -139,6 +139,31 @@ int main(void)
 		k = det_nms_topk(sc, 3, 2, 0.08f, 10, idx);
 		ok(k == 5, "topk: threshold drops one of six");
 	}
+	/* a dense head's post-processing: per-level top-k, threshold, NMS, cap */
+	{
+		size_t nc, ns, nref;
+		const float *cf = fx_get(fx, "post.counts", &nc), *sc = fx_get(fx, "post.scores", &ns);
+		const float *bx = fx_get(fx, "post.boxes", NULL);
+		const float *ri = fx_get(fx, "post.index", &nref), *rcl = fx_get(fx, "post.class", NULL);
+		const float *rs = fx_get(fx, "post.score", NULL);
+		size_t counts[3] = { (size_t)cf[0], (size_t)cf[1], (size_t)cf[2] };
+		int idx[200], cls[200];
+		float score[200];
+
+		det_nms_opts_init(&o);
+		o.iou_threshold = 0.5f, o.score_threshold = 0.05f, o.max_dets = 40;
+		long k = det_nms_multilevel(&o, sc, bx, 6, counts, 3, 50, 200, idx, cls, score);
+		int same = k == (long)nref;
+		for (long i = 0; same && i < k; i++)
+			same = idx[i] == (int)ri[i] && cls[i] == (int)rcl[i] && score[i] == rs[i];
+		ok(same, "multi-level post-processing (3 levels, 6 classes, nms_pre 50, threshold 0.05, "
+			"max 40) = mmdet's filter_scores_and_topk + torchvision batched_nms: %ld detections", k);
+		k = det_nms_multilevel(&o, sc, bx, 6, counts, 3, 50, 5, idx, cls, score);
+		ok(k == 5 && idx[0] == (int)ri[0], "post-processing honours the output capacity");
+		o.score_threshold = 2.0f;
+		k = det_nms_multilevel(&o, sc, bx, 6, counts, 3, 50, 200, idx, cls, score);
+		ok(k == 0, "no score above the threshold: no detections");
+	}
 	ok(det_nms_method_parse("soft_gaussian") == DET_NMS_SOFT_GAUSSIAN, "method names parse");
 	fx_free(fx);
 	return tap_done();

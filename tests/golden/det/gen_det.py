@@ -275,6 +275,41 @@ put("soft.gauss.keep", k)
 put("soft.gauss.scores", s)
 put("diounms.keep", diou_nms(bx, sc, 0.4))
 
+# multi-level post-processing as mmdet's dense heads (_get_bboxes_single):
+# per level, scores > score_thr, the nms_pre highest (filter_scores_and_topk),
+# then batched_nms over all levels and the first max_per_img
+g = torch.Generator().manual_seed(99)
+level_n = [300, 80, 20]
+ncls = 6
+mscores = torch.sigmoid(torch.randn(sum(level_n), ncls, generator=g) * 2 - 2)
+mxy = torch.rand(sum(level_n), 2, generator=g) * 200
+mboxes = torch.cat([mxy, mxy + torch.rand(sum(level_n), 2, generator=g) * 60 + 4], 1)
+put("post.counts", level_n)
+put("post.scores", mscores)
+put("post.boxes", mboxes)
+cand_b, cand_s, cand_l, cand_i = [], [], [], []
+off = 0
+for cnt in level_n:
+    sc = mscores[off:off + cnt]
+    valid = sc > 0.05
+    vs = sc[valid]
+    vi = torch.nonzero(valid)
+    num_topk = min(50, vi.size(0))
+    vs, order = vs.sort(descending=True)
+    vs = vs[:num_topk]
+    ti = vi[order[:num_topk]]
+    a_idx, lab = ti.unbind(1)
+    cand_b.append(mboxes[off + a_idx])
+    cand_s.append(vs)
+    cand_l.append(lab)
+    cand_i.append(off + a_idx)
+    off += cnt
+cb, cs, cl, ci = torch.cat(cand_b), torch.cat(cand_s), torch.cat(cand_l), torch.cat(cand_i)
+keep = ops.batched_nms(cb, cs, cl, 0.5)[:40]
+put("post.index", ci[keep])
+put("post.class", cl[keep])
+put("post.score", cs[keep])
+
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "det.txt")
 with open(path, "w") as f:
     f.write("\n".join(out) + "\n")
