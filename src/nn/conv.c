@@ -233,12 +233,19 @@ static long weight_floats(const struct conv2d_shape *s)
 	return round_up((long)s->c_out * (s->c_in / s->groups) * s->kh * s->kw, ALIGN_FLOATS);
 }
 
+/* Floats of one thread's padded plane for dw_forward: H+1 rows (the last
+ * all zeros) of W + 2*pad_w columns. */
+static long dw_pad_floats(const struct conv2d_shape *s)
+{
+	return round_up(((long)s->h + 1) * (s->w + 2L * s->pad_w), ALIGN_FLOATS);
+}
+
 static long fwd_floats(const struct conv2d_shape *s, int nthreads)
 {
 	struct conv_plan p;
 
 	if (is_depthwise(s))
-		return 0;
+		return nthreads * dw_pad_floats(s);
 	plan_make(s, nthreads, 0, &p);
 	return p.threads * fwd_thread_floats(s, &p);
 }
@@ -267,8 +274,11 @@ static long bwdd_floats(const struct conv2d_shape *s, int nthreads)
 {
 	struct conv_plan p;
 
-	if (is_depthwise(s))
-		return 0;
+	if (is_depthwise(s)) {
+		struct conv2d_shape t = transposed_shape(s);
+
+		return bwd_data_as_conv(s) ? nthreads * dw_pad_floats(&t) : 0;
+	}
 	if (bwd_data_as_conv(s)) {
 		struct conv2d_shape t = transposed_shape(s);
 
@@ -765,9 +775,8 @@ static void backward_data_general(const struct conv2d_shape *s, const float *dy,
 
 /* ---- depthwise (G = C_in = C_out), direct ----
  *   y[n,c,i,j] = b[c] + sum_{p,q} w[c,p,q] x[n,c,i*sh-ph+p*dh, j*sw-pw+q*dw]
- * One (n, c) plane per task. Each output element sums its taps in
- * registers; columns whose taps are all inside the row run vectorised along
- * j, the few edge columns test each tap. */
+ * One (n, c) plane per task (one channel per task for the weights), rows
+ * vectorised along j. */
 
 /* Column bounds per kernel column q ([ja[q], jb[q]) reads inside the row)
  * and the interior [*j0, *j1) where every q does. */
@@ -787,68 +796,88 @@ static void dw_bounds(const struct conv2d_shape *s, int *ja, int *jb, int *j0, i
 }
 
 /* y (+)= depthwise conv(x, w) (+ b). flip: use w[c, KH-1-p, KW-1-q]
- * (backward-data of a stride-1 depthwise convolution, see transposed_shape). */
+ * (backward-data of a stride-1 depthwise convolution, see transposed_shape).
+ * Each plane is first copied into the thread's zero-padded plane in ws, so
+ * every output column reads its taps without bounds tests; rows above or
+ * below the image read the zero row. A 3x3 kernel sums its nine taps in
+ * one pass per output row, others one pass per tap. */
 static void dw_forward(const struct conv2d_shape *s, const float *x, const float *w,
-	const float *b, float *y, int flip, int accumulate)
+	const float *b, float *y, int flip, int accumulate, float *ws)
 {
 	const long plane = (long)s->h * s->w, oplane = (long)s->h_out * s->w_out;
 	const int kh = s->kh, kw = s->kw, kk = kh * kw, wo = s->w_out, sw = s->stride_w;
-	const int dwl = s->dil_w;
-	int ja[kw], jb[kw], j0, j1;
+	const int dwl = s->dil_w, wp = s->w + 2 * s->pad_w;
+	const long per_thread = dw_pad_floats(s);
 
-	dw_bounds(s, ja, jb, &j0, &j1);
-#pragma omp parallel for num_threads(conv_threads()) schedule(static)
-	for (long nc = 0; nc < (long)s->n * s->c_in; nc++) {
-		const int c = (int)(nc % s->c_in);
-		const float *xp = x + nc * plane;
-		float *yp = y + nc * oplane;
-		float wl[kk];
+#pragma omp parallel num_threads(conv_threads())
+	{
+		float *pad = ws + omp_get_thread_num() * per_thread;
+		const float *zero = pad + (long)s->h * wp;
 
-		for (int k = 0; k < kk; k++)
-			wl[k] = w[(long)c * kk + (flip ? kk - 1 - k : k)];
-		for (int i = 0; i < s->h_out; i++) {
-			float *yr = yp + (long)i * wo;
-			float bias = b ? b[c] : 0.0f;
+		memset(pad, 0, (size_t)per_thread * sizeof(float));
+#pragma omp for schedule(static)
+		for (long nc = 0; nc < (long)s->n * s->c_in; nc++) {
+			const int c = (int)(nc % s->c_in);
+			const float *xp = x + nc * plane;
+			float *yp = y + nc * oplane;
+			const float bias = b ? b[c] : 0.0f;
+			float wl[kk];
 
-			if (!accumulate)
-				for (int j = 0; j < wo; j++)
-					yr[j] = bias;
-			for (int p = 0; p < kh; p++) {
-				int iy = i * s->stride_h - s->pad_h + p * s->dil_h;
-				const float *xr, *wp = wl + p * kw;
+			for (int k = 0; k < kk; k++)
+				wl[k] = w[(long)c * kk + (flip ? kk - 1 - k : k)];
+			for (int iy = 0; iy < s->h; iy++)
+				memcpy(pad + (long)iy * wp + s->pad_w, xp + (long)iy * s->w,
+					(size_t)s->w * sizeof(float));
+			for (int i = 0; i < s->h_out; i++) {
+				float *yr = yp + (long)i * wo;
+				const float *r[kh];
 
-				if (iy < 0 || iy >= s->h)
-					continue;
-				xr = xp + (long)iy * s->w - s->pad_w;
-				if (kw == 3 && sw == 1) {
-					/* the three taps of the row in one pass over the interior */
-					const float w0 = wp[0], w1 = wp[1], w2 = wp[2];
-					const float *x0 = xr, *x1 = xr + dwl, *x2 = xr + 2 * dwl;
+				for (int p = 0; p < kh; p++) {
+					int iy = i * s->stride_h - s->pad_h + p * s->dil_h;
 
-#pragma omp simd
-					for (int j = j0; j < j1; j++)
-						yr[j] += w0 * x0[j] + w1 * x1[j] + w2 * x2[j];
-					for (int q = 0; q < kw; q++) {
-						for (int j = ja[q]; j < j0; j++)
-							yr[j] += wp[q] * xr[j + q * dwl];
-						for (int j = j1; j < jb[q]; j++)
-							yr[j] += wp[q] * xr[j + q * dwl];
-					}
-					continue;
+					r[p] = iy < 0 || iy >= s->h ? zero : pad + (long)iy * wp;
 				}
-				for (int q = 0; q < kw; q++) {
-					const float wq = wp[q], *xs = xr + q * dwl;
+				if (kh == 3 && kw == 3) {
+					const float *r0 = r[0], *r1 = r[1], *r2 = r[2];
+					const int d1 = dwl, d2 = 2 * dwl;
 
 					if (sw == 1) {
 #pragma omp simd
-						for (int j = ja[q]; j < jb[q]; j++)
-							yr[j] += wq * xs[j];
+						for (int j = 0; j < wo; j++)
+							yr[j] = (accumulate ? yr[j] : bias) +
+								wl[0] * r0[j] + wl[1] * r0[j + d1] + wl[2] * r0[j + d2] +
+								wl[3] * r1[j] + wl[4] * r1[j + d1] + wl[5] * r1[j + d2] +
+								wl[6] * r2[j] + wl[7] * r2[j + d1] + wl[8] * r2[j + d2];
 					} else {
 #pragma omp simd
-						for (int j = ja[q]; j < jb[q]; j++)
-							yr[j] += wq * xs[(long)j * sw];
+						for (int j = 0; j < wo; j++) {
+							const long o = (long)j * sw;
+
+							yr[j] = (accumulate ? yr[j] : bias) +
+								wl[0] * r0[o] + wl[1] * r0[o + d1] + wl[2] * r0[o + d2] +
+								wl[3] * r1[o] + wl[4] * r1[o + d1] + wl[5] * r1[o + d2] +
+								wl[6] * r2[o] + wl[7] * r2[o + d1] + wl[8] * r2[o + d2];
+						}
 					}
+					continue;
 				}
+				if (!accumulate)
+					for (int j = 0; j < wo; j++)
+						yr[j] = bias;
+				for (int p = 0; p < kh; p++)
+					for (int q = 0; q < kw; q++) {
+						const float wq = wl[p * kw + q], *xs = r[p] + q * dwl;
+
+						if (sw == 1) {
+#pragma omp simd
+							for (int j = 0; j < wo; j++)
+								yr[j] += wq * xs[j];
+						} else {
+#pragma omp simd
+							for (int j = 0; j < wo; j++)
+								yr[j] += wq * xs[(long)j * sw];
+						}
+					}
 			}
 		}
 	}
@@ -857,7 +886,7 @@ static void dw_forward(const struct conv2d_shape *s, const float *x, const float
 /*   dx[n,c,i*sh-ph+p*dh, j*sw-pw+q*dw] += w[c,p,q] dy[n,c,i,j]
  * stride 1: the depthwise convolution of dy with the flipped kernel. */
 static void dw_backward_data(const struct conv2d_shape *s, const float *dy, const float *w,
-	float *dx, int accumulate)
+	float *dx, int accumulate, float *ws)
 {
 	const long plane = (long)s->h * s->w, oplane = (long)s->h_out * s->w_out;
 	const int kh = s->kh, kw = s->kw, wo = s->w_out, sw = s->stride_w;
@@ -866,7 +895,7 @@ static void dw_backward_data(const struct conv2d_shape *s, const float *dy, cons
 	if (bwd_data_as_conv(s)) {
 		struct conv2d_shape t = transposed_shape(s);
 
-		dw_forward(&t, dy, w, NULL, dx, 1, accumulate);
+		dw_forward(&t, dy, w, NULL, dx, 1, accumulate, ws);
 		return;
 	}
 	dw_bounds(s, ja, jb, &j0, &j1);
@@ -903,67 +932,82 @@ static void dw_backward_data(const struct conv2d_shape *s, const float *dy, cons
 
 /*   dw[c,p,q] (+)= sum_{n,i,j} dy[n,c,i,j] x[n,c,i*sh-ph+p*dh, j*sw-pw+q*dw]
  *   db[c] (+)= sum_{n,i,j} dy[n,c,i,j]
- * One channel per task, so the sums do not depend on the thread count;
- * per tap, products are summed down the rows into a row of partial sums
- * t[j], then t is added up in double. */
+ * One channel per task, so the sums do not depend on the thread count. For a
+ * band of columns, each row of dy is read once and multiplied into every
+ * tap's row of partial sums t[p,q][j] (summed down the rows and images);
+ * the partial sums are then added up in double. */
+#define DW_PARTIAL_FLOATS 8192
+
 static void dw_backward_weights(const struct conv2d_shape *s, const float *x, const float *dy,
 	float *dw, float *db, int accumulate)
 {
 	const long plane = (long)s->h * s->w, oplane = (long)s->h_out * s->w_out;
-	const int kh = s->kh, kw = s->kw, wo = s->w_out, sw = s->stride_w;
+	const int kh = s->kh, kw = s->kw, kk = kh * kw, wo = s->w_out, sw = s->stride_w;
+	const int band = DW_PARTIAL_FLOATS / kk > 0 ? DW_PARTIAL_FLOATS / kk : 1;
 	int ja[kw], jb[kw], j0, j1;
 
 	dw_bounds(s, ja, jb, &j0, &j1);
 #pragma omp parallel for num_threads(conv_threads()) schedule(static)
 	for (int c = 0; c < s->c_in; c++) {
-		float *wc = dw + (long)c * kh * kw;
-		float t[wo];
+		float t[kk * band];
+		double acc[kk];
 
-		for (int p = 0; p < kh; p++)
-			for (int q = 0; q < kw; q++) {
-				const int off = q * s->dil_w - s->pad_w;
-				double acc = 0;
+		for (int k = 0; k < kk; k++)
+			acc[k] = 0;
+		for (int b0 = 0; b0 < wo; b0 += band) {
+			const int b1 = b0 + band < wo ? b0 + band : wo;
 
-				memset(t, 0, sizeof t);
-				for (int n = 0; n < s->n; n++) {
-					const float *xp = x + ((long)n * s->c_in + c) * plane + off;
-					const float *dyp = dy + ((long)n * s->c_in + c) * oplane;
+			memset(t, 0, sizeof t);
+			for (int n = 0; n < s->n; n++) {
+				const float *xp = x + ((long)n * s->c_in + c) * plane;
+				const float *dyp = dy + ((long)n * s->c_in + c) * oplane;
 
-					for (int i = 0; i < s->h_out; i++) {
+				for (int i = 0; i < s->h_out; i++) {
+					const float *dyr = dyp + (long)i * wo;
+
+					for (int p = 0; p < kh; p++) {
 						int iy = i * s->stride_h - s->pad_h + p * s->dil_h;
-						const float *xr, *dyr = dyp + (long)i * wo;
 
 						if (iy < 0 || iy >= s->h)
 							continue;
-						xr = xp + (long)iy * s->w;
-						if (sw == 1) {
+						for (int q = 0; q < kw; q++) {
+							const float *xr = xp + (long)iy * s->w + q * s->dil_w - s->pad_w;
+							float *tr = t + (p * kw + q) * band - b0;
+							int a = ja[q] > b0 ? ja[q] : b0, e = jb[q] < b1 ? jb[q] : b1;
+
+							if (sw == 1) {
 #pragma omp simd
-							for (int j = ja[q]; j < jb[q]; j++)
-								t[j] += dyr[j] * xr[j];
-						} else {
+								for (int j = a; j < e; j++)
+									tr[j] += dyr[j] * xr[j];
+							} else {
 #pragma omp simd
-							for (int j = ja[q]; j < jb[q]; j++)
-								t[j] += dyr[j] * xr[(long)j * sw];
+								for (int j = a; j < e; j++)
+									tr[j] += dyr[j] * xr[(long)j * sw];
+							}
 						}
 					}
 				}
-				for (int j = 0; j < wo; j++)
-					acc += t[j];
-				wc[p * kw + q] = (float)(accumulate ? wc[p * kw + q] + acc : acc);
 			}
+			for (int k = 0; k < kk; k++)
+				for (int j = 0; j < b1 - b0; j++)
+					acc[k] += t[k * band + j];
+		}
+		for (int k = 0; k < kk; k++) {
+			float *wk = dw + (long)c * kk + k;
+
+			*wk = (float)(accumulate ? *wk + acc[k] : acc[k]);
+		}
 		if (db) {
 			double bsum = 0;
 
 			for (int n = 0; n < s->n; n++) {
 				const float *dyp = dy + ((long)n * s->c_in + c) * oplane;
+				float sum = 0;
 
-				memset(t, 0, sizeof t);
-				for (int i = 0; i < s->h_out; i++)
-#pragma omp simd
-					for (int j = 0; j < wo; j++)
-						t[j] += dyp[(long)i * wo + j];
-				for (int j = 0; j < wo; j++)
-					bsum += t[j];
+#pragma omp simd reduction(+ : sum)
+				for (long j = 0; j < oplane; j++)
+					sum += dyp[j];
+				bsum += sum;
 			}
 			db[c] = (float)(accumulate ? db[c] + bsum : bsum);
 		}
@@ -977,7 +1021,7 @@ void conv2d_forward(const struct conv2d_shape *s, const float *x, const float *w
 {
 	DET_ASSERT(s->h_out > 0 && s->w_out > 0, "conv2d shape not initialised");
 	if (is_depthwise(s))
-		dw_forward(s, x, w, b, y, 0, 0);
+		dw_forward(s, x, w, b, y, 0, 0, workspace);
 	else
 		forward_general(s, x, w, b, y, 0.0f, workspace);
 }
@@ -987,7 +1031,7 @@ void conv2d_backward_data(const struct conv2d_shape *s, const float *dy, const f
 {
 	DET_ASSERT(s->h_out > 0 && s->w_out > 0, "conv2d shape not initialised");
 	if (is_depthwise(s))
-		dw_backward_data(s, dy, w, dx, accumulate);
+		dw_backward_data(s, dy, w, dx, accumulate, workspace);
 	else
 		backward_data_general(s, dy, w, dx, accumulate, workspace);
 }

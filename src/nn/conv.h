@@ -40,7 +40,7 @@ int conv2d_shape_init(struct conv2d_shape *s);
 /* Bytes of scratch the three kernels need for this shape (the largest of
  * them, for any thread count up to det_threads_default(), so it stays valid
  * after det_threads_set()); the caller owns the workspace and may share it
- * between layers. May be 0 (depthwise). */
+ * between layers. */
 size_t conv2d_workspace_size(const struct conv2d_shape *s);
 
 /* y = conv(x, w) + b (b may be NULL). y is overwritten. x, w, b and y must

@@ -278,6 +278,8 @@ int main(void)
 		{ "groups 4 stride 2", shp(2, 8, 9, 9, 12, 3, 3, 2, 2, 1, 1, 1, 1, 4), 1 },
 		{ "depthwise 3x3", shp(2, 6, 10, 9, 6, 3, 3, 1, 1, 1, 1, 1, 1, 6), 1 },
 		{ "depthwise 3x3 stride 2", shp(2, 5, 11, 12, 5, 3, 3, 2, 2, 1, 1, 1, 1, 5), 1 },
+		{ "depthwise 3x3 dilation 2, no bias", shp(2, 4, 9, 12, 4, 3, 3, 1, 1, 2, 2, 2, 2, 4), 0 },
+		{ "depthwise 3x3 pad 0 stride 2", shp(3, 4, 9, 10, 4, 3, 3, 2, 2, 0, 0, 1, 1, 4), 1 },
 		{ "depthwise 5x3 dilation 2 stride 2x1", shp(2, 3, 13, 11, 3, 5, 3, 2, 1, 4, 1, 2, 1, 3), 0 },
 		{ "channel multiplier 2 (groups = C_in)", shp(2, 3, 7, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 3), 1 },
 		{ "non-square 3x5, H != W, no bias", shp(2, 4, 10, 15, 5, 3, 5, 1, 1, 1, 2, 1, 1, 1), 0 },
