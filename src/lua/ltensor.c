@@ -557,6 +557,15 @@ static int t_tostring(lua_State *L)
 	return 1;
 }
 
+/* t:print(): print(tostring(t)) */
+static int t_print(lua_State *L)
+{
+	lua_getglobal(L, "print");
+	lua_pushvalue(L, 1);
+	lua_call(L, 1, 0);
+	return 0;
+}
+
 static int t_is_contiguous(lua_State *L)
 {
 	lua_pushboolean(L, tensor_is_contiguous(ltensor_check(L, 1)));
@@ -583,6 +592,7 @@ static const luaL_Reg methods[] = {
 	{ "max", t_max },
 	{ "totable", t_totable },
 	{ "is_contiguous", t_is_contiguous },
+	{ "print", t_print },
 	{ NULL, NULL },
 };
 

@@ -59,3 +59,5 @@ bench_resnet_bench_SOURCES = bench/resnet_bench.c
 bench_resnet_bench_LDADD = libdetbench.la $(DET_LIBS)
 bench_resnet_bench_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_SRCDIR='"$(abs_top_srcdir)/bench"'
 EXTRA_DIST += bench/resnet_torch.py
+nndocdir = $(docdir)/api
+dist_nndoc_DATA = doc/api/nn.md
