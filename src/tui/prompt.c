@@ -4,6 +4,7 @@
  * SIGWINCH and terminal modes to curses. */
 #include "tui/prompt.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -609,6 +610,78 @@ static void prompt_free(struct panel *p)
 	free(pr->pending);
 	free(pr->history_path);
 	free(pr);
+}
+
+/* Line mode, for terminals that cannot hold the screen: plain readline()
+ * (it draws itself), with the same history file, completion and
+ * continuation lines. */
+static volatile sig_atomic_t *line_sigint;
+
+static int line_signal_hook(void)
+{
+	if (line_sigint && *line_sigint) {
+		*line_sigint = 0;
+		rl_replace_line("", 0);
+		rl_point = rl_end = 0;
+		rl_crlf();
+		rl_on_new_line();
+		rl_redisplay();
+	}
+	return 0;
+}
+
+int prompt_line_mode(struct host *h, const char *history_path, volatile sig_atomic_t *sigint_flag)
+{
+	struct prompt *pr = prompt_state_new(h, NULL, NULL, history_path, NULL);
+	char *line;
+
+	if (pr == NULL)
+		return 1;
+	the_prompt = pr;
+	line_sigint = sigint_flag;
+	rl_readline_name = "detbench";
+	rl_attempted_completion_function = complete_cb;
+	rl_signal_event_hook = line_signal_hook;
+	rl_catch_signals = 0; /* SIGINT reaches the caller's handler; the hook clears the line */
+	{
+		static char word_breaks[] = " \t\n\"\\'`@$><=;|&{}()[],+-*/%^#~!";
+
+		rl_completer_word_break_characters = word_breaks;
+	}
+	using_history();
+	stifle_history(TUI_HISTORY_MAX);
+	if (history_path && tui_history_load(history_path) != 0)
+		fprintf(stderr, "%s\n", det_error_message());
+	while ((line = readline(pr->pending ? PROMPT_MORE : PROMPT_FIRST)) != NULL) {
+		size_t n = (pr->pending ? strlen(pr->pending) + 1 : 0) + strlen(line) + 1;
+		char *joined = malloc(n);
+
+		if (joined == NULL) {
+			free(line);
+			break;
+		}
+		snprintf(joined, n, "%s%s%s", pr->pending ? pr->pending : "", pr->pending ? "\n" : "", line);
+		free(line);
+		free(pr->pending);
+		pr->pending = NULL;
+		if (host_eval(h, joined) == HOST_INCOMPLETE) {
+			pr->pending = joined;
+			continue;
+		}
+		if (!blank(joined)) {
+			add_history(joined);
+			if (history_path && tui_history_save(history_path) != 0)
+				fprintf(stderr, "%s\n", det_error_message());
+		}
+		free(joined);
+	}
+	rl_signal_event_hook = NULL;
+	line_sigint = NULL;
+	the_prompt = NULL;
+	free(pr->pending);
+	free(pr->history_path);
+	free(pr);
+	return 0;
 }
 
 const struct panel_class prompt_panel_class = {

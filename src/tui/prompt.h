@@ -8,6 +8,8 @@
 #ifndef DET_TUI_PROMPT_H
 #define DET_TUI_PROMPT_H
 
+#include <signal.h>
+
 #include "tui/panel.h"
 
 struct host;
@@ -43,5 +45,12 @@ void prompt_cancel(struct panel *p);
 int prompt_history_save(struct panel *p);
 /* Whether readline has read end of file (Ctrl-D on an empty line). */
 int prompt_done(const struct panel *p);
+
+/* The prompt without the screen, for terminals that cannot address the
+ * cursor (TERM=dumb): readline() draws the line itself; history, completion
+ * and continuation lines work as in the workbench. *sigint_flag is set by
+ * the caller's SIGINT handler; at the prompt it clears the line. Returns
+ * the exit status at end of input. */
+int prompt_line_mode(struct host *h, const char *history_path, volatile sig_atomic_t *sigint_flag);
 
 #endif

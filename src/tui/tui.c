@@ -16,6 +16,7 @@
 
 #include <curses.h>
 #include <lua.h>
+#include <term.h>
 #include <readline/readline.h>
 
 #include "config.h"
@@ -262,6 +263,21 @@ static int screen_open(struct tui *t)
 	return 0;
 }
 
+/* Whether the terminal can hold the screen: it is known and can move the
+ * cursor (TERM=dumb, as in an editor's shell buffer, cannot). */
+static int terminal_usable(void)
+{
+	int err = 0, usable;
+	const char *cup;
+
+	if (setupterm(NULL, STDOUT_FILENO, &err) != OK)
+		return 0;
+	cup = tigetstr("cup");
+	usable = cup != NULL && cup != (const char *)-1;
+	del_curterm(cur_term);
+	return usable;
+}
+
 int tui_run(struct host *h)
 {
 	static int registered;
@@ -272,7 +288,6 @@ int tui_run(struct host *h)
 
 	setlocale(LC_CTYPE, "");
 	tui_text_init();
-	prompt_init_readline();
 	/* our handlers first, so curses keeps its hands off SIGINT and SIGTERM */
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
@@ -283,6 +298,17 @@ int tui_run(struct host *h)
 	sigaction(SIGTERM, &sa, &old_term);
 	signal_host = h;
 
+	if (!terminal_usable()) {
+		/* no screen, but still a prompt with editing and history */
+		status = prompt_line_mode(h, history, &got_sigint);
+		free(history);
+		signal_host = NULL;
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGHUP, &old_hup, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+		return status;
+	}
+	prompt_init_readline();
 	if (screen_open(t) != 0) {
 		free(history);
 		sigaction(SIGINT, &old_int, NULL);
