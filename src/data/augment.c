@@ -331,6 +331,14 @@ static void warp_affine(const struct image *src, struct image *dst, const double
 				o[3 * x] = o[3 * x + 1] = o[3 * x + 2] = fill;
 				continue;
 			}
+			if (i >= 0 && j >= 0 && i + 1 < W && j + 1 < H) { /* all four taps inside */
+				const uint8_t *p0 = src->data + ((size_t)j * W + i) * 3, *p1 = p0 + (size_t)W * 3;
+				const float a = (1 - fx) * (1 - fy), b = fx * (1 - fy), cc = (1 - fx) * fy, d = fx * fy;
+
+				for (int c = 0; c < 3; c++)
+					o[3 * x + c] = (uint8_t)(a * p0[c] + b * p0[3 + c] + cc * p1[c] + d * p1[3 + c] + 0.5f);
+				continue;
+			}
 			for (int c = 0; c < 3; c++) {
 				float p00 = (i >= 0 && j >= 0) ? src->data[((size_t)j * W + i) * 3 + c] : fill;
 				float p10 = (i + 1 < W && j >= 0) ? src->data[((size_t)j * W + i + 1) * 3 + c] : fill;
@@ -777,44 +785,61 @@ static void op_noise(struct aug_sample *s, float std, struct rng *r)
 	}
 }
 
-/* Separable Gaussian blur, radius ceil(3 sigma), edges clamped. */
+/* Separable Gaussian blur, radius ceil(3 sigma) (at most 24), edges
+ * clamped: each row is copied into a padded float line, then filtered. */
 static int op_blur(struct aug_sample *s, float sigma)
 {
-	const int W = s->im.width, H = s->im.height, R = (int)ceilf(3 * sigma) > 24 ? 24 : (int)ceilf(3 * sigma);
+	const int W = s->im.width, H = s->im.height, C = 3;
+	const int R = (int)ceilf(3 * sigma) > 24 ? 24 : (int)ceilf(3 * sigma);
+	const int L = (W > H ? W : H) + 2 * R;
 	float k[49], sum = 0;
-	float *tmp = malloc(sizeof(float) * (size_t)W * H * 3);
+	float *tmp = malloc(sizeof(float) * (size_t)W * H * C), *line = malloc(sizeof(float) * (size_t)L * C);
 
-	if (tmp == NULL)
+	if (tmp == NULL || line == NULL) {
+		free(tmp);
+		free(line);
 		return det_error_set(DET_ENOMEM, "out of memory in aug.blur");
+	}
 	for (int i = -R; i <= R; i++)
 		sum += k[i + R] = expf(-(float)(i * i) / (2 * sigma * sigma));
 	for (int i = 0; i <= 2 * R; i++)
 		k[i] /= sum;
-	for (int y = 0; y < H; y++)
-		for (int x = 0; x < W; x++)
-			for (int c = 0; c < 3; c++) {
-				float v = 0;
+	/* rows: line[(x + R) * C + c] = src(clamp(x), y) */
+	for (int y = 0; y < H; y++) {
+		const uint8_t *row = s->im.data + (size_t)y * W * C;
 
-				for (int i = -R; i <= R; i++) {
-					int xx = x + i < 0 ? 0 : x + i >= W ? W - 1 : x + i;
+		for (int x = -R; x < W + R; x++) {
+			int xx = x < 0 ? 0 : x >= W ? W - 1 : x;
 
-					v += k[i + R] * s->im.data[((size_t)y * W + xx) * 3 + c];
-				}
-				tmp[((size_t)y * W + x) * 3 + c] = v;
-			}
-	for (int y = 0; y < H; y++)
-		for (int x = 0; x < W; x++)
-			for (int c = 0; c < 3; c++) {
-				float v = 0;
+			for (int c = 0; c < C; c++)
+				line[(x + R) * C + c] = row[xx * C + c];
+		}
+		for (int x = 0; x < W * C; x++) {
+			float v = 0;
 
-				for (int i = -R; i <= R; i++) {
-					int yy = y + i < 0 ? 0 : y + i >= H ? H - 1 : y + i;
+			for (int i = 0; i <= 2 * R; i++)
+				v += k[i] * line[x + i * C];
+			tmp[(size_t)y * W * C + x] = v;
+		}
+	}
+	/* columns, a row of output at a time: out(x, y) = sum_i k_i tmp(x, clamp(y + i - R)) */
+	for (int y = 0; y < H; y++) {
+		uint8_t *o = s->im.data + (size_t)y * W * C;
 
-					v += k[i + R] * tmp[((size_t)yy * W + x) * 3 + c];
-				}
-				s->im.data[((size_t)y * W + x) * 3 + c] = clamp8(v);
-			}
+		for (int x = 0; x < W * C; x++)
+			line[x] = 0;
+		for (int i = 0; i <= 2 * R; i++) {
+			int yy = y + i - R < 0 ? 0 : y + i - R >= H ? H - 1 : y + i - R;
+			const float *r = tmp + (size_t)yy * W * C, w = k[i];
+
+			for (int x = 0; x < W * C; x++)
+				line[x] += w * r[x];
+		}
+		for (int x = 0; x < W * C; x++)
+			o[x] = clamp8(line[x]);
+	}
 	free(tmp);
+	free(line);
 	return 0;
 }
 

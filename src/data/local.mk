@@ -47,3 +47,5 @@ TESTS += tests/data/test_fashion tests/data/test_imageio tests/data/test_augment
 	tests/data/test_sampler tests/data/test_loader
 EXTRA_DIST += tests/data/images tests/golden/imageio
 libdetbench_la_SOURCES += src/lua/lfashion.c src/lua/laug.c src/lua/laug.h src/lua/lsample.c
+TESTS += tests/lua/fashion_spec.lua tests/lua/aug_spec.lua tests/lua/sample_spec.lua
+EXTRA_DIST += tests/lua/fashion_spec.lua tests/lua/aug_spec.lua tests/lua/sample_spec.lua
