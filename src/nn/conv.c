@@ -219,6 +219,16 @@ static int conv_threads(void)
 	return t < cap ? t : cap;
 }
 
+long conv2d_block_columns(const struct conv2d_shape *s)
+{
+	struct conv_plan p;
+
+	if (is_depthwise(s))
+		return 0;
+	plan_make(s, conv_threads(), 0, &p);
+	return p.max_cols;
+}
+
 /* Floats of per-thread scratch for forward (col + output staging). */
 static long fwd_thread_floats(const struct conv2d_shape *s, const struct conv_plan *p)
 {

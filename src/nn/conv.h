@@ -56,6 +56,12 @@ void conv2d_backward_data(const struct conv2d_shape *s, const float *dy, const f
 void conv2d_backward_weights(const struct conv2d_shape *s, const float *x, const float *dy,
 	float *dw, float *db, int accumulate, float *workspace);
 
+/* Columns of the sgemm blocks conv2d_forward runs for this shape with the
+ * thread count in force (0 for depthwise): the product each thread runs is
+ * (C_out/groups x K) * (K x columns), K = C_in/groups*KH*KW. For benchmarks
+ * that compare the kernels with sgemm on the same shapes. */
+long conv2d_block_columns(const struct conv2d_shape *s);
+
 /* FLOPs of one forward pass (2 per multiply-add), for benchmarks and summaries. */
 double conv2d_flops(const struct conv2d_shape *s);
 
