@@ -504,7 +504,10 @@ static void fmt_dim(struct sbuf *b, const struct fmt_ctx *c, int d, const float 
 	sb_put(b, "[");
 	for (int64_t i = 0; i < n; i++) {
 		if (elide && i == EDGE) {
-			sb_put(b, d == t->ndim - 1 ? "..., " : "...,\n%*s", d == t->ndim - 1 ? 0 : indent + 1, "");
+			if (d == t->ndim - 1)
+				sb_put(b, " ..., "); /* PyTorch's ",  ..., " */
+			else
+				sb_put(b, "...,\n%*s", indent + 1, "");
 			i = n - EDGE;
 		}
 		if (d == t->ndim - 1)
@@ -559,9 +562,6 @@ static void choose_format(struct fmt_ctx *c)
 		c->width = (int)fmax(snprintf(buf, sizeof(buf), "%.4e", vmax), snprintf(buf, sizeof(buf), "%.4e", vmin));
 	else
 		c->width = (int)fmax(snprintf(buf, sizeof(buf), "%.4f", vmax), snprintf(buf, sizeof(buf), "%.4f", vmin));
-	/* at least one space before a positive number, as PyTorch aligns signs */
-	if (vmin >= 0)
-		c->width++;
 }
 
 char *tensor_format(const struct tensor *t)

@@ -61,3 +61,6 @@ bench_resnet_bench_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_SRCDIR='"$(abs_top_srcdir)/
 EXTRA_DIST += bench/resnet_torch.py
 nndocdir = $(docdir)/api
 dist_nndoc_DATA = doc/api/nn.md
+check_PROGRAMS += tests/nn/test_tensor
+tests_nn_test_tensor_LDADD = $(TEST_LDADD)
+TESTS += tests/nn/test_tensor
