@@ -26,3 +26,6 @@ bench_coco_load_bench_LDADD = libdetbench.la $(DET_LIBS)
 # the Lua side: det.eval and det.data.coco
 TESTS += tests/lua/eval_spec.lua
 EXTRA_DIST += tests/lua/eval_spec.lua
+# the API chapter (own variable: doc/local.mk sets dist_apidoc_DATA later)
+evaldocdir = $(docdir)/api
+dist_evaldoc_DATA = doc/api/eval.md
