@@ -261,7 +261,7 @@ int main(int argc, char **argv)
 		run(buf, len, reader, n + done);
 		if ((done & 63) == 0) {
 			clock_gettime(CLOCK_MONOTONIC, &t1);
-			if ((unsigned long)(t1.tv_sec - t0.tv_sec) >= seconds)
+			if ((double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec) >= (double)seconds)
 				break;
 		}
 	}
