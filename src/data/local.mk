@@ -49,3 +49,6 @@ EXTRA_DIST += tests/data/images tests/golden/imageio
 libdetbench_la_SOURCES += src/lua/lfashion.c src/lua/laug.c src/lua/laug.h src/lua/lsample.c
 TESTS += tests/lua/fashion_spec.lua tests/lua/aug_spec.lua tests/lua/sample_spec.lua
 EXTRA_DIST += tests/lua/fashion_spec.lua tests/lua/aug_spec.lua tests/lua/sample_spec.lua
+# the det.data / det.aug / det.sample chapters (own variable: doc/local.mk sets dist_apidoc_DATA later)
+pipelinedocdir = $(docdir)/api
+dist_pipelinedoc_DATA = doc/api/data.md doc/api/aug.md doc/api/sample.md
