@@ -445,9 +445,9 @@ static void im2col_seg(const struct conv2d_shape *s, const float *xn, long c0, l
 				for (int jj = j; jj < a; jj++)
 					d[jj] = 0;
 				if (sw == 1) {
-#pragma omp simd
-					for (int jj = a; jj < e; jj++)
-						d[jj] = xrow[jj];
+					/* libc's copy moves a short run in a few overlapping
+					 * vector moves; a vectorised loop ends in a scalar tail */
+					memcpy(d + a, xrow + a, (size_t)(e - a) * sizeof(float));
 				} else if (sw == 2) {
 #pragma omp simd
 					for (int jj = a; jj < e; jj++)
