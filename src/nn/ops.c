@@ -372,7 +372,8 @@ void nn_groupnorm_backward(const float *x, const float *y, const float *dy, cons
 
 /* ---- pooling ---- */
 
-/* x: (P, H, W), y: (P, OH, OW) */
+/* x: (P, H, W), y: (P, OH, OW). !(v <= best) is true for a NaN, so NaNs
+ * propagate as in PyTorch without a separate test in the hot loop. */
 void nn_maxpool_forward(const float *x, float *y, int64_t planes, int h, int w,
 	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw)
 {
@@ -380,22 +381,29 @@ void nn_maxpool_forward(const float *x, float *y, int64_t planes, int h, int w,
 	for (int64_t p = 0; p < planes; p++) {
 		const float *xp = x + p * h * w;
 		float *yp = y + p * oh * ow;
-		for (int i = 0; i < oh; i++)
+		for (int i = 0; i < oh; i++) {
+			int a0 = i * sh - ph, a1 = a0 + kh;
+			a0 = a0 < 0 ? 0 : a0;
+			a1 = a1 > h ? h : a1;
 			for (int j = 0; j < ow; j++) {
-				int h0 = i * sh - ph, w0 = j * sw - pw;
+				int b0 = j * sw - pw, b1 = b0 + kw;
 				float best = -INFINITY;
-				for (int a = h0 < 0 ? 0 : h0; a < h0 + kh && a < h; a++)
-					for (int b = w0 < 0 ? 0 : w0; b < w0 + kw && b < w; b++) {
-						float v = xp[a * w + b];
-						if (v > best || isnan(v))
-							best = v;
-					}
+				b0 = b0 < 0 ? 0 : b0;
+				b1 = b1 > w ? w : b1;
+				for (int a = a0; a < a1; a++) {
+					const float *row = xp + a * w;
+					for (int b = b0; b < b1; b++)
+						if (!(row[b] <= best))
+							best = row[b];
+				}
 				yp[i * ow + j] = best;
 			}
+		}
 	}
 }
 
-/* dx[argmax of each window] += dy; the argmax is recomputed from x (first maximum) */
+/* dx[argmax of each window] += dy; the argmax (the first maximum, as the
+ * forward found it) is recomputed from x, so nothing is saved between passes */
 void nn_maxpool_backward(const float *x, const float *dy, float *dx, int64_t planes, int h, int w,
 	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, int acc)
 {
@@ -405,21 +413,25 @@ void nn_maxpool_backward(const float *x, const float *dy, float *dx, int64_t pla
 		float *dp = dx + p * h * w;
 		if (!acc)
 			memset(dp, 0, sizeof(float) * (size_t)h * (size_t)w);
-		for (int i = 0; i < oh; i++)
+		for (int i = 0; i < oh; i++) {
+			int a0 = i * sh - ph, a1 = a0 + kh;
+			a0 = a0 < 0 ? 0 : a0;
+			a1 = a1 > h ? h : a1;
 			for (int j = 0; j < ow; j++) {
-				int h0 = i * sh - ph, w0 = j * sw - pw, at = -1;
+				int b0 = j * sw - pw, b1 = b0 + kw, at = -1;
 				float best = -INFINITY;
-				for (int a = h0 < 0 ? 0 : h0; a < h0 + kh && a < h; a++)
-					for (int b = w0 < 0 ? 0 : w0; b < w0 + kw && b < w; b++) {
-						float v = xp[a * w + b];
-						if (v > best || isnan(v) || at < 0) {
-							best = v;
+				b0 = b0 < 0 ? 0 : b0;
+				b1 = b1 > w ? w : b1;
+				for (int a = a0; a < a1; a++)
+					for (int b = b0; b < b1; b++)
+						if (!(xp[a * w + b] <= best) || at < 0) {
+							best = xp[a * w + b];
 							at = a * w + b;
 						}
-					}
 				if (at >= 0)
 					dp[at] += gp[i * ow + j];
 			}
+		}
 	}
 }
 
@@ -516,9 +528,34 @@ static inline void linear_src(int dst, int in, int out, int *i0, int *i1, float 
 	*l0 = 1.0f - *l1;
 }
 
+/* Column taps for one call, on the stack for widths up to RESIZE_MAX_W (a
+ * step allocates nothing); wider outputs compute them per element. */
+#define RESIZE_MAX_W 4096
+
+struct taps {
+	int i0, i1;
+	float l0, l1;
+};
+
+static void col_taps(enum nn_op op, int w, int ow, struct taps *t)
+{
+	for (int j = 0; j < ow; j++) {
+		if (op == NN_OP_RESIZE_NEAREST) {
+			t[j].i0 = t[j].i1 = nearest_src(j, w, ow);
+			t[j].l0 = 1;
+			t[j].l1 = 0;
+		} else
+			linear_src(j, w, ow, &t[j].i0, &t[j].i1, &t[j].l0, &t[j].l1);
+	}
+}
+
 /* x: (P, H, W), y: (P, OH, OW) */
 void nn_resize_forward(enum nn_op op, const float *x, float *y, int64_t planes, int h, int w, int oh, int ow)
 {
+	struct taps ct[ow <= RESIZE_MAX_W ? ow : 1];
+
+	if (ow <= RESIZE_MAX_W)
+		col_taps(op, w, ow, ct);
 #pragma omp parallel for schedule(static)
 	for (int64_t p = 0; p < planes; p++) {
 		const float *xp = x + p * h * w;
@@ -527,17 +564,19 @@ void nn_resize_forward(enum nn_op op, const float *x, float *y, int64_t planes, 
 			if (op == NN_OP_RESIZE_NEAREST) {
 				const float *row = xp + nearest_src(i, h, oh) * w;
 				for (int j = 0; j < ow; j++)
-					yp[i * ow + j] = row[nearest_src(j, w, ow)];
+					yp[i * ow + j] = row[ow <= RESIZE_MAX_W ? ct[j].i0 : nearest_src(j, w, ow)];
 			} else {
 				int a0, a1;
 				float la0, la1;
 				linear_src(i, h, oh, &a0, &a1, &la0, &la1);
 				for (int j = 0; j < ow; j++) {
-					int b0, b1;
-					float lb0, lb1;
-					linear_src(j, w, ow, &b0, &b1, &lb0, &lb1);
-					yp[i * ow + j] = la0 * (lb0 * xp[a0 * w + b0] + lb1 * xp[a0 * w + b1]) +
-						la1 * (lb0 * xp[a1 * w + b0] + lb1 * xp[a1 * w + b1]);
+					struct taps c;
+					if (ow <= RESIZE_MAX_W)
+						c = ct[j];
+					else
+						linear_src(j, w, ow, &c.i0, &c.i1, &c.l0, &c.l1);
+					yp[i * ow + j] = la0 * (c.l0 * xp[a0 * w + c.i0] + c.l1 * xp[a0 * w + c.i1]) +
+						la1 * (c.l0 * xp[a1 * w + c.i0] + c.l1 * xp[a1 * w + c.i1]);
 				}
 			}
 		}
@@ -548,6 +587,10 @@ void nn_resize_forward(enum nn_op op, const float *x, float *y, int64_t planes, 
 void nn_resize_backward(enum nn_op op, const float *dy, float *dx, int64_t planes, int h, int w,
 	int oh, int ow, int acc)
 {
+	struct taps ct[ow <= RESIZE_MAX_W ? ow : 1];
+
+	if (ow <= RESIZE_MAX_W)
+		col_taps(op, w, ow, ct);
 #pragma omp parallel for schedule(static)
 	for (int64_t p = 0; p < planes; p++) {
 		const float *gp = dy + p * oh * ow;
@@ -558,19 +601,22 @@ void nn_resize_backward(enum nn_op op, const float *dy, float *dx, int64_t plane
 			if (op == NN_OP_RESIZE_NEAREST) {
 				float *row = dp + nearest_src(i, h, oh) * w;
 				for (int j = 0; j < ow; j++)
-					row[nearest_src(j, w, ow)] += gp[i * ow + j];
+					row[ow <= RESIZE_MAX_W ? ct[j].i0 : nearest_src(j, w, ow)] += gp[i * ow + j];
 			} else {
 				int a0, a1;
 				float la0, la1;
 				linear_src(i, h, oh, &a0, &a1, &la0, &la1);
 				for (int j = 0; j < ow; j++) {
-					int b0, b1;
-					float lb0, lb1, g = gp[i * ow + j];
-					linear_src(j, w, ow, &b0, &b1, &lb0, &lb1);
-					dp[a0 * w + b0] += la0 * lb0 * g;
-					dp[a0 * w + b1] += la0 * lb1 * g;
-					dp[a1 * w + b0] += la1 * lb0 * g;
-					dp[a1 * w + b1] += la1 * lb1 * g;
+					struct taps c;
+					float g = gp[i * ow + j];
+					if (ow <= RESIZE_MAX_W)
+						c = ct[j];
+					else
+						linear_src(j, w, ow, &c.i0, &c.i1, &c.l0, &c.l1);
+					dp[a0 * w + c.i0] += la0 * c.l0 * g;
+					dp[a0 * w + c.i1] += la0 * c.l1 * g;
+					dp[a1 * w + c.i0] += la1 * c.l0 * g;
+					dp[a1 * w + c.i1] += la1 * c.l1 * g;
 				}
 			}
 		}
