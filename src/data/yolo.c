@@ -463,7 +463,7 @@ int yolo_data_parse(const char *text, size_t len, const char *name, const char *
 		if (split < 0)
 			continue;
 		if (value == NULL) {
-			rc = det_error_set(DET_EFORMAT, "%s:%lu: %s: expected a path", name, vl, key);
+			rc = det_error_set(DET_EFORMAT, "%s:%lu: %s: expected one path (a list of folders is not supported)", name, vl, key);
 			break;
 		}
 		if (split == 3)
