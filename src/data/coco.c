@@ -626,19 +626,35 @@ static void put_json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* The file name an image is written under: its own, or NNNNNN.png when it
- * is generated. */
+/* The file name an image is written under: its own, or images/NNNNNN.png
+ * (relative to the JSON file's folder) when it is generated. */
 static void image_file_name(const struct dataset *ds, size_t i, char *out, size_t outsz)
 {
 	if (ds->images[i].file && !ds->render)
 		snprintf(out, outsz, "%s", ds->images[i].file);
 	else
-		snprintf(out, outsz, "%06zu.png", i + 1);
+		snprintf(out, outsz, "images/%06zu.png", i + 1);
+}
+
+/* Whether the boxes' ids can be written as annotation ids: all positive
+ * and unique (COCO tools index annotations by id). */
+static int box_ids_usable(const struct dataset *ds)
+{
+	struct id_map m;
+	int good = 1;
+
+	if (id_map_init(&m, ds->nboxes) < 0)
+		return 0;
+	for (size_t i = 0; good && i < ds->nboxes; i++)
+		good = ds->boxes[i].id > 0 && id_map_put(&m, ds->boxes[i].id, 1) == 0;
+	id_map_fini(&m);
+	return good;
 }
 
 static int write_json(const struct dataset *ds, FILE *f)
 {
 	char file[4096];
+	int keep_ids = box_ids_usable(ds);
 
 	fprintf(f, "{\"info\": {\"description\": ");
 	put_json_string(f, ds->name ? ds->name : "dataset");
@@ -656,7 +672,7 @@ static int write_json(const struct dataset *ds, FILE *f)
 		const struct dataset_box *b = dataset_image_boxes(ds, i);
 
 		for (size_t j = 0; j < ds->images[i].box_count; j++, k++) {
-			long long id = b[j].id > 0 ? (long long)b[j].id : (long long)k + 1;
+			long long id = keep_ids ? (long long)b[j].id : (long long)k + 1;
 
 			fprintf(f, "%s\n{\"id\": %lld, \"image_id\": %lld, \"category_id\": %lld, "
 				"\"bbox\": [%.9g, %.9g, %.9g, %.9g], \"area\": %.9g, \"iscrowd\": %d%s}",
@@ -731,7 +747,7 @@ int coco_export(const struct dataset *ds, const char *dir)
 			if ((rc = ds->render(ds, i, &im)) < 0)
 				return rc;
 			image_file_name(ds, i, file, sizeof file);
-			snprintf(path, sizeof path, "%s/images/%s", dir, file);
+			snprintf(path, sizeof path, "%s/%s", dir, file);
 			if (!stbi_write_png(path, im.width, im.height, im.channels, im.data, im.width * im.channels)) {
 				image_fini(&im);
 				return det_error_set(DET_EIO, "can't write %s", path);

@@ -39,11 +39,12 @@ void coco_summary(const struct dataset *ds, const char *name, char *out, size_t 
 
 /* Writes ds as COCO JSON (atomically: temp file, fsync, rename). Boxes go
  * out as [x, y, w, h], categories with their source ids, annotation ids as
- * kept (or 1-based positions when the dataset has none). */
+ * kept when they are positive and unique, else 1-based positions. */
 int coco_write(const struct dataset *ds, const char *json_path);
 
 /* Exports to a directory: DIR/annotations.json, and for generated datasets
- * (ds->render set) every image rendered to DIR/images/NNNNNN.png. */
+ * (ds->render set) every image rendered to DIR/images/NNNNNN.png (file_name
+ * "images/NNNNNN.png", relative to the JSON's folder). */
 int coco_export(const struct dataset *ds, const char *dir);
 
 #endif

@@ -95,6 +95,23 @@ describe("det.data.coco", function()
     os.remove(dir)
   end)
 
+  it("exports a generated dataset with its rendered images", function()
+    if not det.data.fashion then return end
+    local ds = det.data.fashion{ split = "test", images = 3, size = 64, seed = 1 }
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert.is_true(ds:export_coco(dir))
+    local back = assert(det.data.coco{ annotations = dir .. "/annotations.json", check_files = true, quiet = true })
+    assert.are.equal(3, #back)
+    assert.are.equal(0, back:report().images_skipped)
+    local a, b = ds:item(2), back:item(2)
+    assert.are.equal(#a.boxes, #b.boxes)
+    for i = 1, 3 do os.remove(string.format("%s/images/%06d.png", dir, i)) end
+    os.remove(dir .. "/images")
+    os.remove(dir .. "/annotations.json")
+    os.remove(dir)
+  end)
+
   it("names a bad record and keeps going", function()
     local ds = assert(det.data.coco{ annotations = top .. "/tests/data/bad/coco/unknown_category.json", quiet = true })
     local rep = ds:report()
