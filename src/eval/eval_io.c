@@ -82,7 +82,8 @@ static int gt_set_images(struct eval_gt *gt, const int64_t *ids, size_t n)
 	gt->file_order = malloc((n ? n : 1) * sizeof *gt->file_order);
 	if (gt->image_ids == NULL || gt->file_order == NULL)
 		return det_error_set(DET_ENOMEM, "out of memory for %zu images", n);
-	memcpy(gt->image_ids, ids, n * sizeof *ids);
+	if (n)
+		memcpy(gt->image_ids, ids, n * sizeof *ids);
 	qsort(gt->image_ids, n, sizeof *gt->image_ids, cmp_i64);
 	for (size_t i = 0; i < n; i++)
 		gt->file_order[i] = (size_t)eval_gt_image_index(gt, ids[i]);

@@ -462,8 +462,10 @@ int eval_tide_run(const struct eval_gt *gt, const struct eval_dets *dets, struct
 			free(db);
 			return det_error_set(DET_ENOMEM, "out of memory in TIDE");
 		}
-		memcpy(gb, gt->boxes, gt->n * sizeof *gb);
-		memcpy(db, dets->boxes, dets->n * sizeof *db);
+		if (gt->n)
+			memcpy(gb, gt->boxes, gt->n * sizeof *gb);
+		if (dets->n)
+			memcpy(db, dets->boxes, dets->n * sizeof *db);
 		for (size_t i = 0; i < gt->n; i++)
 			gb[i].cat = 0;
 		for (size_t i = 0; i < dets->n; i++)
@@ -567,7 +569,8 @@ int eval_tide_run(const struct eval_gt *gt, const struct eval_dets *dets, struct
 				t.pts[t.npts].seq = t.npts;
 				t.npts++;
 			}
-			memcpy(t.err + t.nerr, per[fo].err, per[fo].nerr * sizeof *t.err);
+			if (per[fo].nerr)
+				memcpy(t.err + t.nerr, per[fo].err, per[fo].nerr * sizeof *t.err);
 			t.nerr += per[fo].nerr;
 		}
 	}
@@ -579,7 +582,8 @@ int eval_tide_run(const struct eval_gt *gt, const struct eval_dets *dets, struct
 	scratch = malloc((t.npts + t.nerr + 1) * sizeof *scratch);
 	if (!pts || !num_gt || !ap0 || !ap1 || !scratch)
 		goto out;
-	memcpy(pts, t.pts, t.npts * sizeof *pts);
+	if (t.npts)
+		memcpy(pts, t.pts, t.npts * sizeof *pts);
 	for (int k = 0; k < K; k++)
 		num_gt[k] = (double)t.num_gt[k];
 	r->tide.ap = tide_map(pts, t.npts, num_gt, t.touched, K, ap0, scratch);
@@ -657,8 +661,10 @@ int eval_confusion(const struct eval_gt *gt, const struct eval_dets *dets, doubl
 	*out = NULL;
 	if (!m || !gb || !db)
 		goto out;
-	memcpy(gb, gt->boxes, gt->n * sizeof *gb);
-	memcpy(db, dets->boxes, dets->n * sizeof *db);
+	if (gt->n)
+		memcpy(gb, gt->boxes, gt->n * sizeof *gb);
+	if (dets->n)
+		memcpy(db, dets->boxes, dets->n * sizeof *db);
 	for (size_t i = 0; i < gt->n; i++)
 		gb[i].cat = 0;
 	for (size_t i = 0; i < dets->n; i++)

@@ -201,8 +201,46 @@ static void bad_results(void)
 	eval_gt_free(g);
 }
 
+/* No detections at all (an empty eval_dets, as from an empty Lua table)
+ * and no GT boxes at all: zeros and -1s, nothing read out of bounds. */
+static void empty_sets(void)
+{
+	const char *gt = "{\"images\": [{\"id\": 1, \"file_name\": \"c\", \"width\": 100, \"height\": 100}],"
+		"\"categories\": [{\"id\": 3, \"name\": \"C\"}],"
+		"\"annotations\": [{\"id\": 1, \"image_id\": 1, \"category_id\": 3, \"bbox\": [1, 1, 5, 5], \"area\": 25}]}";
+	const char *nogt = "{\"images\": [{\"id\": 1, \"file_name\": \"c\", \"width\": 100, \"height\": 100}],"
+		"\"categories\": [{\"id\": 3, \"name\": \"C\"}]}";
+	const char *one = "[{\"image_id\": 1, \"category_id\": 3, \"bbox\": [1, 1, 5, 5], \"score\": 0.5}]";
+	struct eval_gt *g = NULL;
+	struct eval_dets *d = eval_dets_new();
+	struct eval_result *r = NULL;
+	size_t *m = NULL;
+
+	if (eval_gt_read_buffer(gt, strlen(gt), "gt.json", &g, NULL) == 0 && eval_coco_run(g, d, &r) == 0) {
+		ok(r->stats[0] == 0 && r->stats[8] == 0 && r->gt[0].kind == EVAL_GT_MISSED, "no detections: zeros, the GT missed");
+		ok(r->tide.count[EVAL_ERR_MISS] == 1 && r->tide.ap == 0, "no detections: one Miss, TIDE AP 0");
+		ok(eval_confusion(g, d, 0, 0.5, &m) == 0 && m[1] == 1, "no detections: confusion counts the miss");
+		free(m);
+	} else
+		ok(0, "no detections evaluates");
+	eval_result_free(r);
+	eval_dets_free(d);
+	eval_gt_free(g);
+	g = NULL, d = NULL, r = NULL;
+	if (eval_gt_read_buffer(nogt, strlen(nogt), "nogt.json", &g, NULL) == 0 &&
+	    eval_dets_read_buffer(one, strlen(one), "one.json", g, &d) == 0 && eval_coco_run(g, d, &r) == 0) {
+		ok(r->stats[0] == -1 && isnan(r->cls[0].ap), "no GT: -1 and an undefined class AP (pycocotools' convention)");
+		ok(r->det[0].kind == EVAL_DET_BKG && r->tide.count[EVAL_ERR_BKG] == 1, "no GT: the detection is background");
+	} else
+		ok(0, "no GT evaluates");
+	eval_result_free(r);
+	eval_dets_free(d);
+	eval_gt_free(g);
+}
+
 int main(void)
 {
+	empty_sets();
 	case_a();
 	case_b();
 	case_crowd();
