@@ -2,7 +2,8 @@
 """nms_torch.py: the PyTorch side of bench/nms_bench.c. Reads the boxes the
 C program wrote (int32 n, float32 boxes (n, 4), float32 scores (n), int32
 classes (n), little-endian), times torchvision.ops.batched_nms and box_iou on
-them with 2 threads, and prints one line per figure:
+them with the given thread count (argv[3], default 2), and prints one line
+per figure:
     nms <median ms> <kept> <order-sensitive checksum of the kept indices>
     iou <median ms> <m> (an m x m box_iou)"""
 import struct
@@ -13,8 +14,8 @@ import numpy as np
 import torch
 from torchvision import ops
 
-torch.set_num_threads(2)
 reps = int(sys.argv[2]) if len(sys.argv) > 2 else 30
+torch.set_num_threads(int(sys.argv[3]) if len(sys.argv) > 3 else 2)
 raw = open(sys.argv[1], "rb").read()
 n = struct.unpack_from("<i", raw, 0)[0]
 off = 4
