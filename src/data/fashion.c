@@ -343,7 +343,7 @@ static int scene_layout(struct fashion_gen *g, struct dataset *ds, size_t i, uin
 	sc->fy = 0.05f + 0.4f * rng_uniform(&r);
 	if (rng_uniform(&r) < 0.5f)
 		sc->fx = -sc->fx;
-	if ((rc = (int)dataset_image_add(ds, (int64_t)i, NULL, S, S)) < 0)
+	if ((rc = (int)dataset_image_add(ds, (int64_t)i + 1, NULL, S, S)) < 0) /* COCO-style ids from 1 */
 		return rc;
 	for (int k = 0; k < want && k < 64; k++) {
 		int cls = pick_class(cfg, &r), label = cfg->classes[cls];
@@ -375,7 +375,7 @@ static int scene_layout(struct fashion_gen *g, struct dataset *ds, size_t i, uin
 			if (clash)
 				continue;
 			struct dataset_box db = { b[0], b[1], b[2], b[3], (b[2] - b[0]) * (b[3] - b[1]),
-				cls, 0, 0, (int64_t)ds->nboxes };
+				cls, 0, 0, (int64_t)ds->nboxes + 1 };
 
 			o.item = item;
 			o.x = (int16_t)x, o.y = (int16_t)y, o.w = (int16_t)w, o.h = (int16_t)h;
