@@ -13,7 +13,7 @@ tests_eval_test_tide_CPPFLAGS = $(EVAL_TEST_CPPFLAGS)
 tests_data_test_coco_LDADD = $(TEST_LDADD)
 tests_data_test_coco_CPPFLAGS = $(EVAL_TEST_CPPFLAGS)
 TESTS += tests/eval/test_cocoeval_golden tests/eval/test_tide tests/data/test_coco tests/eval/cli_eval.sh
-EXTRA_DIST += tests/golden/cocoeval tests/data/bad/coco tests/eval/cli_eval.sh
+EXTRA_DIST += tests/golden/cocoeval tests/golden/tide tests/data/bad/coco tests/eval/cli_eval.sh
 
 # benchmarks: evaluation speed (COCO-val-sized) and the COCO-train-sized load
 EXTRA_PROGRAMS += bench/eval_bench bench/coco_load_bench

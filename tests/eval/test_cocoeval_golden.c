@@ -1,7 +1,9 @@
 /* test_cocoeval_golden.c: the evaluator against pycocotools' own output on
  * the five shared fixtures (tests/golden/cocoeval/caseN: gt.json,
  * results.json, expected.json): all 12 numbers and every per-class AP,
- * AP50, AP75 and GT count to 1e-9, null where a class has no GT; and an
+ * AP50, AP75 and GT count to 1e-9, null where a class has no GT; TIDE's
+ * numbers on the same cases against tests/golden/tide (an independent
+ * numpy transcription of the TIDE toolkit's rules, make_tide.py); and an
  * empty results list giving zeros. */
 #include <math.h>
 #include <stdio.h>
@@ -29,6 +31,33 @@ static const char *srcdir(void)
 static int close9(double a, double b)
 {
 	return fabs(a - b) <= 1e-9;
+}
+
+static void check_tide(int n, const struct eval_result *r)
+{
+	char path[4096], *buf;
+	size_t len;
+	cJSON *t, *dap, *cnt;
+	int good;
+
+	snprintf(path, sizeof path, "%s/tests/golden/tide/case%d.json", srcdir(), n);
+	if (!ok(json_file_read(path, &buf, &len) == 0, "case%d: read TIDE reference", n))
+		return;
+	t = cJSON_Parse(buf);
+	free(buf);
+	dap = cJSON_GetObjectItem(t, "dAP");
+	cnt = cJSON_GetObjectItem(t, "count");
+	ok(close9(r->tide.ap, cJSON_GetObjectItem(t, "AP50")->valuedouble), "case%d: TIDE AP50 %.9f", n, r->tide.ap);
+	for (int e = 0; e < EVAL_NERR; e++) {
+		good = close9(r->tide.dap[e], cJSON_GetObjectItem(dap, eval_error_names[e])->valuedouble) &&
+		       (double)r->tide.count[e] == cJSON_GetObjectItem(cnt, eval_error_names[e])->valuedouble;
+		ok(good, "case%d: TIDE %s dAP %.9f (reference %.9f), %zu errors", n, eval_error_names[e], r->tide.dap[e],
+			cJSON_GetObjectItem(dap, eval_error_names[e])->valuedouble, r->tide.count[e]);
+	}
+	ok(close9(r->tide.dap_fp, cJSON_GetObjectItem(t, "FalsePos")->valuedouble) &&
+	   close9(r->tide.dap_fn, cJSON_GetObjectItem(t, "FalseNeg")->valuedouble),
+		"case%d: TIDE FalsePos %.6f FalseNeg %.6f", n, r->tide.dap_fp, r->tide.dap_fn);
+	cJSON_Delete(t);
 }
 
 static void check_case(int n)
@@ -89,6 +118,7 @@ static void check_case(int n)
 	cJSON_Delete(exp);
 	if (bad)
 		eval_summary_print(r, stdout);
+	check_tide(n, r);
 out:
 	eval_result_free(r);
 	eval_dets_free(d);
