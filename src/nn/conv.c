@@ -156,8 +156,10 @@ static void plan_make(const struct conv2d_shape *s, int nthreads, int by_image, 
 	if (target < MIN_COLS)
 		target = MIN_COLS;
 	memset(p, 0, sizeof *p);
-	/* pointwise blocks read x in place: whole images are no copies, so never span */
-	if (!by_image && !is_pointwise(s)) {
+	/* Blocks span images only on maps under MIN_COLS columns, where one image
+	 * makes too thin a product: spanning costs a copy of the output (and of
+	 * dy for the weights), and pointwise blocks would lose reading x in place. */
+	if (!by_image && !is_pointwise(s) && hwo < MIN_COLS) {
 		long ipb = target / hwo, per_thread = ceil_div(n, nthreads);
 
 		if (ipb > per_thread)
