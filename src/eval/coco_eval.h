@@ -182,10 +182,12 @@ void eval_summary_print(const struct eval_result *r, FILE *f);
 void eval_per_class_print(const struct eval_result *r, const struct eval_gt *gt, FILE *f);
 /* TIDE's tables: overall dAP per error type, special errors, and per class. */
 void eval_tide_print(const struct eval_result *r, const struct eval_gt *gt, FILE *f);
+/* The confusion matrix m of eval_confusion, aligned, with class names. */
+void eval_confusion_print(const struct eval_gt *gt, const size_t *m, double conf, double iou, FILE *f);
 /* Everything as one JSON object. */
 int eval_json_print(const struct eval_result *r, const struct eval_gt *gt, FILE *f);
 
-/* `detbench eval GT.json RESULTS.json [--per-class] [--tide] [--json]` */
+/* `detbench eval GT.json RESULTS.json [--per-class] [--tide] [--confusion[=CONF]] [--json]` */
 int eval_cli_main(int argc, char **argv);
 
 #endif

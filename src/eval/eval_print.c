@@ -93,6 +93,31 @@ void eval_tide_print(const struct eval_result *r, const struct eval_gt *gt, FILE
 	}
 }
 
+void eval_confusion_print(const struct eval_gt *gt, const size_t *m, double conf, double iou, FILE *f)
+{
+	int K = gt->ncats, w = name_width(gt, 10), cw = 6;
+
+	for (int k = 0; k < K; k++)
+		if ((int)strlen(gt->cat_names[k]) > cw)
+			cw = (int)strlen(gt->cat_names[k]);
+	if (cw > 12)
+		cw = 12;
+	fprintf(f, "confusion (rows: GT class, columns: predicted; IoU >= %.2f, score >= %.2f)\n%-*s", iou, conf, w, "");
+	for (int k = 0; k <= K; k++)
+		fprintf(f, " %*.*s", cw, cw, k < K ? gt->cat_names[k] : "bkg");
+	fputc('\n', f);
+	for (int a = 0; a <= K; a++) {
+		fprintf(f, "%-*s", w, a < K ? gt->cat_names[a] : "background");
+		for (int b = 0; b <= K; b++) {
+			if (a == K && b == K)
+				fprintf(f, " %*s", cw, "-");
+			else
+				fprintf(f, " %*zu", cw, m[(size_t)a * (size_t)(K + 1) + (size_t)b]);
+		}
+		fputc('\n', f);
+	}
+}
+
 static cJSON *num_or_null(double v)
 {
 	return isnan(v) ? cJSON_CreateNull() : cJSON_CreateNumber(v);
@@ -150,15 +175,18 @@ int eval_json_print(const struct eval_result *r, const struct eval_gt *gt, FILE 
 
 static void cli_usage(FILE *f)
 {
-	fputs("Usage: detbench eval GT.json RESULTS.json [--per-class] [--tide] [--json]\n"
+	fputs("Usage: detbench eval GT.json RESULTS.json [--per-class] [--tide] [--confusion[=CONF]] [--json]\n"
 	      "COCO bbox evaluation with pycocotools' numbers; --per-class adds a table\n"
-	      "per category, --tide TIDE's error breakdown, --json everything as JSON.\n", f);
+	      "per category, --tide TIDE's error breakdown, --confusion the confusion\n"
+	      "matrix at IoU 0.5 for detections scoring >= CONF (default 0.25), --json\n"
+	      "everything as JSON.\n", f);
 }
 
 int eval_cli_main(int argc, char **argv)
 {
 	const char *paths[2] = { NULL, NULL };
-	int per_class = 0, tide = 0, json = 0, np = 0, status = 1;
+	int per_class = 0, tide = 0, json = 0, np = 0, status = 1, confusion = 0;
+	double conf = 0.25;
 	struct eval_gt *gt = NULL;
 	struct eval_dets *dets = NULL;
 	struct eval_result *r = NULL;
@@ -170,6 +198,15 @@ int eval_cli_main(int argc, char **argv)
 			tide = 1;
 		else if (strcmp(argv[i], "--json") == 0)
 			json = 1;
+		else if (strncmp(argv[i], "--confusion", 11) == 0 && (argv[i][11] == '\0' || argv[i][11] == '=')) {
+			char *end = NULL;
+
+			confusion = 1;
+			if (argv[i][11] == '=' && ((conf = strtod(argv[i] + 12, &end)), *end != '\0' || end == argv[i] + 12)) {
+				fprintf(stderr, "detbench eval: --confusion=CONF wants a number, got %s\n", argv[i] + 12);
+				return 2;
+			}
+		}
 		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			cli_usage(stdout);
 			return 0;
@@ -207,6 +244,17 @@ int eval_cli_main(int argc, char **argv)
 		if (tide) {
 			putchar('\n');
 			eval_tide_print(r, gt, stdout);
+		}
+		if (confusion) {
+			size_t *m = NULL;
+
+			if (eval_confusion(gt, dets, conf, 0.5, &m) < 0) {
+				fprintf(stderr, "detbench eval: %s\n", det_error_message());
+				goto out;
+			}
+			putchar('\n');
+			eval_confusion_print(gt, m, conf, 0.5, stdout);
+			free(m);
 		}
 	}
 	status = 0;

@@ -14,6 +14,8 @@ tests_data_test_coco_LDADD = $(TEST_LDADD)
 tests_data_test_coco_CPPFLAGS = $(EVAL_TEST_CPPFLAGS)
 TESTS += tests/eval/test_cocoeval_golden tests/eval/test_tide tests/data/test_coco tests/eval/cli_eval.sh
 EXTRA_DIST += tests/golden/cocoeval tests/golden/tide tests/data/bad/coco tests/eval/cli_eval.sh
+# the fuzz target over coco_read_buffer (wired into make check by tests/fuzz/local.mk)
+EXTRA_DIST += tests/fuzz/fuzz_coco.c tests/fuzz/coco.dict
 
 # benchmarks: evaluation speed (COCO-val-sized) and the COCO-train-sized load
 EXTRA_PROGRAMS += bench/eval_bench bench/coco_load_bench

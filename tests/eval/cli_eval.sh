@@ -28,6 +28,11 @@ grep -q "^class .*AP50.*AP75.*GT.*dets" "$tmp/pc"; ok $? "per-class header"
 grep -q "^ring .* - .* - .* - .* 0 " "$tmp/pc"; ok $? "a class without GT shows '-' and 0 GT"
 grep -q "Cls.*Loc.*Both.*Dupe.*Bkg.*Miss" "$tmp/pc"; ok $? "TIDE table"
 
+"$DETBENCH" eval "$g/case5/gt.json" "$g/case5/results.json" --confusion=0.5 >"$tmp/c"
+ok $? "--confusion=0.5 exits 0"
+grep -q "^confusion (rows: GT class, columns: predicted; IoU >= 0.50, score >= 0.50)" "$tmp/c"; ok $? "confusion header"
+is "$(grep -c '' "$tmp/c")" 22 "12 summary lines, a blank, a title, a header and 6 class rows + background"
+
 "$DETBENCH" eval "$g/case1/gt.json" "$g/case1/results.json" --json >"$tmp/j"
 ok $? "--json exits 0"
 grep -q '"stats_named"' "$tmp/j" && grep -q '"tide"' "$tmp/j"; ok $? "JSON has stats_named and tide"
