@@ -394,7 +394,9 @@ int eval_gt_from_dataset(const struct dataset *ds, struct eval_gt **out)
 			e->h = (double)b[j].y1 - (double)b[j].y0;
 			e->area = b[j].area;
 			e->score = 1;
-			e->id = b[j].id;
+			/* id 0 is pycocotools' "no match" (see coco_eval.c); a dataset
+			 * box with id 0 gets a negative stand-in instead */
+			e->id = b[j].id != 0 ? b[j].id : -(int64_t)gt->n;
 			e->img = ii;
 			e->cat = eval_gt_cat_index(gt, ds->class_ids ? ds->class_ids[b[j].cls] : b[j].cls);
 			e->iscrowd = b[j].iscrowd;
