@@ -409,7 +409,8 @@ end
 -- m:forward(x) -> the output tensor(s), shaped like what the block returned
 function Model:forward(x)
   self.graph:set_input(self.input, x)
-  self.graph:forward()
+  local ok, err = self.graph:forward()
+  if not ok then return nil, err end
   local g = self.graph
   if type(self.outputs) == "number" then return g:value(self.outputs) end
   local function copy(v)
@@ -435,7 +436,16 @@ function Model:backward(dy)
     for k, x in pairs(v) do walk(x, d and d[k]) end
   end
   walk(self.outputs, dy)
-  g:backward()
+  local ok, err = g:backward()
+  if not ok then return nil, err end
+  return true
+end
+
+-- m:check(on): forward and backward stop at the first NaN or Inf and
+-- return nil and a message naming the node ("layer1.0.bn1 (batchnorm): ...")
+function Model:check(on)
+  self.graph:check(on ~= false)
+  return self
 end
 
 function Model:train(on)

@@ -430,10 +430,26 @@ static int g_set_input(lua_State *L)
 	return 0;
 }
 
+/* g:forward() -> true, or nil, message when checking found a NaN/Inf */
 static int g_forward(lua_State *L)
 {
-	if (nn_graph_forward(lgraph_check(L, 1)))
+	int rc = nn_graph_forward(lgraph_check(L, 1));
+
+	if (rc == DET_ENUM) {
+		lua_pushnil(L);
+		lua_pushstring(L, det_error_message());
+		return 2;
+	}
+	if (rc)
 		return luaL_error(L, "%s", det_error_message());
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* g:check(on): stop forward/backward at the first NaN or Inf, naming the node */
+static int g_check(lua_State *L)
+{
+	nn_graph_set_check(lgraph_check(L, 1), lua_toboolean(L, 2));
 	return 0;
 }
 
@@ -447,11 +463,20 @@ static int g_set_grad(lua_State *L)
 	return 0;
 }
 
+/* g:backward() -> true, or nil, message when checking found a NaN/Inf */
 static int g_backward(lua_State *L)
 {
-	if (nn_graph_backward(lgraph_check(L, 1)))
+	int rc = nn_graph_backward(lgraph_check(L, 1));
+
+	if (rc == DET_ENUM) {
+		lua_pushnil(L);
+		lua_pushstring(L, det_error_message());
+		return 2;
+	}
+	if (rc)
 		return luaL_error(L, "%s", det_error_message());
-	return 0;
+	lua_pushboolean(L, 1);
+	return 1;
 }
 
 /* A copy of a node's value (grad = 0) or gradient (grad = 1) as a new tensor. */
@@ -641,6 +666,7 @@ static const luaL_Reg methods[] = {
 	{ "plan", g_plan },
 	{ "set_input", g_set_input },
 	{ "forward", g_forward },
+	{ "check", g_check },
 	{ "set_grad", g_set_grad },
 	{ "backward", g_backward },
 	{ "value", g_value },

@@ -21,7 +21,7 @@ struct nn_graph {
 	struct nn_node *nodes;
 	int n, cap;
 	float **inputs;        /* per node: an input's own buffer, else NULL */
-	int train, profile;
+	int train, profile, check;
 	/* the plan in force */
 	int planned, plan_train;
 	unsigned plan_generation;
@@ -1561,6 +1561,35 @@ static void node_forward(struct nn_graph *g, struct nn_node *nd)
 	}
 }
 
+void nn_graph_set_check(struct nn_graph *g, int on)
+{
+	g->check = on;
+}
+
+/* Index of the first non-finite value of p[n], or -1. */
+static int64_t first_nonfinite(const float *p, int64_t n)
+{
+	int64_t bad = -1;
+
+	if (!p)
+		return -1;
+	for (int64_t i = 0; i < n; i++)
+		if (!isfinite(p[i])) {
+			bad = i;
+			break;
+		}
+	return bad;
+}
+
+static int nonfinite_error(const struct nn_graph *g, const struct nn_node *nd, const char *what,
+	const float *p, int64_t at)
+{
+	(void)g;
+	return det_error_set(DET_ENUM, "%s (%s): %s has %s at element %lld%s", nd->name, nn_op_name(nd->op),
+		what, isnan(p[at]) ? "nan" : p[at] > 0 ? "inf" : "-inf", (long long)at,
+		nd->op == NN_OP_INPUT || nd->op == NN_OP_PARAM ? "" : " (its inputs are finite)");
+}
+
 void nn_graph_set_profile(struct nn_graph *g, int on)
 {
 	g->profile = on;
@@ -1579,11 +1608,15 @@ int nn_graph_forward(struct nn_graph *g)
 	for (int i = 0; i < g->n; i++) {
 		struct nn_node *nd = &g->nodes[i];
 		double t0 = g->profile ? omp_get_wtime() : 0;
+		int64_t at;
 		if (nd->alias >= 0)
 			continue;
 		node_forward(g, nd);
 		if (g->profile)
 			nd->time_fwd += omp_get_wtime() - t0;
+		if (g->check && (at = first_nonfinite(nd->y, nd->numel)) >= 0)
+			return nonfinite_error(g, nd, nd->op == NN_OP_PARAM ? "value" : nd->op == NN_OP_INPUT ?
+				"data" : "output", nd->y, at);
 	}
 	return 0;
 }
@@ -1766,6 +1799,13 @@ int nn_graph_backward(struct nn_graph *g)
 		node_backward(g, nd);
 		if (g->profile)
 			nd->time_bwd += omp_get_wtime() - t0;
+		for (int s = 0; g->check && s < nd->nsrc; s++) {
+			const struct nn_node *S = &g->nodes[nd->src[s]];
+			int64_t at;
+			if (S->needs_grad && (at = first_nonfinite(S->dy, S->numel)) >= 0)
+				return det_error_set(DET_ENUM, "%s (%s): the gradient it passes to %s has %s at element %lld",
+					nd->name, nn_op_name(nd->op), S->name, isnan(S->dy[at]) ? "nan" : "inf", (long long)at);
+		}
 	}
 	return 0;
 }

@@ -207,6 +207,13 @@ int nn_graph_forward(struct nn_graph *g);
  * gradient set): parameter gradients are overwritten (frozen ones untouched). */
 int nn_graph_backward(struct nn_graph *g);
 
+/* Checking on (1) or off (0): forward then scans each node's output right
+ * after computing it (and the inputs first), backward each gradient it
+ * writes, and they stop at the first NaN or Inf with DET_ENUM and a
+ * message naming the node and op ("layer1.0.bn1 (batchnorm): output has
+ * nan at element 17 (inputs finite)"). One extra read pass per node. */
+void nn_graph_set_check(struct nn_graph *g, int on);
+
 /* Profiling on (1) or off (0): forward and backward add each node's wall
  * time to its time_fwd / time_bwd (zeroed when profiling is turned on). */
 void nn_graph_set_profile(struct nn_graph *g, int on);

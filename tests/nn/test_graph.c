@@ -284,6 +284,32 @@ static void names(void)
 	nn_graph_free(g);
 }
 
+static void nonfinite(void)
+{
+	struct nn_graph *g = nn_graph_new(NULL, 1);
+	int64_t sh[2] = { 2, 3 };
+	struct tensor_init_spec big = { TENSOR_INIT_CONSTANT, 1e30f, 0 };
+	int x = nn_graph_input(g, "x", 2, sh), w = nn_graph_param(g, "w", 2, sh, &big, 0);
+	int y = nn_graph_binary(g, NN_OP_MUL, "head.gate", x, w);
+	int z = nn_graph_binary(g, NN_OP_MUL, "head.square", y, y);
+	float *xv;
+
+	nn_graph_output(g, z);
+	nn_graph_plan(g);
+	xv = nn_graph_value(g, x);
+	for (int i = 0; i < 6; i++)
+		xv[i] = 1;
+	ok(nn_graph_forward(g) == 0, "without checking, an overflow passes silently");
+	nn_graph_set_check(g, 1);
+	ok(nn_graph_forward(g) == DET_ENUM &&
+		!strcmp(det_error_message(), "head.square (mul): output has inf at element 0 (its inputs are finite)"),
+		"checking names the node where inf appears: %s", det_error_message());
+	xv[4] = NAN;
+	ok(nn_graph_forward(g) == DET_ENUM && !strcmp(det_error_message(), "x (input): data has nan at element 4"),
+		"and a NaN in the input data: %s", det_error_message());
+	nn_graph_free(g);
+}
+
 int main(void)
 {
 	det_threads_set(2);
@@ -294,5 +320,6 @@ int main(void)
 	freezing();
 	shared_store();
 	names();
+	nonfinite();
 	return tap_done();
 }
