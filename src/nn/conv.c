@@ -82,6 +82,7 @@ int conv2d_shape_init(struct conv2d_shape *s)
 	out = (long)s->h_out * s->w_out;
 	if ((double)s->n * s->c_in * hw_in >= INT32_MAX || (double)s->n * s->c_out * out >= INT32_MAX ||
 	    (double)s->c_in * s->kh * s->kw * out >= INT32_MAX ||
+	    (double)s->c_out * s->kh * s->kw * hw_in >= INT32_MAX ||
 	    (double)s->c_out * (s->c_in / s->groups) * s->kh * s->kw >= INT32_MAX)
 		return det_error_set(DET_EINVAL, "conv2d: shape %dx%dx%dx%d -> %d channels too large "
 			"(a tensor or column matrix over 2^31 elements)", s->n, s->c_in, s->h, s->w, s->c_out);
@@ -132,7 +133,7 @@ static struct conv2d_shape transposed_shape(const struct conv2d_shape *s)
 }
 
 /* How one call splits its work: blocks of output columns (the columns of
- * all images side by side), statically shared among `threads`. */
+ * all images side by side), shared among `threads` (see blocks_run). */
 struct conv_plan {
 	int threads;  /* OpenMP team size (1 when serial) */
 	int blas;     /* OpenBLAS threads during the sgemms */
@@ -319,7 +320,7 @@ size_t conv2d_workspace_size(const struct conv2d_shape *s)
 
 /* The block b of plan p: images [n0, n1) and, for span 0, the columns
  * [c0, c1) of image n0 (span 1 blocks hold whole images, image n at
- * column (n - n0) * H_out*W_out of the block). Returns the block's columns. */
+ * column (n - n0) * H_out*W_out of the block); cols in all. */
 struct block {
 	long n0, n1, c0, c1, cols;
 };
