@@ -142,9 +142,12 @@ static int skip_value(const char *name, const char *buf, size_t len, size_t p, s
 
 int json_root_span(const char *name, const char *buf, size_t len, struct json_span *root)
 {
-	size_t p = skip_ws(buf, len, 0), end;
+	size_t p = 0, end;
 	int rc;
 
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		p = 3; /* a UTF-8 byte order mark */
+	p = skip_ws(buf, len, p);
 	if (p >= len)
 		return json_syntax(name, buf, len, p, "the file is empty, expected a JSON value");
 	if ((rc = skip_value(name, buf, len, p, &end)) < 0)

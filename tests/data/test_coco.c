@@ -108,6 +108,17 @@ static void check_past_border(void)
 	dataset_free(ds);
 }
 
+static void check_bom(void)
+{
+	char path[4096];
+	struct coco_read_options opt = { .quiet = 1 };
+	struct dataset *ds = NULL;
+
+	snprintf(path, sizeof path, "%s/tests/data/bad/coco/bom.json", srcdir());
+	ok(coco_read_opts(path, &opt, &ds) == 0 && ds->nimages == 1, "a UTF-8 byte order mark is accepted");
+	dataset_free(ds);
+}
+
 static void check_roundtrip(void)
 {
 	char path[4096], out[] = "/tmp/detbench-coco-XXXXXX";
@@ -182,6 +193,7 @@ int main(void)
 {
 	check_corpus();
 	check_past_border();
+	check_bom();
 	check_roundtrip();
 	check_missing_files();
 	return tap_done();
