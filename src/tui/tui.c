@@ -54,6 +54,10 @@ struct tui {
 	struct capture *capture;
 	SCREEN *term;
 	FILE *tty;
+	char *history; /* the history file's path (NULL: none) */
+	struct sigaction old_int, old_hup, old_term;
+	int opened;    /* tui_open ran */
+	int line_mode; /* the terminal cannot hold the screen: plain readline */
 	int up;      /* curses is on the terminal */
 	int running; /* a chunk runs */
 	long long last_draw;
@@ -132,6 +136,9 @@ static void sink(void *ctx, const char *text, size_t len, int is_error)
 {
 	struct tui *t = ctx;
 
+	/* what io.write or C code wrote before this comes first */
+	fflush(stdout);
+	capture_drain(t->capture, captured, t);
 	output_append(t->output, is_error ? ROLE_ERROR : ROLE_TEXT, text, len);
 	if (t->running && now_ms() - t->last_draw >= REFRESH_MS) {
 		fflush(stdout);
@@ -278,44 +285,54 @@ static int terminal_usable(void)
 	return usable;
 }
 
-int tui_run(struct host *h)
+/* The one workbench of the process (readline and curses are global). */
+static struct tui tui_state;
+
+static void signals_restore(struct tui *t)
+{
+	signal_host = NULL;
+	sigaction(SIGINT, &t->old_int, NULL);
+	sigaction(SIGHUP, &t->old_hup, NULL);
+	sigaction(SIGTERM, &t->old_term, NULL);
+}
+
+int tui_open(struct host *h)
 {
 	static int registered;
-	struct tui tui = { .host = h }, *t = &tui;
-	struct sigaction sa, old_int, old_hup, old_term;
-	char *history = tui_history_path();
-	int status = 0;
+	struct tui *t = &tui_state;
+	struct sigaction sa;
 
+	if (t->opened)
+		return 0;
+	memset(t, 0, sizeof *t);
+	t->host = h;
+	t->history = tui_history_path();
 	setlocale(LC_CTYPE, "");
 	tui_text_init();
 	/* our handlers first, so curses keeps its hands off SIGINT and SIGTERM */
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = on_sigint;
-	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGINT, &sa, &t->old_int);
 	sa.sa_handler = on_hangup;
-	sigaction(SIGHUP, &sa, &old_hup);
-	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &t->old_hup);
+	sigaction(SIGTERM, &sa, &t->old_term);
 	signal_host = h;
 
 	if (!terminal_usable()) {
 		/* no screen, but still a prompt with editing and history */
-		status = prompt_line_mode(h, history, &got_sigint);
-		free(history);
-		signal_host = NULL;
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGHUP, &old_hup, NULL);
-		sigaction(SIGTERM, &old_term, NULL);
-		return status;
+		t->line_mode = 1;
+		t->opened = 1;
+		return 0;
 	}
 	prompt_init_readline();
 	if (screen_open(t) != 0) {
-		free(history);
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGHUP, &old_hup, NULL);
-		sigaction(SIGTERM, &old_term, NULL);
-		return 1;
+		free(t->history);
+		t->history = NULL;
+		signals_restore(t);
+		return -1;
 	}
+	t->opened = 1;
 	the_tui = t;
 	if (!registered) {
 		atexit(at_exit);
@@ -335,12 +352,11 @@ int tui_run(struct host *h)
 		t->output = screen_add(t->screen, &output_panel_class, output_state_new(OUTPUT_LINES));
 		t->status = screen_add(t->screen, &status_panel_class, status_state_new(title));
 		t->prompt = screen_add(t->screen, &prompt_panel_class,
-			prompt_state_new(h, t->screen, t->output, history, &hooks));
+			prompt_state_new(h, t->screen, t->output, t->history, &hooks));
 		DET_ASSERT(t->screen && t->output && t->output->state && t->status && t->status->state &&
 			t->prompt && t->prompt->state, "out of memory opening the screen");
 	}
 	screen_set_cursor(t->screen, t->prompt);
-	status_set(t->status, STATUS_STATE, "ready");
 	status_set(t->status, STATUS_HINT, tui_text_utf8()
 		? "Tab complete \xc2\xb7 PgUp/PgDn scroll \xc2\xb7 F1 keys \xc2\xb7 Ctrl-D quit\tF1 keys \xc2\xb7 Ctrl-D quit\tF1 keys"
 		: "Tab complete, PgUp/PgDn scroll, F1 keys, Ctrl-D quit\tF1 keys, Ctrl-D quit\tF1 keys");
@@ -359,6 +375,54 @@ int tui_run(struct host *h)
 	}
 	host_set_sink(h, sink, t);
 	prompt_start(t->prompt);
+	/* until tui_run: whatever the caller runs (-e, FILE) is a running chunk */
+	before_eval(t);
+	return 0;
+}
+
+static int tui_close(struct tui *t)
+{
+	int status = 0;
+
+	prompt_stop(t->prompt); /* saves the history */
+	if (got_hangup) {
+		for (int i = 0; i < nhangup_hooks; i++)
+			hangup_hooks[i].fn(hangup_hooks[i].ctx);
+		status = 128 + got_hangup;
+	}
+	host_set_sink(t->host, NULL, NULL);
+	fflush(stdout);
+	fflush(stderr);
+	capture_drain(t->capture, captured, t);
+	tui_restore();
+	capture_stop(t->capture);
+	det_fatal_hook_set(NULL);
+	the_tui = NULL;
+	screen_free(t->screen);
+	delscreen(t->term);
+	fclose(t->tty);
+	free(t->history);
+	signals_restore(t);
+	memset(t, 0, sizeof *t);
+	return status;
+}
+
+int tui_run(struct host *h)
+{
+	struct tui *t = &tui_state;
+
+	if (!t->opened && tui_open(h) != 0)
+		return 1;
+	if (t->line_mode) {
+		int status = prompt_line_mode(h, t->history, &got_sigint);
+
+		free(t->history);
+		signals_restore(t);
+		memset(t, 0, sizeof *t);
+		return status;
+	}
+	after_eval(t); /* ready: the prompt takes over */
+	got_sigint = 0;
 	screen_update(t->screen);
 
 	while (!prompt_done(t->prompt)) {
@@ -399,28 +463,5 @@ int tui_run(struct host *h)
 		if (flags & PANEL_QUIT)
 			break;
 	}
-
-	prompt_stop(t->prompt); /* saves the history */
-	if (got_hangup) {
-		for (int i = 0; i < nhangup_hooks; i++)
-			hangup_hooks[i].fn(hangup_hooks[i].ctx);
-		status = 128 + got_hangup;
-	}
-	host_set_sink(h, NULL, NULL);
-	fflush(stdout);
-	fflush(stderr);
-	capture_drain(t->capture, captured, t);
-	tui_restore();
-	capture_stop(t->capture);
-	det_fatal_hook_set(NULL);
-	the_tui = NULL;
-	screen_free(t->screen);
-	delscreen(t->term);
-	fclose(t->tty);
-	free(history);
-	signal_host = NULL;
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	return status;
+	return tui_close(t);
 }

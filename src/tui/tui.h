@@ -7,6 +7,14 @@
 
 struct host;
 
+/* Brings the screen up early, so that what runs before the prompt (-e
+ * code, FILE.lua) prints into the output area and can be interrupted with
+ * Ctrl-C; tui_run then opens the prompt. Optional: tui_run opens the
+ * screen itself. On a terminal that cannot hold the screen (TERM=dumb)
+ * nothing changes and tui_run gives a plain line prompt. Returns 0, or -1
+ * with a message on stderr when the screen could not start. */
+int tui_open(struct host *h);
+
 /* Runs the interactive workbench on the terminal until the user quits
  * (Ctrl-D on an empty line, or os.exit()). While it runs, print(), values,
  * errors and whatever is written to fd 1 and 2 show in the output area.
