@@ -37,6 +37,10 @@ is "$(grep -c '' "$tmp/c")" 22 "12 summary lines, a blank, a title, a header and
 ok $? "--json exits 0"
 grep -q '"stats_named"' "$tmp/j" && grep -q '"tide"' "$tmp/j"; ok $? "JSON has stats_named and tide"
 
+a=$(OMP_NUM_THREADS=1 "$DETBENCH" eval "$g/case4/gt.json" "$g/case4/results.json" --json | cksum)
+b=$(OMP_NUM_THREADS=3 "$DETBENCH" eval "$g/case4/gt.json" "$g/case4/results.json" --json | cksum)
+is "$b" "$a" "the same bytes with 1 and 3 threads"
+
 echo '[]' >"$tmp/empty.json"
 "$DETBENCH" eval "$g/case1/gt.json" "$tmp/empty.json" >"$tmp/e"
 ok $? "an empty results list is valid"
