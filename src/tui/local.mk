@@ -17,7 +17,7 @@ dist_luadet_DATA += lua/det/complete.lua
 TMUX_TESTS = tests/tmux/complete.sh tests/tmux/history.sh \
 	tests/tmux/multiline.sh tests/tmux/error.sh tests/tmux/interrupt.sh \
 	tests/tmux/resize.sh tests/tmux/quit.sh tests/tmux/terms.sh \
-	tests/tmux/scroll.sh
+	tests/tmux/scroll.sh tests/tmux/fatal.sh
 TESTS += $(TMUX_TESTS)
 EXTRA_DIST += $(TMUX_TESTS) tests/tmux/tmux-lib.sh
 
@@ -25,6 +25,9 @@ EXTRA_DIST += $(TMUX_TESTS) tests/tmux/tmux-lib.sh
 check_PROGRAMS += tests/tui/test_output
 tests_tui_test_output_LDADD = $(TEST_LDADD)
 TESTS += tests/tui/test_output
+# Trips an assertion with the screen up, for tests/tmux/fatal.sh.
+check_PROGRAMS += tests/tui/fatal_probe
+tests_tui_fatal_probe_LDADD = $(TEST_LDADD)
 
 # Completion candidates, on a stock lua5.4 (busted).
 TESTS += tests/lua/complete_spec.lua
