@@ -101,10 +101,16 @@ static struct conv2d_shape shp(int n, int c, int h, int w, int co, int kh, int k
 	return s;
 }
 
+/* When set, ws_new sizes the workspace with this many threads in force and
+ * then switches to 3, as a program that calls det_threads_set() later does. */
+static int ws_threads;
+
 static float *ws_new(const struct conv2d_shape *s)
 {
 	size_t bytes = conv2d_workspace_size(s);
 
+	if (ws_threads)
+		det_threads_set(3);
 	return malloc(bytes ? bytes : sizeof(float));
 }
 
@@ -312,6 +318,26 @@ int main(void)
 	determinism(&rng, "3x3 8x32x33x35 -> 48", shp(8, 32, 33, 35, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1));
 	determinism(&rng, "3x3/2 4x64x8x8 -> 64", shp(4, 64, 8, 8, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1));
 	determinism(&rng, "depthwise 4x32x20x20", shp(4, 32, 20, 20, 32, 3, 3, 1, 1, 1, 1, 1, 1, 32));
+
+	/* a workspace sized while 1 thread was in force serves a later 3 */
+	{
+		struct kcase k[] = {
+			{ "3x3 pad 1, workspace sized on 1 thread, run on 3",
+				shp(4, 16, 21, 19, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
+			{ "3x3/2, workspace sized on 1 thread, run on 3",
+				shp(4, 16, 21, 19, 12, 3, 3, 2, 2, 1, 1, 1, 1, 1), 1 },
+			{ "depthwise, workspace sized on 1 thread, run on 3",
+				shp(4, 16, 21, 19, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16), 1 },
+		};
+
+		for (size_t i = 0; i < sizeof k / sizeof *k; i++) {
+			det_threads_set(1);
+			ws_threads = 1;
+			check_against_ref(&rng, &k[i]);
+		}
+		ws_threads = 0;
+		det_threads_set(2);
+	}
 
 	shape_error(shp(1, 30, 8, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 4), "input channels 30 not divisible by groups 4");
 	shape_error(shp(1, 8, 8, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 4), "output channels 6 not divisible by groups 4");
