@@ -220,8 +220,14 @@ static void layout_place(struct screen *s)
 
 void screen_update(struct screen *s)
 {
+	int any = 0;
+
 	if (s->relayout || s->rows != LINES || s->cols != COLS)
 		layout_place(s);
+	for (int i = 0; i < s->npanels; i++)
+		any |= s->panels[i]->win && s->panels[i]->dirty;
+	if (!any)
+		return; /* nothing changed: not a byte to the terminal */
 	for (int i = 0; i < s->npanels; i++) {
 		struct panel *p = s->panels[i];
 
@@ -229,14 +235,18 @@ void screen_update(struct screen *s)
 			p->cls->draw(p);
 			wnoutrefresh(p->win);
 		}
-		p->dirty = 0;
+		if (p != s->cursor)
+			p->dirty = 0;
 	}
 	/* the cursor panel last, so the terminal's cursor ends up in it */
 	if (s->cursor && s->cursor->win) {
-		s->cursor->cls->draw(s->cursor);
+		if (s->cursor->dirty)
+			s->cursor->cls->draw(s->cursor);
 		leaveok(s->cursor->win, FALSE);
 		wnoutrefresh(s->cursor->win);
 	}
+	if (s->cursor)
+		s->cursor->dirty = 0;
 	doupdate();
 }
 
