@@ -441,6 +441,10 @@ function Model:backward(dy)
   return true
 end
 
+-- m:save(path) -> true | nil, msg; m:load(path, { strict = false }) -> report | nil, msg
+function Model:save(path) return self.graph:save(path) end
+function Model:load(path, o) return self.graph:load(path, o and o.strict) end
+
 -- m:check(on): forward and backward stop at the first NaN or Inf and
 -- return nil and a message naming the node ("layer1.0.bn1 (batchnorm): ...")
 function Model:check(on)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "nn/checkpoint.h"
 #include "lua/ldet.h"
 #include "lua/loptim.h"
 #include "lua/ltensor.h"
@@ -612,6 +613,41 @@ static int g_bind(lua_State *L)
 	return 0;
 }
 
+/* g:save(path) -> true, or nil, message */
+static int g_save(lua_State *L)
+{
+	struct nn_graph *g = lgraph_check(L, 1);
+
+	if (nn_store_save(nn_graph_store(g), luaL_checkstring(L, 2))) {
+		lua_pushnil(L);
+		lua_pushstring(L, det_error_message());
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* g:load(path[, strict]) -> { loaded, missing, unexpected }, or nil, message */
+static int g_load(lua_State *L)
+{
+	struct nn_graph *g = lgraph_check(L, 1);
+	struct nn_load_report rep;
+
+	if (nn_store_load(nn_graph_store(g), luaL_checkstring(L, 2), lua_toboolean(L, 3), &rep)) {
+		lua_pushnil(L);
+		lua_pushstring(L, det_error_message());
+		return 2;
+	}
+	lua_createtable(L, 0, 3);
+	lua_pushinteger(L, rep.loaded);
+	lua_setfield(L, -2, "loaded");
+	lua_pushinteger(L, rep.missing);
+	lua_setfield(L, -2, "missing");
+	lua_pushinteger(L, rep.unexpected);
+	lua_setfield(L, -2, "unexpected");
+	return 1;
+}
+
 /* g:stats() -> { arena_bytes, naive_bytes, workspace_bytes, plans, allocations,
  * parameters, nodes } */
 static int g_stats(lua_State *L)
@@ -678,6 +714,8 @@ static const luaL_Reg methods[] = {
 	{ "freeze", g_freeze },
 	{ "stats", g_stats },
 	{ "bind", g_bind },
+	{ "save", g_save },
+	{ "load", g_load },
 	{ NULL, NULL },
 };
 

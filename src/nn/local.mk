@@ -2,7 +2,11 @@
 # Each part appends its own lines below.
 
 # optimisers (SGD, Adam, AdamW, RMSprop) over flat parameter slabs
-libdetbench_la_SOURCES += src/nn/optim.c src/nn/optim.h
+# (its own convenience library for -fno-math-errno: the sqrt loops vectorise)
+noinst_LTLIBRARIES += liboptim.la
+liboptim_la_SOURCES = src/nn/optim.c src/nn/optim.h
+liboptim_la_CFLAGS = $(AM_CFLAGS) -fno-math-errno
+libdetbench_la_LIBADD += liboptim.la
 check_PROGRAMS += tests/nn/test_optim
 tests_nn_test_optim_LDADD = $(TEST_LDADD)
 TESTS += tests/nn/test_optim
@@ -64,3 +68,7 @@ dist_nndoc_DATA = doc/api/nn.md
 check_PROGRAMS += tests/nn/test_tensor
 tests_nn_test_tensor_LDADD = $(TEST_LDADD)
 TESTS += tests/nn/test_tensor
+libdetbench_la_SOURCES += src/nn/checkpoint.c src/nn/checkpoint.h
+check_PROGRAMS += tests/nn/test_checkpoint
+tests_nn_test_checkpoint_LDADD = $(TEST_LDADD)
+TESTS += tests/nn/test_checkpoint
