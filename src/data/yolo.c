@@ -291,7 +291,12 @@ void yolo_data_fini(struct yolo_data *d)
 	for (int i = 0; i < d->nnames; i++)
 		free(d->names[i]);
 	free(d->names);
-	free(d->path), free(d->train), free(d->val), free(d->test);
+	for (int k = 0; k < YOLO_NSPLITS; k++) {
+		for (int i = 0; i < d->nsplits[k]; i++)
+			free(d->splits[k][i]);
+		free(d->splits[k]);
+	}
+	free(d->path);
 	memset(d, 0, sizeof *d);
 }
 
@@ -392,13 +397,47 @@ static int yaml_path(const char *value, const char *base, char **out)
 	return *out ? 0 : DET_ENOMEM;
 }
 
+/* A split's value: one path, or a list of paths; each resolved against base. */
+static int yaml_split(yaml_document_t *doc, yaml_node_t *v, const char *name, const char *base,
+	struct yolo_data *out, int s)
+{
+	static const char *const keys[YOLO_NSPLITS] = { "train", "val", "test" };
+	unsigned long line = (unsigned long)v->start_mark.line + 1;
+	yaml_node_item_t *first = NULL;
+	long n = 1;
+
+	if (v->type == YAML_SEQUENCE_NODE) {
+		first = v->data.sequence.items.start;
+		n = v->data.sequence.items.top - first;
+	} else if (v->type != YAML_SCALAR_NODE) {
+		return det_error_set(DET_EFORMAT, "%s:%lu: %s: expected a path or a list of paths",
+			name, line, keys[s]);
+	}
+	if ((out->splits[s] = calloc((size_t)(n ? n : 1), sizeof *out->splits[s])) == NULL)
+		return det_error_set(DET_ENOMEM, "out of memory reading %s", name);
+	for (long i = 0; i < n; i++) {
+		yaml_node_t *item = v->type == YAML_SCALAR_NODE ? v : yaml_document_get_node(doc, first[i]);
+		const char *value = scalar(item);
+
+		if (value == NULL || value[0] == '\0')
+			return det_error_set(DET_EFORMAT, "%s:%lu: %s: expected a path or a list of paths",
+				name, item ? (unsigned long)item->start_mark.line + 1 : line, keys[s]);
+		if (yaml_path(value, base, &out->splits[s][i]) < 0)
+			return det_error_set(DET_ENOMEM, "out of memory reading %s", name);
+		out->nsplits[s] = (int)i + 1;
+	}
+	if (n == 0)
+		return det_error_set(DET_EFORMAT, "%s:%lu: %s: the list is empty", name, line, keys[s]);
+	return 0;
+}
+
 int yolo_data_parse(const char *text, size_t len, const char *name, const char *dir,
 	struct yolo_data *out)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
-	const char *split_values[3] = { NULL, NULL, NULL };
+	yaml_node_t *split_nodes[YOLO_NSPLITS] = { NULL, NULL, NULL };
 	const char *path_value = NULL;
 	long nc = -1;
 	unsigned long nc_line = 0;
@@ -462,14 +501,14 @@ int yolo_data_parse(const char *text, size_t len, const char *name, const char *
 			split = 2;
 		if (split < 0)
 			continue;
-		if (value == NULL) {
-			rc = det_error_set(DET_EFORMAT, "%s:%lu: %s: expected one path (a list of folders is not supported)", name, vl, key);
+		if (split == 3 && value == NULL) {
+			rc = det_error_set(DET_EFORMAT, "%s:%lu: path: expected a folder", name, vl);
 			break;
 		}
 		if (split == 3)
 			path_value = value;
 		else
-			split_values[split] = value;
+			split_nodes[split] = v;
 	}
 	if (rc == 0 && out->names == NULL)
 		rc = det_error_set(DET_EFORMAT, "%s: no names: key (expected a list of class names "
@@ -483,12 +522,9 @@ int yolo_data_parse(const char *text, size_t len, const char *name, const char *
 	} else if (rc == 0 && dir) {
 		base = (char *)dir;
 	}
-	for (int s = 0; s < 3 && rc == 0; s++) {
-		char **dst = s == 0 ? &out->train : s == 1 ? &out->val : &out->test;
-
-		if (split_values[s] && split_values[s][0])
-			rc = yaml_path(split_values[s], base, dst);
-	}
+	for (int s = 0; s < YOLO_NSPLITS && rc == 0; s++)
+		if (split_nodes[s])
+			rc = yaml_split(&doc, split_nodes[s], name, base, out, s);
 	if (rc == DET_ENOMEM)
 		det_error_set(DET_ENOMEM, "out of memory reading %s", name);
 done:
@@ -544,7 +580,8 @@ static int is_image_name(const char *name)
 
 struct str_list {
 	char **v;
-	unsigned long *line;
+	unsigned long *line; /* line in a list file, 0 when listed from a folder */
+	int *src;            /* which source it came from (yolo_read) */
 	size_t n, cap;
 };
 
@@ -554,6 +591,7 @@ static int list_add(struct str_list *l, const char *s, size_t n, unsigned long l
 		size_t cap = l->cap ? 2 * l->cap : 256;
 		char **v = realloc(l->v, cap * sizeof *v);
 		unsigned long *ln;
+		int *src;
 
 		if (v == NULL)
 			return DET_ENOMEM;
@@ -561,11 +599,15 @@ static int list_add(struct str_list *l, const char *s, size_t n, unsigned long l
 		if ((ln = realloc(l->line, cap * sizeof *ln)) == NULL)
 			return DET_ENOMEM;
 		l->line = ln;
+		if ((src = realloc(l->src, cap * sizeof *src)) == NULL)
+			return DET_ENOMEM;
+		l->src = src;
 		l->cap = cap;
 	}
 	if ((l->v[l->n] = strndup(s, n)) == NULL)
 		return DET_ENOMEM;
-	l->line[l->n++] = line;
+	l->line[l->n] = line;
+	l->src[l->n++] = 0;
 	return 0;
 }
 
@@ -575,6 +617,7 @@ static void list_free(struct str_list *l)
 		free(l->v[i]);
 	free(l->v);
 	free(l->line);
+	free(l->src);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -688,52 +731,90 @@ static int is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* The images of one source (a folder or a list file), appended to l with
+ * file names relative to root; src is the source's index, kept for messages. */
+static int list_source(const char *path, const char *root, struct str_list *l, int src)
+{
+	struct str_list one = { 0 };
+	char *dir = NULL;
+	size_t skip;
+	int rc;
+
+	if (is_dir(path)) {
+		rc = list_images_dir(path, &one);
+		dir = strdup(path);
+	} else {
+		rc = list_images_file(path, &one);
+		dir = dir_of(path);
+	}
+	if (rc == 0 && dir == NULL)
+		rc = det_error_set(DET_ENOMEM, "out of memory");
+	/* the source's folder relative to root: "" when it is root */
+	skip = strlen(root);
+	if (rc == 0 && !(strncmp(dir, root, skip) == 0 && (dir[skip] == '/' || dir[skip] == '\0')))
+		skip = 0; /* not under root: keep the folder as it is */
+	else if (rc == 0)
+		skip += dir[skip] == '/';
+	for (size_t i = 0; rc == 0 && i < one.n; i++) {
+		const char *sub = dir + skip;
+		char *file = sub[0] && one.v[i][0] != '/' ? path_join(sub, one.v[i]) : strdup(one.v[i]);
+
+		if (file == NULL || list_add(l, file, strlen(file), one.line[i]) < 0)
+			rc = det_error_set(DET_ENOMEM, "out of memory");
+		else
+			l->src[l->n - 1] = src;
+		free(file);
+	}
+	free(dir);
+	list_free(&one);
+	return rc;
+}
+
 int yolo_read(const struct yolo_options *opt, struct dataset **out)
 {
 	struct yolo_data data = { 0 }, names = { 0 };
 	struct str_list images = { 0 };
 	struct dataset *ds = NULL;
-	const char *images_path = opt->images, *root;
-	char *list_dir = NULL, dsname[512];
-	int rc = 0, discover, from_list;
+	const char *const *sources = &opt->images;
+	char *root = NULL, dsname[512];
+	int rc = 0, discover, nsources = opt->images ? 1 : 0;
 
 	*out = NULL;
 	if (opt->data) {
 		const char *split = opt->split ? opt->split : "train";
+		int s = strcmp(split, "train") == 0 ? YOLO_TRAIN : strcmp(split, "val") == 0 ? YOLO_VAL
+			: strcmp(split, "test") == 0 ? YOLO_TEST : -1;
 
 		if ((rc = load_names(opt->data, &data)) < 0)
 			goto fail;
-		if (images_path == NULL) {
-			images_path = strcmp(split, "train") == 0 ? data.train
-				: strcmp(split, "val") == 0 ? data.val
-				: strcmp(split, "test") == 0 ? data.test : NULL;
-			if (images_path == NULL) {
+		if (opt->images == NULL) {
+			if (s < 0 || data.nsplits[s] == 0) {
 				rc = det_error_set(DET_EINVAL, "%s: no %s: key (split '%s')", opt->data, split, split);
 				goto fail;
 			}
+			sources = (const char *const *)data.splits[s];
+			nsources = data.nsplits[s];
 		}
 	}
-	if (images_path == NULL) {
+	if (nsources == 0) {
 		rc = det_error_set(DET_EINVAL, "yolo: expected images (a folder or a .txt list) or data (a data YAML)");
 		goto fail;
 	}
 	if (opt->names && (rc = load_names(opt->names, &names)) < 0)
 		goto fail;
-	from_list = !is_dir(images_path);
-	if (from_list) {
-		if ((rc = list_images_file(images_path, &images)) < 0)
-			goto fail;
-		if ((list_dir = dir_of(images_path)) == NULL) {
-			rc = det_error_set(DET_ENOMEM, "out of memory");
-			goto fail;
-		}
-		root = list_dir;
-	} else {
-		if ((rc = list_images_dir(images_path, &images)) < 0)
-			goto fail;
-		root = images_path;
+	/* one source: its folder is the root; several: the YAML's path (or folder) */
+	if (nsources == 1)
+		root = is_dir(sources[0]) ? strdup(sources[0]) : dir_of(sources[0]);
+	else
+		root = data.path ? strdup(data.path) : dir_of(opt->data);
+	if (root == NULL) {
+		rc = det_error_set(DET_ENOMEM, "out of memory");
+		goto fail;
 	}
-	snprintf(dsname, sizeof dsname, "%s", opt->data ? opt->data : images_path);
+	for (int k = 0; k < nsources; k++)
+		if ((rc = list_source(sources[k], root, &images, k)) < 0)
+			goto fail;
+	snprintf(dsname, sizeof dsname, "%s", opt->data ? opt->data : sources[0]);
 	if ((ds = dataset_new(dsname, root)) == NULL) {
 		rc = det_error_set(DET_ENOMEM, "out of memory");
 		goto fail;
@@ -760,8 +841,9 @@ int yolo_read(const struct yolo_options *opt, struct dataset **out)
 			int exists = access(img, R_OK) == 0;
 
 			ds->report.images_skipped++;
-			if (from_list && !exists)
-				problem(ds, opt, "%s:%lu: image %s is missing", images_path, images.line[i], img);
+			if (images.line[i] && !exists)
+				problem(ds, opt, "%s:%lu: image %s is missing", sources[images.src[i]],
+					images.line[i], img);
 			else if (!exists)
 				problem(ds, opt, "%s: image is missing (%s)", img, strerror(errno));
 			else
@@ -787,14 +869,14 @@ int yolo_read(const struct yolo_options *opt, struct dataset **out)
 	yolo_data_fini(&data);
 	yolo_data_fini(&names);
 	list_free(&images);
-	free(list_dir);
+	free(root);
 	*out = ds;
 	return 0;
 fail:
 	yolo_data_fini(&data);
 	yolo_data_fini(&names);
 	list_free(&images);
-	free(list_dir);
+	free(root);
 	dataset_free(ds);
 	return rc;
 }

@@ -23,16 +23,22 @@ struct yolo_options {
 	                        last "images" folder replaced by "labels" (or the
 	                        image's own folder when it has none) */
 	const char *names;   /* names file, or a data YAML; NULL: from data, else "0", "1", ... */
-	const char *data;    /* data YAML; gives images (its split key) and names */
+	const char *data;    /* data YAML; gives images (its split key: one or more
+	                        folders or lists, read in order) and names */
 	const char *split;   /* with data: "train" (default), "val" or "test" */
 	data_warn_fn warn;   /* may be NULL */
 	void *warn_ctx;
 };
 
+enum { YOLO_TRAIN, YOLO_VAL, YOLO_TEST, YOLO_NSPLITS };
+
 /* What a data YAML says. Paths are resolved against the YAML's folder and
- * `path`; any may be NULL. */
+ * `path` (NULL when absent); each split is a list of folders or list files
+ * (`train: images/train` or `train: [images/a, images/b]`). */
 struct yolo_data {
-	char *path, *train, *val, *test;
+	char *path;
+	char **splits[YOLO_NSPLITS];
+	int nsplits[YOLO_NSPLITS];
 	char **names;
 	int nnames;
 };

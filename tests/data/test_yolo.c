@@ -124,6 +124,21 @@ static void test_small(void)
 		dataset_free(ds);
 	}
 
+	snprintf(data, sizeof data, "%s/data_multi.yaml", root);
+	opt.data = data;
+	rc = yolo_read(&opt, &ds);
+	ok(rc == 0, "data YAML whose train: lists a folder and a list file (%s)", det_error_message());
+	if (rc == 0) {
+		snprintf(msg, sizeof msg, "%s/train.txt:3: image %s/images/0009.jpg is missing", root, root);
+		ok(ds->nimages == 5 && ds->nboxes == 6 && strcmp(ds->root, root) == 0,
+			"both sources read in order under the YAML's path: 5 images, 6 boxes");
+		ok(strcmp(ds->images[0].file, "images/0001.jpg") == 0 && strcmp(ds->images[3].file, "images/0002.png") == 0 &&
+		   box_is(ds, 3, 0, "dog", 0, 0, 20, 20), "files relative to the root; boxes follow");
+		ok(strcmp(ds->report.first_problem, msg) == 0, "a missing image names its list file and line: %s",
+			ds->report.first_problem);
+		dataset_free(ds);
+	}
+
 	memset(&opt, 0, sizeof opt);
 	snprintf(images, sizeof images, "%s/nope", root);
 	opt.images = images;
@@ -159,6 +174,8 @@ static const struct bad_case bad_yaml[] = {
 	{ "nc_mismatch.yaml", "bad/yolo/nc_mismatch.yaml:1: nc is 3 but names has 2 entries", 0, 0, 0 },
 	{ "no_names.yaml", "bad/yolo/no_names.yaml: no names: key (expected a list of class names or a {0: name} map)", 0, 0, 0 },
 	{ "names_scalar.yaml", "bad/yolo/names_scalar.yaml:1: names: expected a list or a {0: name} map", 0, 0, 0 },
+	{ "empty_split.yaml", "bad/yolo/empty_split.yaml:2: train: the list is empty", 0, 0, 0 },
+	{ "split_map.yaml", "bad/yolo/split_map.yaml:2: train: expected a path or a list of paths", 0, 0, 0 },
 	{ "empty_names.txt", "bad/yolo/empty_names.txt: no class names (expected one name per line)", 0, 0, 0 },
 };
 
