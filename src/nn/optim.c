@@ -24,6 +24,8 @@
 #define STATE_VERSION 1u
 #define NCONFIG 16
 
+struct hp;
+
 struct item {
 	size_t offset, count;
 	int group;           /* -1: the optimiser's own values */
@@ -44,6 +46,7 @@ struct optim {
 	double *partial;     /* one gradient sum of squares per item */
 	size_t nitems;
 
+	struct hp *hps;      /* per-step scalars: [0] defaults, [1 + g] group g */
 	float *state;        /* nbuf * n */
 	size_t nbuf;
 	float *ema;          /* n, or NULL */
@@ -227,6 +230,7 @@ void optim_free(struct optim *opt)
 	for (size_t i = 0; i < opt->ngroups; i++)
 		free(opt->groups[i].match);
 	free(opt->groups);
+	free(opt->hps);
 	free(opt->state);
 	free(opt->ema);
 	free(opt);
@@ -441,14 +445,20 @@ enum optim_kind optim_kind(const struct optim *opt)
 
 /* ---- gradient norm --------------------------------------------------- */
 
-/* sum of g[i]^2 over one item, in double. */
+/* sum of g[i]^2 over one item, in double: eight running sums (lane j
+ * takes i = j mod 8), added in a fixed order, so the result never depends
+ * on where the slab lies in memory and the loop can use vector lanes. */
 static double sumsq(const float *g, size_t n)
 {
-	double s = 0;
+	double acc[8] = { 0 };
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++)
-		s += (double)g[i] * g[i];
-	return s;
+	for (; i + 8 <= n; i += 8)
+		for (int j = 0; j < 8; j++)
+			acc[j] += (double)g[i + j] * g[i + j];
+	for (; i < n; i++)
+		acc[i % 8] += (double)g[i] * g[i];
+	return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
 /* Total L2 norm over items (frozen ones skipped): partial sums in parallel,
@@ -473,6 +483,7 @@ static void items_scale(float *grads, const struct item *items, size_t nitems, f
 
 		if (items[k].group == -2)
 			continue;
+		#pragma omp simd
 		for (size_t i = 0; i < items[k].count; i++)
 			g[i] *= c;
 	}
@@ -530,95 +541,127 @@ struct hp {
 	int nesterov, first, amsgrad, centered, decoupled;
 };
 
-static inline float signf(float x)
+/* The coupled and decoupled terms, into d[n] (a copy of g):
+ *   decoupled: p = p * (1 - lr*wd)          (before the update, as AdamW)
+ *   coupled:   d = g + wd*p
+ *   L1:        d = d + l1*sign(p)            (sign(0) = 0)
+ * Each case is its own branch-free loop so the compiler vectorises it. */
+static void decay_terms(struct hp h, float *restrict p, const float *restrict g, float *restrict d,
+                        size_t n)
 {
-	return (float)((x > 0) - (x < 0));
-}
-
-/* g' = g + wd*p + l1*sign(p) (the coupled terms), p *= 1 - lr*wd when
- * decoupled. Returns g'. */
-static inline float decay_grad(const struct hp *h, float *p, float g)
-{
-	if (h->decoupled) {
-		if (h->wd != 0)
-			*p = *p * h->decay;
-	} else if (h->wd != 0) {
-		g = g + h->wd * *p;
+	if (h.decoupled && h.wd != 0) {
+		#pragma omp simd
+		for (size_t i = 0; i < n; i++)
+			p[i] = p[i] * h.decay;
+		memcpy(d, g, n * sizeof *d);
+	} else if (h.wd != 0) {
+		#pragma omp simd
+		for (size_t i = 0; i < n; i++)
+			d[i] = g[i] + h.wd * p[i];
+	} else {
+		memcpy(d, g, n * sizeof *d);
 	}
-	if (h->l1 != 0)
-		g = g + h->l1 * signf(*p);
-	return g;
+	if (h.l1 != 0)
+		#pragma omp simd
+		for (size_t i = 0; i < n; i++)
+			d[i] = d[i] + h.l1 * (float)((p[i] > 0) - (p[i] < 0));
 }
 
 /* SGD (torch.optim.SGD):
  *   b = mu*b + (1 - dampening)*g   (b = g on the first step)
  *   d = nesterov ? g + mu*b : b     (d = g when mu = 0)
  *   p = p - lr*d */
-static void sgd_update(const struct hp *h, float *p, const float *g, float *buf, size_t n)
+static void sgd_update(struct hp h, float *restrict p, const float *restrict d, float *restrict b,
+                       size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		float d = decay_grad(h, &p[i], g[i]);
+	float mu = h.momentum, keep = 1.0f - h.dampening, lr = h.lr;
 
-		if (h->momentum != 0) {
-			float b = h->first ? d : buf[i] * h->momentum + (1.0f - h->dampening) * d;
-			buf[i] = b;
-			d = h->nesterov ? d + h->momentum * b : b;
-		}
-		p[i] = p[i] - h->lr * d;
+	if (mu == 0) {
+		#pragma omp simd
+		for (size_t i = 0; i < n; i++)
+			p[i] = p[i] - lr * d[i];
+		return;
 	}
+	if (h.first)
+		memcpy(b, d, n * sizeof *b);
+	else
+		#pragma omp simd
+		for (size_t i = 0; i < n; i++)
+			b[i] = b[i] * mu + keep * d[i];
+	if (h.nesterov)
+		#pragma omp simd
+		for (size_t i = 0; i < n; i++)
+			p[i] = p[i] - lr * (d[i] + mu * b[i]);
+	else
+		#pragma omp simd
+		for (size_t i = 0; i < n; i++)
+			p[i] = p[i] - lr * b[i];
 }
 
 /* Adam (Kingma & Ba 2015; torch.optim.Adam / AdamW):
  *   m = b1*m + (1-b1)*g,  v = b2*v + (1-b2)*g^2,  vmax = max(vmax, v)
  *   p = p - lr/(1-b1^t) * m / (sqrt(v or vmax)/sqrt(1-b2^t) + eps) */
-static void adam_update(const struct hp *h, float *p, const float *g, float *m, float *v,
-                        float *vmax, size_t n)
+/* (optim.c builds with -fno-math-errno, src/nn/local.mk: sqrtf's argument
+ * is never negative but for rounding in the centred variance, where NaN is
+ * the answer either way, and without errno the sqrt loops vectorise.) */
+static void adam_update(struct hp h, float *restrict p, const float *restrict d, float *restrict m,
+                        float *restrict v, float *restrict vmax, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		float d = decay_grad(h, &p[i], g[i]);
-		float mi = m[i] * h->beta1 + (1.0f - h->beta1) * d;
-		float vi = v[i] * h->beta2 + (1.0f - h->beta2) * d * d;
-		float denom;
+	float b1 = h.beta1, c1 = 1.0f - h.beta1, b2 = h.beta2, c2 = 1.0f - h.beta2;
+	float bc2 = h.bc2_sqrt, eps = h.eps, step = h.step_size;
 
-		m[i] = mi;
-		v[i] = vi;
-		if (h->amsgrad) {
-			vmax[i] = vmax[i] > vi ? vmax[i] : vi;
-			vi = vmax[i];
+	#pragma omp simd
+	for (size_t i = 0; i < n; i++) {
+		m[i] = m[i] * b1 + c1 * d[i];
+		v[i] = v[i] * b2 + c2 * d[i] * d[i];
+	}
+	if (h.amsgrad) {
+		#pragma omp simd
+		for (size_t i = 0; i < n; i++) {
+			vmax[i] = vmax[i] > v[i] ? vmax[i] : v[i];
+			p[i] = p[i] - step * (m[i] / (sqrtf(vmax[i]) / bc2 + eps));
 		}
-		denom = sqrtf(vi) / h->bc2_sqrt + h->eps;
-		p[i] = p[i] - h->step_size * (mi / denom);
+	} else {
+		#pragma omp simd
+		for (size_t i = 0; i < n; i++)
+			p[i] = p[i] - step * (m[i] / (sqrtf(v[i]) / bc2 + eps));
 	}
 }
 
 /* RMSprop (Hinton, Lecture 6e; torch.optim.RMSprop):
  *   s = a*s + (1-a)*g^2;  centred: ga = a*ga + (1-a)*g, s' = s - ga^2
  *   r = sqrt(s') + eps
- *   momentum: b = mu*b + g/r, p = p - lr*b;  else p = p - lr*g/r */
-static void rmsprop_update(const struct hp *h, float *p, const float *g, float *sq, float *buf,
-                           float *ga, size_t n)
+ *   momentum: b = mu*b + g/r, p = p - lr*b;  else p = p - lr*g/r
+ * r[n] is scratch. */
+static void rmsprop_update(struct hp h, float *restrict p, const float *restrict d, float *restrict sq,
+                           float *restrict b, float *restrict ga, float *restrict r, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		float d = decay_grad(h, &p[i], g[i]);
-		float s = sq[i] * h->alpha + (1.0f - h->alpha) * d * d;
-		float avg;
+	float a = h.alpha, ca = 1.0f - h.alpha, eps = h.eps, mu = h.momentum, lr = h.lr;
 
-		sq[i] = s;
-		if (h->centered) {
-			float a = ga[i] * h->alpha + (1.0f - h->alpha) * d;
-			ga[i] = a;
-			avg = sqrtf(s - a * a);
-		} else {
-			avg = sqrtf(s);
+	#pragma omp simd
+	for (size_t i = 0; i < n; i++)
+		sq[i] = sq[i] * a + ca * d[i] * d[i];
+	if (h.centered) {
+		#pragma omp simd
+		for (size_t i = 0; i < n; i++) {
+			ga[i] = ga[i] * a + ca * d[i];
+			r[i] = sqrtf(sq[i] - ga[i] * ga[i]) + eps;
 		}
-		avg = avg + h->eps;
-		if (h->momentum > 0) {
-			float b = buf[i] * h->momentum + d / avg;
-			buf[i] = b;
-			p[i] = p[i] - h->lr * b;
-		} else {
-			p[i] = p[i] - h->lr * (d / avg);
+	} else {
+		#pragma omp simd
+		for (size_t i = 0; i < n; i++)
+			r[i] = sqrtf(sq[i]) + eps;
+	}
+	if (mu > 0) {
+		#pragma omp simd
+		for (size_t i = 0; i < n; i++) {
+			b[i] = b[i] * mu + d[i] / r[i];
+			p[i] = p[i] - lr * b[i];
 		}
+	} else {
+		#pragma omp simd
+		for (size_t i = 0; i < n; i++)
+			p[i] = p[i] - lr * (d[i] / r[i]);
 	}
 }
 
@@ -690,6 +733,7 @@ static void ema_update(struct optim *opt)
 
 		if (it->group == -2)
 			continue;
+		#pragma omp simd
 		for (size_t i = 0; i < it->count; i++)
 			e[i] = e[i] * df + omd * p[i];
 	}
@@ -716,13 +760,14 @@ int optim_step(struct optim *opt)
 	if (opt->cfg.clip > 0)
 		items_scale(opt->grads, opt->items, opt->nitems, clip_coef(norm, opt->cfg.clip));
 
-	opt->step++;
 	ng = opt->ngroups + 1;
-	hps = malloc(ng * sizeof *hps);
-	if (!hps) {
-		opt->step--;
-		return det_error_set(DET_ENOMEM, "out of memory for an optimiser step");
+	if (!opt->hps) {
+		opt->hps = malloc(ng * sizeof *opt->hps);
+		if (!opt->hps)
+			return det_error_set(DET_ENOMEM, "out of memory for an optimiser step");
 	}
+	hps = opt->hps;
+	opt->step++;
 	for (size_t g = 0; g < ng; g++)
 		hp_fill(opt, (int)g - 1, &hps[g]);
 
@@ -734,23 +779,25 @@ int optim_step(struct optim *opt)
 		float *p = opt->params + o, *st = opt->state;
 		const float *g = opt->grads + o;
 
+		float d[ITEM], r[ITEM];
+
 		if (it->group == -2)
 			continue;
 		h = &hps[it->group + 1];
+		decay_terms(*h, p, g, d, it->count);
 		switch (opt->kind) {
 		case OPTIM_SGD:
-			sgd_update(h, p, g, st + o, it->count);
+			sgd_update(*h, p, d, st + o, it->count);
 			break;
 		case OPTIM_ADAM:
 		case OPTIM_ADAMW:
-			adam_update(h, p, g, st + o, st + n + o, st + 2 * n + o, it->count);
+			adam_update(*h, p, d, st + o, st + n + o, st + 2 * n + o, it->count);
 			break;
 		default:
-			rmsprop_update(h, p, g, st + o, st + n + o, st + 2 * n + o, it->count);
+			rmsprop_update(*h, p, d, st + o, st + n + o, st + 2 * n + o, r, it->count);
 			break;
 		}
 	}
-	free(hps);
 	if (opt->ema)
 		ema_update(opt);
 	return 0;
