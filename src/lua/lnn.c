@@ -454,14 +454,23 @@ static int g_check(lua_State *L)
 	return 0;
 }
 
-/* g:set_grad(id, tensor): the gradient of an output, before backward */
+/* g:set_grad(id, tensor) -> true: the gradient of an output, before
+ * backward; false (and nothing copied) when no gradient flows through it
+ * (everything upstream frozen) */
 static int g_set_grad(lua_State *L)
 {
 	struct nn_graph *g = lgraph_check(L, 1);
 	int id = check_node(L, g, 2);
+	float *dst = nn_graph_grad(g, id);
 
-	copy_in(L, nn_graph_grad(g, id), nn_graph_node(g, id), 3);
-	return 0;
+	ltensor_check(L, 3);
+	if (!dst || !nn_graph_node(g, id)->run_backward) {
+		lua_pushboolean(L, 0);
+		return 1;
+	}
+	copy_in(L, dst, nn_graph_node(g, id), 3);
+	lua_pushboolean(L, 1);
+	return 1;
 }
 
 /* g:backward() -> true, or nil, message when checking found a NaN/Inf */

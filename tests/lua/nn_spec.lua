@@ -235,6 +235,31 @@ describe("det.nn", function()
     assert.truthy(err:find("(scale): output has inf at element 0", 1, true), err)
   end)
 
+  it("returns several outputs, keyed as the block returns them", function()
+    local fpn = nn.block {
+      c3 = nn.conv2d { out = 4, k = 3, stride = 2 },
+      c4 = nn.conv2d { out = 8, k = 3, stride = 2 },
+      lat3 = nn.conv2d { out = 4, k = 1 },
+      lat4 = nn.conv2d { out = 4, k = 1 },
+      forward = function(self, x)
+        local c3 = self.c3(x)
+        local c4 = self.c4(c3)
+        local p4 = self.lat4(c4)
+        local p3 = self.lat3(c3) + p4:upsample(2, "nearest")
+        return { p3 = p3, p4 = p4:resize(2, 2, "bilinear") }
+      end,
+    }
+    local m = nn.build(fpn, { 2, 3, 16, 16 })
+    local y = m:forward(T.randn({ 2, 3, 16, 16 }, 1))
+    assert.are.same({ 2, 4, 8, 8 }, y.p3:shape())
+    assert.are.same({ 2, 4, 2, 2 }, y.p4:shape())
+    assert.is_true(m:backward { p3 = y.p3, p4 = y.p4 })
+    assert.are_not.equal(0, m:tensor("c3.weight", "grad"):max())
+    m:freeze()
+    m:forward(T.randn({ 2, 3, 16, 16 }, 1))
+    assert.is_true(m:backward { p3 = y.p3, p4 = y.p4 })
+  end)
+
   it("saves and loads parameters by name", function()
     local a = nn.build(small(), { 1, 3, 8, 8 }, { seed = 1 })
     local b = nn.build(small(), { 1, 3, 8, 8 }, { seed = 2 })
