@@ -595,20 +595,27 @@ static int g_tensor(lua_State *L)
 	return 2;
 }
 
-/* g:freeze(prefix[, frozen = true]) -> number of parameters matched */
+/* g:freeze(prefix[, frozen = true]) -> number of parameters matched; the
+ * optimiser bound with g:bind is re-bound with the new frozen flags */
 static int g_freeze(lua_State *L)
 {
 	struct nn_graph *g = lgraph_check(L, 1);
 	const char *prefix = luaL_checkstring(L, 2);
 	int frozen = lua_isnone(L, 3) ? 1 : lua_toboolean(L, 3);
 
-	lua_pushinteger(L, nn_store_freeze(nn_graph_store(g), prefix, frozen));
+	int n = nn_store_freeze(nn_graph_store(g), prefix, frozen);
+
+	/* an optimiser bound to this graph learns the new frozen set at once */
+	if (lua_getiuservalue(L, 1, 1) == LUA_TUSERDATA && luaL_testudata(L, -1, LOPTIM_NAME) &&
+		nn_store_bind_optim(nn_graph_store(g), loptim_check(L, -1)))
+		return luaL_error(L, "%s", det_error_message());
+	lua_pushinteger(L, n);
 	return 1;
 }
 
 /* g:bind(opt): the optimiser steps this graph's parameters from now on
- * (opt:step() with no arguments); the graph keeps the optimiser alive. Bind
- * again after freezing or adding parameters. */
+ * (opt:step() with no arguments); the graph keeps the optimiser alive.
+ * g:freeze re-binds it; bind again after adding parameters. */
 static int g_bind(lua_State *L)
 {
 	struct nn_graph *g = lgraph_check(L, 1);

@@ -207,6 +207,13 @@ describe("det.nn", function()
       opt:step()
     end
     assert.is_true(losses[8] < 0.5 * losses[1], ("loss %g -> %g"):format(losses[1], losses[8]))
+    -- frozen after binding: momentum and decay must not move it any more
+    m:freeze("stem")
+    local before = m:tensor("stem.conv.weight"):clone()
+    m:forward(x)
+    m:backward(T.full({ 4, 3 }, 1))
+    opt:step()
+    assert.are.same(before:totable(), m:tensor("stem.conv.weight"):totable())
   end)
 
   it("writes custom blocks with their own parameters and node arithmetic", function()
