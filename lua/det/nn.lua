@@ -82,10 +82,13 @@ end
 function Ctx:param(name, shape, init, opts, flags)
   local p = self:prefix()
   local full = p == "" and name or (p .. "." .. name)
+  local shared = self.g:tensor(full) ~= nil -- a block applied twice shares its weights
   local id = self.g:param(full, shape, init, opts, flags)
   local n = 1
   for _, s in ipairs(shape) do n = n * s end
-  for _, row in ipairs(self.stack) do row.params = row.params + n end
+  if not shared then
+    for _, row in ipairs(self.stack) do row.params = row.params + n end
+  end
   return self:node(id)
 end
 

@@ -284,6 +284,20 @@ describe("det.nn", function()
     assert.truthy(err:find("can't open", 1, true))
   end)
 
+  it("shares the weights of a block applied twice", function()
+    local net = nn.block {
+      head = nn.conv2d { out = 2, k = 1, bias = true },
+      forward = function(self, x) return { a = self.head(x), b = self.head(x:maxpool(2)) } end,
+    }
+    local m = nn.build(net, { 1, 3, 4, 4 })
+    assert.are.equal(2, #m:parameters())
+    local y = m:forward(T.full({ 1, 3, 4, 4 }, 1))
+    m:backward { a = T.full({ 1, 2, 4, 4 }, 1), b = T.full({ 1, 2, 2, 2 }, 1) }
+    -- both applications add into the one bias gradient: 16 + 4 positions
+    assert.are.same({ 20, 20 }, m:tensor("head.bias", "grad"):totable())
+    assert.truthy(nn.summary(net, { 1, 3, 4, 4 }, { quiet = true }):find("\ntotal%s+block%s+%(2 outputs%)%s+8%s"))
+  end)
+
   it("prints a summary with shapes, parameters and FLOPs", function()
     local s = nn.summary(small(), { 2, 3, 16, 16 }, { quiet = true })
     assert.truthy(s:find("layer1.1.downsample.0%s+conv2d%s+%(2, 8, 4, 4%)"))
