@@ -10,31 +10,70 @@
 
 #include "core/error.h"
 
+/* Reads a stream of unknown size (a pipe) to the end. */
+static int read_stream(FILE *f, const char *path, char **buf, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0, got;
+	char *b = malloc(cap + 1);
+
+	if (b == NULL)
+		return det_error_set(DET_ENOMEM, "out of memory reading %s", path);
+	while ((got = fread(b + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n == cap) {
+			char *q = realloc(b, 2 * cap + 1);
+
+			if (q == NULL) {
+				free(b);
+				return det_error_set(DET_ENOMEM, "out of memory reading %s", path);
+			}
+			b = q;
+			cap *= 2;
+		}
+	}
+	if (ferror(f)) {
+		free(b);
+		return det_error_set(DET_EIO, "can't read %s (%s)", path, strerror(errno));
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
 int json_file_read(const char *path, char **buf, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	char *b;
 	long n;
+	int rc;
 
 	*buf = NULL;
 	*len = 0;
 	if (f == NULL)
 		return det_error_set(DET_EIO, "can't open %s (%s)", path, strerror(errno));
 	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-		fclose(f);
-		return det_error_set(DET_EIO, "can't read %s (%s)", path, strerror(errno));
+		clearerr(f);
+		rc = read_stream(f, path, buf, len); /* a pipe */
+		if (f != stdin)
+			fclose(f);
+		return rc;
 	}
 	b = malloc((size_t)n + 1);
 	if (b == NULL) {
-		fclose(f);
+		if (f != stdin)
+			fclose(f);
 		return det_error_set(DET_ENOMEM, "out of memory reading %s (%ld bytes)", path, n);
 	}
 	if (n > 0 && fread(b, 1, (size_t)n, f) != (size_t)n) {
-		fclose(f);
+		rc = det_error_set(DET_EIO, "can't read %s (%s)", path, strerror(errno));
+		if (f != stdin)
+			fclose(f);
 		free(b);
-		return det_error_set(DET_EIO, "can't read %s (%s)", path, strerror(errno));
+		return rc;
 	}
-	fclose(f);
+	if (f != stdin)
+		fclose(f);
 	b[n] = '\0';
 	*buf = b;
 	*len = (size_t)n;

@@ -18,7 +18,8 @@ struct json_span {
 };
 
 /* Reads a whole file into a NUL-terminated buffer (caller frees *buf);
- * 0 or DET_EIO / DET_ENOMEM with a message naming the file. */
+ * "-" is standard input, and pipes work. 0 or DET_EIO / DET_ENOMEM with a
+ * message naming the file. */
 int json_file_read(const char *path, char **buf, size_t *len);
 
 /* 1-based line and column of byte offset off in buf. */

@@ -187,6 +187,7 @@ int eval_cli_main(int argc, char **argv)
 	const char *paths[2] = { NULL, NULL };
 	int per_class = 0, tide = 0, json = 0, np = 0, status = 1, confusion = 0;
 	double conf = 0.25;
+	size_t skipped = 0;
 	struct eval_gt *gt = NULL;
 	struct eval_dets *dets = NULL;
 	struct eval_result *r = NULL;
@@ -227,11 +228,14 @@ int eval_cli_main(int argc, char **argv)
 		cli_usage(stderr);
 		return 2;
 	}
-	if (eval_gt_read(paths[0], &gt, NULL) < 0 || eval_dets_read(paths[1], gt, &dets) < 0 ||
+	if (eval_gt_read(paths[0], &gt, &skipped) < 0 || eval_dets_read(paths[1], gt, &dets) < 0 ||
 	    eval_coco_run(gt, dets, &r) < 0) {
 		fprintf(stderr, "detbench eval: %s\n", det_error_message());
 		goto out;
 	}
+	if (skipped)
+		fprintf(stderr, "detbench eval: %s: %zu annotations not evaluated (unknown image or category id, "
+			"or no [x, y, w, h] bbox), as pycocotools would not see them\n", paths[0], skipped);
 	if (json) {
 		if (eval_json_print(r, gt, stdout) < 0)
 			goto out;

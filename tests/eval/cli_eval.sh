@@ -41,6 +41,10 @@ a=$(OMP_NUM_THREADS=1 "$DETBENCH" eval "$g/case4/gt.json" "$g/case4/results.json
 b=$(OMP_NUM_THREADS=3 "$DETBENCH" eval "$g/case4/gt.json" "$g/case4/results.json" --json | cksum)
 is "$b" "$a" "the same bytes with 1 and 3 threads"
 
+cat "$g/case2/results.json" | "$DETBENCH" eval "$g/case2/gt.json" - >"$tmp/pipe"
+ok $? "results read from a pipe (-)"
+is "$(cksum <"$tmp/pipe")" "$(cksum <"$tmp/out")" "the same summary as from the file"
+
 echo '[]' >"$tmp/empty.json"
 "$DETBENCH" eval "$g/case1/gt.json" "$tmp/empty.json" >"$tmp/e"
 ok $? "an empty results list is valid"
