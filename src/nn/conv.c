@@ -10,8 +10,11 @@
  * OpenMP threads never run at once. Every output element is computed by one
  * block, and backward-weights splits its blocks statically, so results only
  * depend on the thread count. Calls with fewer blocks than threads walk the
- * blocks on one thread and let OpenBLAS use the threads instead. Depthwise
- * kernels split (image, channel) planes, or channels for the weights. */
+ * blocks on one thread and let OpenBLAS use the threads instead, with
+ * im2col on that one thread: alternating an OpenMP im2col with threaded
+ * sgemms measured 3-6x slower, as each pool's idle threads spin on the
+ * cores the other needs. Depthwise kernels split (image, channel) planes,
+ * or channels for the weights. */
 #include "nn/conv.h"
 
 #include "core/error.h"
@@ -191,7 +194,11 @@ static void plan_make(const struct conv2d_shape *s, int nthreads, int by_image, 
 threads:
 	p->units = by_image ? n : p->nblocks;
 	p->unit_blocks = by_image ? p->chunks : 1;
+#ifdef CONV_FORCE_SERIAL /* for measuring the alternative: threaded sgemm per block */
+	if (0) {
+#else
 	if (p->units >= nthreads) {
+#endif
 		p->threads = nthreads;
 		p->blas = 1;
 	} else {
@@ -413,12 +420,11 @@ static void valid_cols(int w, int w_out, int sw, int off, int *ja, int *jb)
 }
 
 static void im2col_seg(const struct conv2d_shape *s, const float *xn, long c0, long c1,
-	float *col, long ldcol, int parallel)
+	float *col, long ldcol)
 {
 	const int kk = s->kh * s->kw, wo = s->w_out, sw = s->stride_w;
 	const long plane = (long)s->h * s->w;
 
-#pragma omp parallel for if (parallel) schedule(static)
 	for (long r = 0; r < (long)s->c_in * kk; r++) {
 		int c = (int)(r / kk), p = (int)(r % kk) / s->kw, q = (int)(r % kk) % s->kw;
 		int off = q * s->dil_w - s->pad_w, ja, jb;
@@ -526,11 +532,6 @@ struct conv_job {
 	long col_floats;
 };
 
-static int im2col_parallel(const struct conv_plan *p)
-{
-	return p->threads == 1 && p->blas > 1;
-}
-
 /* The column matrix of block k: x itself for a pointwise span-0 block,
  * else im2col into buf. */
 static const float *block_col(const struct conv_job *job, const struct block *k, float *buf,
@@ -546,7 +547,7 @@ static const float *block_col(const struct conv_job *job, const struct block *k,
 	*ldcol = k->cols;
 	for (long n = k->n0; n < k->n1; n++)
 		im2col_seg(s, job->x + n * s->c_in * plane, k->c0, k->c1, buf + (n - k->n0) * hwo,
-			k->cols, im2col_parallel(job->p));
+			k->cols);
 	return buf;
 }
 
