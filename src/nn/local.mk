@@ -72,3 +72,5 @@ libdetbench_la_SOURCES += src/nn/checkpoint.c src/nn/checkpoint.h
 check_PROGRAMS += tests/nn/test_checkpoint
 tests_nn_test_checkpoint_LDADD = $(TEST_LDADD)
 TESTS += tests/nn/test_checkpoint
+TESTS += tests/nn/determinism.sh
+EXTRA_DIST += tests/nn/determinism.sh
