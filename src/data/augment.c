@@ -635,7 +635,8 @@ static int op_mosaic(const struct aug_op *op, const struct dataset *ds, struct a
 		rc = det_error_set(DET_ENOMEM, "out of memory in aug.mosaic");
 		goto done;
 	}
-	/* a box that is cut by a quadrant border is limited by where its image lands */
+	/* each image is cut only by the canvas edges, so clipping to the window is
+	 * exact; the drop rule compares with the box's full area */
 	aug_boxes_clip(&out, area);
 	aug_sample_fini(s);
 	*s = out;

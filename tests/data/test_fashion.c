@@ -16,11 +16,12 @@
 #include "data/fashion.h"
 #include "data/image.h"
 
+/* CPU time of this process: a loaded machine slows the wall clock, not this. */
 static double now_s(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -225,7 +226,7 @@ static void test_scenes(void)
 #ifdef __SANITIZE_ADDRESS__
 		ok(per < 10.0, "rendering a 128x128 scene takes %.3f ms (< 10 ms under ASan)", per);
 #else
-		ok(per < 1.0, "rendering a 128x128 scene takes %.3f ms (< 1 ms)", per);
+		ok(per < 1.0, "rendering a 128x128 scene takes %.3f ms of CPU (< 1 ms)", per);
 #endif
 	}
 	dataset_free(a);
