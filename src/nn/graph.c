@@ -588,6 +588,25 @@ int nn_graph_op(struct nn_graph *g, enum nn_op op, const char *name, const int *
 		return det_error_set(DET_EINVAL, "%s: op %d is not a computation", name, op);
 	if (nsrc < 1 || nsrc > NN_MAX_SRC)
 		return det_error_set(DET_EINVAL, "%s: %d sources (1 to %d)", name, nsrc, NN_MAX_SRC);
+	{
+		/* sources each op takes: conv2d x, w[, b]; norms x, scale, shift;
+		 * binary ops a, b; concat any; the rest one */
+		int lo = 1, hi = 1;
+		if (op == NN_OP_CONV2D)
+			lo = 2, hi = 3;
+		else if (op == NN_OP_BATCHNORM || op == NN_OP_GROUPNORM)
+			lo = hi = 3;
+		else if (op == NN_OP_ADD || op == NN_OP_MUL)
+			lo = hi = 2;
+		else if (op == NN_OP_CONCAT)
+			hi = NN_MAX_SRC;
+		if ((nsrc < lo || nsrc > hi) && hi > lo)
+			return det_error_set(DET_EINVAL, "%s: %s takes %d to %d sources, got %d", name,
+				nn_op_name(op), lo, hi, nsrc);
+		if (nsrc < lo || nsrc > hi)
+			return det_error_set(DET_EINVAL, "%s: %s takes %d source%s, got %d", name, nn_op_name(op),
+				lo, lo > 1 ? "s" : "", nsrc);
+	}
 	for (int s = 0; s < nsrc; s++) {
 		if (src[s] < 0 || src[s] >= g->n)
 			return det_error_set(DET_EINVAL, "%s: source %d is not a node of this graph", name, s + 1);

@@ -65,6 +65,9 @@ static void errors(void)
 	ok(nn_graph_binary(g, NN_OP_ADD, "head.add", x, w) == DET_EINVAL &&
 		strstr(det_error_message(), "(3) from bias does not broadcast to (2, 256, 8, 8) from backbone.layer3"),
 		"broadcast mismatch names both nodes: %s", det_error_message());
+	ok(nn_graph_op(g, NN_OP_BATCHNORM, "bn", &x, 1, NULL) == DET_EINVAL &&
+		!strcmp(det_error_message(), "bn: batchnorm takes 3 sources, got 1"),
+		"a wrong number of sources is refused: %s", det_error_message());
 	ok(nn_graph_param(g, "bias", 1, xs, NULL, 0) == DET_EINVAL &&
 		strstr(det_error_message(), "exists with shape (3)"),
 		"a parameter reused with another shape is refused: %s", det_error_message());
