@@ -4,14 +4,17 @@
 . "$top_srcdir/tests/tmux/tmux-lib.sh"
 
 tt_start 80 24
-tt_run 'for i = 1, 100 do print("line " .. i) end'
+tt_type 'for i = 1, 100 do print("line " .. i) end'
+tt_key Enter
 tt_check "the end of the output is shown" '^line 100$'
 tt_key PPage
 tt_check "PgUp shows older lines" '^line 7[0-9]$'
 tt_check "and a mark says there is more below" 'more below'
 tt_wait_not '^line 100$'
 ok $? "the newest line is out of view"
-tt_run 'print("while scrolled")'
+tt_type 'print("while scrolled")'
+tt_key Enter
+tt_wait_last '^> ?$'
 tt_wait_not '^while scrolled$' 1
 ok $? "new output does not move a scrolled view"
 tt_key NPage NPage NPage

@@ -29,9 +29,10 @@ tt_key Enter
 tt_type 'f()'
 tt_key Enter
 tt_check "TERM=dumb: it runs Lua" '^42$'
+tt_wait_last '^> ?$'
 tt_type 'det.thr'
 tt_key Tab
-tt_check "TERM=dumb: completion works" '^> det\.threads$'
+tt_check "TERM=dumb: completion works" '> det\.threads$'
 tt_key C-u C-d
 tt_check "TERM=dumb: Ctrl-D quits" 'EXITED rc=0'
 grep -qx 'f()' "$TT_TMP/state/detbench/history"

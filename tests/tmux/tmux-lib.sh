@@ -107,9 +107,21 @@ tt_check() {
 	if tt_wait "$2"; then ok 0 "$1"; else ok 1 "$1"; tt_diag "expected /$2/"; fi
 }
 
-# Runs a line at the prompt and waits for the prompt to be back.
+# tt_wait_text TEXT [timeout]: waits until the screen shows TEXT (fixed string).
+tt_wait_text() {
+	_limit=$(( $(date +%s) + ${2:-$TT_TIMEOUT} ))
+	while :; do
+		tt_screen | grep -Fq -- "$1" && return 0
+		[ "$(date +%s)" -ge "$_limit" ] && return 1
+		sleep 0.1
+	done
+}
+
+# Runs a line at the prompt: waits for it to be echoed into the output
+# (so it was taken, not just typed) and for the prompt to be back.
 tt_run() {
 	tt_type "$1"
 	tt_key Enter
+	tt_wait_text "> $(printf '%.40s' "$1")" || tt_diag "the line was not taken: $1"
 	tt_wait_last '^> ?$' || tt_diag "the prompt did not come back after: $1"
 }
