@@ -298,6 +298,30 @@ describe("det.nn", function()
     assert.truthy(nn.summary(net, { 1, 3, 4, 4 }, { quiet = true }):find("\ntotal%s+block%s+%(2 outputs%)%s+8%s"))
   end)
 
+  it("builds torchvision's ResNet-18: same parameter names, count and FLOPs", function()
+    local function stage(cin, cout, stride)
+      return nn.seq { basic(cin, cout, stride), basic(cout, cout, 1) }
+    end
+    local resnet18 = nn.block {
+      kind = "resnet18",
+      conv1 = nn.conv2d { out = 64, k = 7, stride = 2 }, bn1 = nn.bn {},
+      layer1 = stage(64, 64, 1), layer2 = stage(64, 128, 2),
+      layer3 = stage(128, 256, 2), layer4 = stage(256, 512, 2),
+      forward = function(self, x)
+        x = self.bn1(self.conv1(x)):relu():maxpool(3, 2, 1)
+        return self.layer4(self.layer3(self.layer2(self.layer1(x)))):gap()
+      end,
+    }
+    local m = nn.build(resnet18, { 1, 3, 224, 224 })
+    local n, names = 0, {}
+    for _, p in ipairs(m:parameters()) do n = n + p.count; names[p.name] = true end
+    assert.are.equal(11176512, n) -- torchvision resnet18 without fc
+    assert.truthy(names["layer3.0.downsample.1.weight"] and names["layer4.1.bn2.bias"])
+    local total = m.rows[#m.rows]
+    -- 1.814 GMAC for the convolutions at 224x224 (the usual "1.8 GFLOPs")
+    assert.is_true(math.abs(total.flops / 2 / 1.814e9 - 1) < 0.02, tostring(total.flops))
+  end)
+
   it("prints a summary with shapes, parameters and FLOPs", function()
     local s = nn.summary(small(), { 2, 3, 16, 16 }, { quiet = true })
     assert.truthy(s:find("layer1.1.downsample.0%s+conv2d%s+%(2, 8, 4, 4%)"))
