@@ -303,6 +303,7 @@ int main(int argc, char **argv)
 	char note[256] = "PyTorch: not run (--no-torch)";
 	struct torch_proc tp = { 0, NULL, NULL };
 	int have_torch = 0;
+	double load0 = -1;
 	float *ws;
 
 	for (int i = 1; i < argc; i++) {
@@ -344,6 +345,12 @@ int main(int argc, char **argv)
 		wsz = z > wsz ? z : wsz;
 		for (int k = 0; k < 4; k++)
 			ls[i].pt[k] = -1;
+	}
+	{
+		double la[3];
+
+		if (getloadavg(la, 3) == 3)
+			load0 = la[0];
 	}
 	ws = malloc(wsz + sizeof(float));
 	for (int i = 0; i < nl; i++) {
@@ -411,6 +418,12 @@ int main(int argc, char **argv)
 		layer_free(&ls[i]);
 	}
 
+	{
+		double la[3];
+
+		if (getloadavg(la, 3) == 3)
+			printf("load average %.2f at the start, %.2f at the end (1-minute)\n", load0, la[0]);
+	}
 	printf("conv2d, batch 8, %d threads, median of %d interleaved rounds; OpenBLAS %s core %s; workspace %.1f MiB\n",
 		det_threads_get(), reps, openblas_get_config(), openblas_get_corename(), wsz / 1048576.0);
 	printf("%s\n", note);
