@@ -52,3 +52,5 @@ EXTRA_DIST += tests/lua/fashion_spec.lua tests/lua/aug_spec.lua tests/lua/sample
 # the det.data / det.aug / det.sample chapters (own variable: doc/local.mk sets dist_apidoc_DATA later)
 pipelinedocdir = $(docdir)/api
 dist_pipelinedoc_DATA = doc/api/data.md doc/api/aug.md doc/api/sample.md
+tests_data_test_imageio_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_data_test_loader_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
