@@ -345,6 +345,38 @@ static int print_hash(int threads)
 	return 0;
 }
 
+/* Two outputs, one feeding the other: the caller's gradient of the first
+ * adds to what flows back from the second. y1 = x w, y2 = y1^2,
+ * L = sum y1 + sum y2 -> dL/dw = x (1 + 2 y1). */
+static void chained_outputs(void)
+{
+	struct nn_graph *g = nn_graph_new(NULL, 1);
+	int64_t sh[1] = { 5 };
+	struct tensor_init_spec n = { TENSOR_INIT_NORMAL, 0, 1 };
+	int x = nn_graph_input(g, "x", 1, sh), w = nn_graph_param(g, "w", 1, sh, &n, 0);
+	int y1 = nn_graph_binary(g, NN_OP_MUL, "y1", x, w), y2 = nn_graph_binary(g, NN_OP_MUL, "y2", y1, y1);
+	const float *wv, *gw;
+	int good = 1;
+
+	nn_graph_output(g, y1);
+	nn_graph_output(g, y2);
+	nn_graph_plan(g);
+	for (int i = 0; i < 5; i++)
+		nn_graph_value(g, x)[i] = (float)i - 2;
+	nn_graph_forward(g);
+	for (int i = 0; i < 5; i++)
+		nn_graph_grad(g, y1)[i] = nn_graph_grad(g, y2)[i] = 1;
+	nn_graph_backward(g);
+	wv = nn_graph_store(g)->data;
+	gw = nn_graph_store(g)->grad;
+	for (int i = 0; i < 5; i++) {
+		float xi = (float)i - 2, y = xi * wv[i];
+		good &= tap_close(gw[i], xi * (1 + 2 * y), 1e-6, 1e-6);
+	}
+	ok(good, "an output that feeds another output gets both gradients");
+	nn_graph_free(g);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 2 && !strcmp(argv[1], "--hash"))
@@ -358,5 +390,6 @@ int main(int argc, char **argv)
 	shared_store();
 	names();
 	nonfinite();
+	chained_outputs();
 	return tap_done();
 }
