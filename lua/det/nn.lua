@@ -444,6 +444,34 @@ function Model:backward(dy)
   return true
 end
 
+-- m:profile(): start timing every node; m:profile(false) stops and returns
+-- the table of milliseconds per op kind (forward, backward), slowest first.
+function Model:profile(on)
+  if on ~= false then
+    self.graph:profile(true)
+    return self
+  end
+  self.graph:profile(false)
+  local by, rows = {}, {}
+  for _, t in ipairs(self.graph:times()) do
+    local r = by[t.op]
+    if not r then
+      r = { op = t.op, forward = 0, backward = 0, nodes = 0 }
+      by[t.op] = r
+      rows[#rows + 1] = r
+    end
+    r.forward = r.forward + t.forward * 1e3
+    r.backward = r.backward + t.backward * 1e3
+    r.nodes = r.nodes + 1
+  end
+  table.sort(rows, function(a, b) return a.forward + a.backward > b.forward + b.backward end)
+  local lines = { ("%-16s %6s %12s %12s"):format("op", "nodes", "forward ms", "backward ms") }
+  for _, r in ipairs(rows) do
+    lines[#lines + 1] = ("%-16s %6d %12.2f %12.2f"):format(r.op, r.nodes, r.forward, r.backward)
+  end
+  return setmetatable(rows, { __tostring = function() return table.concat(lines, "\n") end })
+end
+
 -- m:save(path) -> true | nil, msg; m:load(path, { strict = false }) -> report | nil, msg
 function Model:save(path) return self.graph:save(path) end
 function Model:load(path, o) return self.graph:load(path, o and o.strict) end

@@ -629,6 +629,39 @@ static int g_bind(lua_State *L)
 	return 0;
 }
 
+/* g:profile(on): time every node's forward and backward from now on (zeroed) */
+static int g_profile(lua_State *L)
+{
+	nn_graph_set_profile(lgraph_check(L, 1), lua_toboolean(L, 2));
+	return 0;
+}
+
+/* g:times() -> { { name, op, forward, backward }, ... } seconds accumulated
+ * per node since profiling was turned on */
+static int g_times(lua_State *L)
+{
+	struct nn_graph *g = lgraph_check(L, 1);
+	int n = nn_graph_node_count(g), k = 0;
+
+	lua_createtable(L, n, 0);
+	for (int i = 0; i < n; i++) {
+		const struct nn_node *nd = nn_graph_node(g, i);
+		if (nd->op == NN_OP_INPUT || nd->op == NN_OP_PARAM)
+			continue;
+		lua_createtable(L, 0, 4);
+		lua_pushstring(L, nd->name);
+		lua_setfield(L, -2, "name");
+		lua_pushstring(L, nn_op_name(nd->op));
+		lua_setfield(L, -2, "op");
+		lua_pushnumber(L, nd->time_fwd);
+		lua_setfield(L, -2, "forward");
+		lua_pushnumber(L, nd->time_bwd);
+		lua_setfield(L, -2, "backward");
+		lua_rawseti(L, -2, ++k);
+	}
+	return 1;
+}
+
 /* g:save(path) -> true, or nil, message */
 static int g_save(lua_State *L)
 {
@@ -731,6 +764,8 @@ static const luaL_Reg methods[] = {
 	{ "stats", g_stats },
 	{ "bind", g_bind },
 	{ "save", g_save },
+	{ "profile", g_profile },
+	{ "times", g_times },
 	{ "load", g_load },
 	{ NULL, NULL },
 };

@@ -322,6 +322,19 @@ describe("det.nn", function()
     assert.is_true(math.abs(total.flops / 2 / 1.814e9 - 1) < 0.02, tostring(total.flops))
   end)
 
+  it("profiles where the time goes, per op kind", function()
+    local m = nn.build(small(), { 2, 3, 16, 16 })
+    m:profile()
+    local y = m:forward(T.randn({ 2, 3, 16, 16 }, 1))
+    m:backward(y)
+    local p = m:profile(false)
+    local ops = {}
+    for _, r in ipairs(p) do ops[r.op] = r end
+    assert.are.equal(7, ops.conv2d.nodes)
+    assert.is_true(ops.conv2d.forward > 0 and ops.conv2d.backward > 0)
+    assert.truthy(tostring(p):find("^op%s+nodes%s+forward ms%s+backward ms\n"))
+  end)
+
   it("prints a summary with shapes, parameters and FLOPs", function()
     local s = nn.summary(small(), { 2, 3, 16, 16 }, { quiet = true })
     assert.truthy(s:find("layer1.1.downsample.0%s+conv2d%s+%(2, 8, 4, 4%)"))
