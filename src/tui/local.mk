@@ -25,6 +25,9 @@ EXTRA_DIST += $(TMUX_TESTS) tests/tmux/tmux-lib.sh
 check_PROGRAMS += tests/tui/test_output
 tests_tui_test_output_LDADD = $(TEST_LDADD)
 TESTS += tests/tui/test_output
+check_PROGRAMS += tests/tui/test_screen
+tests_tui_test_screen_LDADD = $(TEST_LDADD)
+TESTS += tests/tui/test_screen
 # Trips an assertion with the screen up, for tests/tmux/fatal.sh.
 check_PROGRAMS += tests/tui/fatal_probe
 tests_tui_fatal_probe_LDADD = $(TEST_LDADD)

@@ -456,6 +456,7 @@ const struct panel_class output_panel_class = {
 	.want_rows = NULL,
 	.draw = output_draw,
 	.key = output_key,
+	.tick = NULL,
 	.resize = output_resize,
 	.free = output_free,
 };

@@ -29,6 +29,10 @@ struct panel_class {
 	int (*key)(struct panel *p, int ch);
 	/* Called after p->win got a new size (NULL: nothing to do). */
 	void (*resize)(struct panel *p);
+	/* Called about ten times a second, also while a chunk runs, with the
+	 * monotonic time in ms: a live panel polls its source (the metrics
+	 * store) and returns PANEL_REDRAW when it has news. NULL: static. */
+	int (*tick)(struct panel *p, long long now_ms);
 	/* Frees p->state (NULL: nothing to free). */
 	void (*free)(struct panel *p);
 };

@@ -691,6 +691,7 @@ const struct panel_class prompt_panel_class = {
 	.want_rows = prompt_want_rows,
 	.draw = prompt_draw,
 	.key = prompt_key,
+	.tick = NULL,
 	.resize = prompt_resize,
 	.free = prompt_free,
 };

@@ -250,6 +250,26 @@ void screen_update(struct screen *s)
 	doupdate();
 }
 
+int screen_tick(struct screen *s, long long now_ms)
+{
+	int flags = 0;
+
+	for (int i = 0; i < s->npanels; i++) {
+		struct panel *p = s->panels[i];
+		int f;
+
+		if (p->cls->tick == NULL)
+			continue;
+		f = p->cls->tick(p, now_ms);
+		if (f & PANEL_REDRAW)
+			p->dirty = 1;
+		if (f & PANEL_RESIZE)
+			s->relayout = 1;
+		flags |= f;
+	}
+	return flags;
+}
+
 int screen_key(struct screen *s, int ch)
 {
 	int flags = 0;

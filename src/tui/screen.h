@@ -55,6 +55,9 @@ void screen_touch_all(struct screen *s);
 /* Lays out again if needed, draws the dirty panels and updates the
  * terminal in one go. */
 void screen_update(struct screen *s);
+/* Gives every panel with a tick handler the time; marks those with news
+ * dirty. Returns the union of their flags. */
+int screen_tick(struct screen *s, long long now_ms);
 /* Offers a key to the panels (the cursor panel last). Returns the union of
  * the handlers' flags. */
 int screen_key(struct screen *s, int ch);

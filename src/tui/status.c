@@ -113,6 +113,7 @@ const struct panel_class status_panel_class = {
 	.want_rows = status_want_rows,
 	.draw = status_draw,
 	.key = NULL,
+	.tick = NULL,
 	.resize = NULL,
 	.free = status_free,
 };

@@ -125,9 +125,12 @@ static void captured(void *ctx, int is_stderr, const char *text, size_t len)
 
 static void refresh_now(struct tui *t)
 {
+	long long now = now_ms();
+
 	capture_drain(t->capture, captured, t);
+	screen_tick(t->screen, now);
 	screen_update(t->screen);
-	t->last_draw = now_ms();
+	t->last_draw = now;
 }
 
 /* The host's output: into the output panel, drawn as it comes while a
