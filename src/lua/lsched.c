@@ -123,6 +123,8 @@ static void configure(lua_State *L, struct sched *s, int idx)
 		key = lua_tostring(L, -2);
 		if (lua_type(L, -1) == LUA_TNUMBER) {
 			rc = sched_set(s, key, lua_tonumber(L, -1));
+		} else if (lua_type(L, -1) == LUA_TBOOLEAN && strcmp(key, "cycle_momentum") == 0) {
+			rc = sched_set(s, key, lua_toboolean(L, -1));
 		} else if (lua_type(L, -1) == LUA_TSTRING) {
 			rc = sched_set_str(s, key, lua_tostring(L, -1));
 		} else if (lua_istable(L, -1) && strcmp(key, "milestones") == 0) {
@@ -244,6 +246,19 @@ static int s_lr(lua_State *L)
 	return 1;
 }
 
+/* s:momentum(step [, epoch]) -> the momentum the schedule sets, or nil */
+static int s_momentum(lua_State *L)
+{
+	struct sched *s = lsched_check(L, 1);
+	double m = sched_momentum(s, luaL_checknumber(L, 2), luaL_optnumber(L, 3, NAN));
+
+	if (isnan(m))
+		lua_pushnil(L);
+	else
+		lua_pushnumber(L, m);
+	return 1;
+}
+
 /* s:bind(lr, steps): fills lr and steps where they were left out */
 static int s_bind(lua_State *L)
 {
@@ -313,6 +328,8 @@ static int s_index(lua_State *L)
 		lua_pushstring(L, modes[s->mode]);
 	} else if (strcmp(key, "anneal") == 0 && s->kind == SCHED_ONECYCLE) {
 		lua_pushstring(L, s->anneal == SCHED_ANNEAL_LINEAR ? "linear" : "cos");
+	} else if (strcmp(key, "cycle_momentum") == 0 && sched_get(s, key, &v) == 0) {
+		lua_pushboolean(L, v != 0);
 	} else if (sched_get(s, key, &v) == 0) {
 		if (isnan(v))
 			lua_pushnil(L);
@@ -353,6 +370,7 @@ static int s_tostring(lua_State *L)
 
 static const luaL_Reg s_methods[] = {
 	{ "lr", s_lr },
+	{ "momentum", s_momentum },
 	{ "bind", s_bind },
 	{ "check", s_check },
 	{ "copy", s_copy },

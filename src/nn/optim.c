@@ -890,6 +890,15 @@ int optim_set(struct optim *opt, const char *key, double value)
 	return 0;
 }
 
+int optim_momentum_set(struct optim *opt, double m)
+{
+	if (isnan(m))
+		return 0;
+	if (opt->kind == OPTIM_ADAM || opt->kind == OPTIM_ADAMW)
+		return optim_set(opt, "beta1", m);
+	return optim_set(opt, "momentum", m);
+}
+
 int optim_describe(const struct optim *opt, char *buf, size_t size)
 {
 	const struct optim_config *c = &opt->cfg;

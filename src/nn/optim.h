@@ -162,6 +162,10 @@ int optim_kind_parse(const char *name);
  * with DET_EINVAL and leaves the config unchanged. */
 int optim_get(const struct optim *opt, const char *key, double *value);
 int optim_set(struct optim *opt, const char *key, double value);
+/* Sets the momentum a schedule cycles (sched_momentum): "momentum" for SGD
+ * and RMSprop, "beta1" for Adam(W), as PyTorch's CyclicLR and OneCycleLR
+ * do. NaN is a no-op; an invalid value fails as optim_set does. */
+int optim_momentum_set(struct optim *opt, double m);
 /* The names valid for kind, NULL-terminated. */
 const char *const *optim_keys(enum optim_kind kind);
 /* Whether key names a flag (nesterov, amsgrad, centered, decoupled). */

@@ -48,6 +48,9 @@ static const struct numkey {
 	{ "div_factor", offsetof(struct sched, div_factor), K(SCHED_ONECYCLE), 0, 1 },
 	{ "final_div_factor", offsetof(struct sched, final_div_factor), K(SCHED_ONECYCLE), 0, 1 },
 	{ "start", offsetof(struct sched, start), K(SCHED_WARMUP), 0, 0 },
+	{ "cycle_momentum", offsetof(struct sched, cycle_momentum), K(SCHED_CYCLIC) | K(SCHED_ONECYCLE), 0, 0 },
+	{ "base_momentum", offsetof(struct sched, base_momentum), K(SCHED_CYCLIC) | K(SCHED_ONECYCLE), 0, 0 },
+	{ "max_momentum", offsetof(struct sched, max_momentum), K(SCHED_CYCLIC) | K(SCHED_ONECYCLE), 0, 0 },
 };
 #define NNUMKEYS (sizeof numkeys / sizeof numkeys[0])
 
@@ -145,6 +148,11 @@ int sched_set(struct sched *s, const char *key, double value)
 		return det_error_set(DET_EINVAL, "sched.onecycle: pct_start must be in (0, 1) (got %g)", value);
 	if (strcmp(key, "start") == 0 && value > 1)
 		return det_error_set(DET_EINVAL, "sched.warmup: start must be in [0, 1] (got %g)", value);
+	if (strcmp(key, "cycle_momentum") == 0 && value != 0 && value != 1)
+		return det_error_set(DET_EINVAL, "sched.%s: cycle_momentum is true or false", sched_kind_name(s->kind));
+	if (strstr(key, "momentum") && value >= 1)
+		return det_error_set(DET_EINVAL, "sched.%s: %s must be in [0, 1) (got %g)", sched_kind_name(s->kind),
+		                     key, value);
 	*(double *)((char *)s + k->off) = value;
 	return 0;
 }
@@ -244,6 +252,9 @@ struct sched *sched_new(enum sched_kind kind)
 	s->div_factor = 25;
 	s->final_div_factor = 1e4;
 	s->start = 0.001;
+	s->cycle_momentum = 1;
+	s->base_momentum = kind == SCHED_CYCLIC ? 0.8 : 0.85;
+	s->max_momentum = kind == SCHED_CYCLIC ? 0.9 : 0.95;
 	return s;
 }
 
@@ -409,7 +420,7 @@ static double restarts_lr(const struct sched *s, double t)
  *   cycle = floor(1 + t/total), x = 1 + t/total - cycle
  *   scale = x <= r ? x/r : (x - 1)/(r - 1)     (r = up/total)
  *   lr = base + (max - base) * scale * f,  f = 1 | 1/2^(cycle-1) | gamma^t */
-static double cyclic_lr(const struct sched *s, double t)
+static double cyclic_height(const struct sched *s, double t)
 {
 	double up = s->step_size_up;
 	double down = isnan(s->step_size_down) ? up : s->step_size_down;
@@ -422,7 +433,12 @@ static double cyclic_lr(const struct sched *s, double t)
 		f = 1 / pow(2, cycle - 1);
 	else if (s->mode == SCHED_EXP_RANGE)
 		f = pow(s->gamma, t);
-	return s->lr + (s->max_lr - s->lr) * scale * f;
+	return scale * f;
+}
+
+static double cyclic_lr(const struct sched *s, double t)
+{
+	return s->lr + (s->max_lr - s->lr) * cyclic_height(s, t);
 }
 
 static double anneal(int how, double from, double to, double pct)
@@ -443,6 +459,31 @@ static double onecycle_lr(const struct sched *s, double t)
 	if (t <= end1)
 		return anneal(s->anneal, initial, s->lr, t / end1);
 	return anneal(s->anneal, s->lr, final, (t - end1) / (end2 - end1));
+}
+
+/* The momentum runs opposite: max -> base while the lr rises, back after. */
+static double onecycle_momentum(const struct sched *s, double t)
+{
+	double end1 = s->pct_start * s->steps - 1, end2 = s->steps - 1;
+
+	if (t <= end1)
+		return anneal(s->anneal, s->max_momentum, s->base_momentum, t / end1);
+	return anneal(s->anneal, s->base_momentum, s->max_momentum, (t - end1) / (end2 - end1));
+}
+
+double sched_momentum(const struct sched *s, double step, double epoch)
+{
+	double t;
+
+	while (s->kind == SCHED_WARMUP && s->inner)
+		s = s->inner;
+	t = s->per_epoch ? epoch : step;
+	if ((s->kind != SCHED_CYCLIC && s->kind != SCHED_ONECYCLE) || !s->cycle_momentum ||
+	    sched_check(s) || isnan(t) || t < 0)
+		return NAN;
+	if (s->kind == SCHED_CYCLIC)
+		return s->max_momentum - (s->max_momentum - s->base_momentum) * cyclic_height(s, t);
+	return onecycle_momentum(s, fmin(t, s->steps - 1));
 }
 
 double sched_lr(const struct sched *s, double step, double epoch)

@@ -53,6 +53,9 @@ struct sched {
 	double final_div_factor;/* onecycle: final lr = initial lr / final_div_factor (1e4) */
 	int anneal;             /* onecycle: enum sched_anneal */
 	double start;           /* warmup: the factor at step 0 (0.001) */
+	double cycle_momentum;  /* cyclic, onecycle: 1 = also schedule the momentum (PyTorch's default) */
+	double base_momentum;   /* cyclic 0.8, onecycle 0.85: the momentum at the lr's peak */
+	double max_momentum;    /* cyclic 0.9, onecycle 0.95: the momentum at the lr's floor */
 	double *milestones;     /* multistep: ascending, owned */
 	size_t nmilestones;
 	struct sched *inner;    /* warmup: the wrapped schedule, owned */
@@ -110,6 +113,13 @@ int sched_has_function(const struct sched *s);
  * (fractional epochs welcome; only read when per_epoch). NaN when
  * sched_check fails. */
 double sched_lr(const struct sched *s, double step, double epoch);
+
+/* The momentum the schedule sets for that step (cyclic and onecycle with
+ * cycle_momentum, through a warm-up too), or NaN when it leaves the
+ * momentum alone. It moves opposite to the lr, as PyTorch's CyclicLR and
+ * OneCycleLR do; set it with optim_momentum_set (momentum for SGD and
+ * RMSprop, beta1 for Adam). */
+double sched_momentum(const struct sched *s, double step, double epoch);
 
 /* One line: "warmup(300 steps from 0.001) of cosine lr=0.01 steps=1000 min_lr=0". */
 int sched_describe(const struct sched *s, char *buf, size_t size);

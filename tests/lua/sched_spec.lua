@@ -68,6 +68,17 @@ describe("det.sched", function()
     assert.is_true(close(f:lr(9, 2), 0.002))    -- still works after errors
   end)
 
+  it("cycles the momentum opposite to the lr, as PyTorch does", function()
+    local s = det.sched.onecycle{ max_lr = 0.1, steps = 100 }
+    assert.are.equal(0.95, s:momentum(0))
+    assert.is_true(close(s:momentum(29), 0.85))
+    assert.is_true(s.cycle_momentum)
+    local off = det.sched.onecycle{ max_lr = 0.1, steps = 100, cycle_momentum = false }
+    assert.is_nil(off:momentum(10))
+    assert.is_nil(det.sched.cosine{ lr = 1, steps = 10 }:momentum(3))
+    assert.are.equal(0.95, det.sched.warmup(s, { steps = 5 }):momentum(0))
+  end)
+
   it("counts epochs when asked", function()
     local s = det.sched.multistep{ lr = 0.02, milestones = { 8, 11 }, per = "epoch" }
     assert.are.equal(0.02, s:lr(100, 7.5))

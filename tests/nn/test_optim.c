@@ -385,6 +385,10 @@ static void test_hyperparameters(void)
 	ok(strstr(line, "adamw lr=0.001 betas=(0.9, 0.999)") != NULL, "describe: %s", line);
 	ok(optim_step(opt) == DET_EINVAL, "stepping unbound is refused: %s", det_error_message());
 	ok(optim_key_is_flag("amsgrad") && !optim_key_is_flag("lr"), "flags are known");
+	ok(optim_momentum_set(adam, 0.85) == 0 && optim_config(adam)->beta1 == 0.85 &&
+	   optim_momentum_set(opt, 0.9) == 0 && optim_config(opt)->momentum == 0.9 &&
+	   optim_momentum_set(opt, NAN) == 0 && optim_config(opt)->momentum == 0.9,
+	   "a cycled momentum lands in beta1 for Adam, momentum for SGD; NaN leaves it");
 	optim_free(opt);
 	optim_free(adam);
 }

@@ -61,7 +61,7 @@ static struct sched *parse_sched(char *text)
 
 static void test_golden(void)
 {
-	char path[4096], line[16384], cfg[512], name[64] = "";
+	char path[4096], line[16384], cfg[512], name[64] = "", moms[16384] = "";
 	const char *top = getenv("top_srcdir");
 	FILE *f;
 	int ncases = 0;
@@ -75,6 +75,8 @@ static void test_golden(void)
 			int n = 0;
 			sscanf(line + 5, "%63s %n", name, &n);
 			snprintf(cfg, sizeof cfg, "%s", line + 5 + n);
+		} else if (strncmp(line, "moms ", 5) == 0) {
+			snprintf(moms, sizeof moms, "%s", line + 5);
 		} else if (strncmp(line, "lrs ", 4) == 0) {
 			struct sched *s = parse_sched(cfg);
 			char *p = line + 4, *end;
@@ -96,12 +98,33 @@ static void test_golden(void)
 				}
 			}
 			ok(good && k > 20, "%s: %d steps match torch's scheduler (largest difference %.2g)", name, k, worst);
+			if (moms[0]) {
+				int km = 0;
+				good = s != NULL;
+				worst = 0;
+				for (p = moms;; km++) {
+					double want = strtod(p, &end), got;
+					if (end == p)
+						break;
+					p = end;
+					got = s ? sched_momentum(s, km, NAN) : NAN;
+					if (fabs(got - want) > worst)
+						worst = fabs(got - want);
+					if (!tap_close(got, want, 1e-9, 1e-15))
+						good = 0;
+				}
+				ok(good && km == k, "%s: its momentum matches torch's too (largest difference %.2g)",
+				   name, worst);
+				moms[0] = 0;
+			} else if (s && s->kind != SCHED_CYCLIC && s->kind != SCHED_ONECYCLE) {
+				ok(isnan(sched_momentum(s, 3, NAN)), "%s: leaves the momentum alone", name);
+			}
 			sched_free(s);
 			ncases++;
 		}
 	}
 	fclose(f);
-	ok(ncases >= 13, "golden file holds %d cases", ncases);
+	ok(ncases >= 15, "golden file holds %d cases", ncases);
 }
 
 static double fn_cb(void *ud, double step, double epoch)

@@ -5,7 +5,8 @@ Run: /usr/bin/python3 tests/golden/sched/make_sched.py > tests/golden/sched/sche
 
 Each case builds an SGD optimiser and one of PyTorch's schedulers, then
 records the lr before each of N scheduler.step() calls: value k is the lr
-in force for optimiser step k (our sched_lr(k)). The first line of a case
+in force for optimiser step k (our sched_lr(k)), and for the *_momentum
+cases the momentum first (our sched_momentum(k)). The first line of a case
 holds the equivalent detbench configuration (kind and key=value pairs; a
 comma-separated list for milestones).
 """
@@ -43,6 +44,13 @@ CASES = [
      0.2, 40,
      lambda o: L.OneCycleLR(o, max_lr=0.2, total_steps=40, pct_start=0.25, div_factor=10,
                             final_div_factor=100, anneal_strategy="linear", cycle_momentum=False)),
+    # the momentum cycles too (torch's default), opposite to the lr
+    ("onecycle_momentum", "onecycle max_lr=0.1 steps=40 base_momentum=0.8 max_momentum=0.9", 0.1, 40,
+     lambda o: L.OneCycleLR(o, max_lr=0.1, total_steps=40, base_momentum=0.8, max_momentum=0.9)),
+    ("cyclic_momentum", "cyclic base_lr=0.01 max_lr=0.1 step_size_up=4 step_size_down=6 mode=triangular2",
+     0.01, 40,
+     lambda o: L.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=4, step_size_down=6,
+                          mode="triangular2")),
     # warm-up: LinearLR's factor times the cosine, chained (eta_min 0 keeps
     # torch's recursive forms multiplicative)
     ("warmup_cosine", "warmup steps=10 start=0.1 | cosine lr=0.1 steps=40", 0.1, 40,
@@ -57,12 +65,15 @@ def main():
         p = torch.nn.Parameter(torch.zeros(1))
         opt = torch.optim.SGD([p], lr=lr, momentum=0.9)
         s = make(opt)
-        lrs = []
+        lrs, moms = [], []
         for _ in range(n):
             lrs.append(opt.param_groups[0]["lr"])
+            moms.append(opt.param_groups[0]["momentum"])
             opt.step()
             s.step()
         print("case %s %s" % (name, cfg))
+        if name.endswith("_momentum"):
+            print("moms " + " ".join("%.17g" % v for v in moms))
         print("lrs " + " ".join("%.17g" % v for v in lrs))
 
 
