@@ -54,4 +54,9 @@ tt_key Tab
 tt_key Enter
 tt_check "a complete name stays as typed and runs" '^3\.14159'
 
+tt_run '? det.threads'
+tt_check "? name shows the manual's entry in the output area" '^det\.threads\('
+tt_run 'help(det.threads)'
+tt_check "help(x) too" 'Reads or sets the number of compute threads|det\.threads\(n\)'
+
 done_testing
