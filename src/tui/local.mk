@@ -28,6 +28,9 @@ TESTS += tests/tui/test_output
 check_PROGRAMS += tests/tui/test_screen
 tests_tui_test_screen_LDADD = $(TEST_LDADD)
 TESTS += tests/tui/test_screen
+check_PROGRAMS += tests/tui/test_status
+tests_tui_test_status_LDADD = $(TEST_LDADD)
+TESTS += tests/tui/test_status
 # Trips an assertion with the screen up, for tests/tmux/fatal.sh.
 check_PROGRAMS += tests/tui/fatal_probe
 tests_tui_fatal_probe_LDADD = $(TEST_LDADD)
