@@ -274,8 +274,10 @@ int main(void)
 	/* name, n c h w, c_out kh kw, stride, pad, dilation, groups, bias */
 	struct kcase cases[] = {
 		{ "3x3 pad 1", shp(2, 5, 9, 11, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
-		{ "3x3 pad 1, one image (serial plan)", shp(1, 4, 13, 7, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
+		{ "3x3 pad 1, one image split into blocks", shp(1, 4, 13, 7, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
 		{ "3x3 stride 2 (col2im)", shp(3, 4, 11, 10, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1), 1 },
+		{ "3x3 stride 2, one image (serial col2im plan)", shp(1, 6, 15, 13, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1), 1 },
+		{ "3x3 on a 1x1 map, one image (serial plan)", shp(1, 8, 1, 1, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
 		{ "7x7/2 stem", shp(2, 3, 23, 19, 8, 7, 7, 2, 2, 3, 3, 1, 1, 1), 1 },
 		{ "1x1 pointwise", shp(3, 6, 5, 7, 4, 1, 1, 1, 1, 0, 0, 1, 1, 1), 1 },
 		{ "1x1 stride 2", shp(2, 6, 9, 8, 5, 1, 1, 2, 2, 0, 0, 1, 1, 1), 0 },
