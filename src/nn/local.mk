@@ -16,6 +16,12 @@ libdetbench_la_SOURCES += src/lua/loptim.c src/lua/loptim.h
 # run its code: keep the module mapped (for the lead to move to Makefile.am)
 core_la_LDFLAGS += -Wl,-z,nodelete
 TESTS += tests/lua/optim_spec.lua
+# the state reader under tests/fuzz/driver.c, corpus in tests/fuzz/corpus/optim
+check_PROGRAMS += tests/nn/fuzz_optim
+tests_nn_fuzz_optim_SOURCES = tests/nn/fuzz_optim.c tests/fuzz/driver.c
+tests_nn_fuzz_optim_LDADD = $(TEST_LDADD)
+TESTS += tests/nn/fuzz_optim
+EXTRA_DIST += tests/nn/make_optim_corpus.lua
 EXTRA_DIST += tests/lua/optim_spec.lua
 # optimiser step time beside PyTorch's (make bench)
 EXTRA_PROGRAMS += bench/optim_bench
