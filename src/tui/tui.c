@@ -227,13 +227,26 @@ static void fatal_hook(void)
 	tui_restore();
 }
 
+/* Captured text the screen never showed, written to the restored fds. */
+static void leftover(void *ctx, int is_stderr, const char *text, size_t len)
+{
+	(void)ctx;
+	if (write(is_stderr ? STDERR_FILENO : STDOUT_FILENO, text, len) < 0) {
+		/* the terminal is gone: nowhere left to say it */
+	}
+}
+
+/* exit() with the screen up: os.exit(), or main leaving early. */
 static void at_exit(void)
 {
 	struct tui *t = the_tui;
 
 	if (t && t->up) {
 		prompt_history_save(t->prompt);
+		fflush(stdout);
+		fflush(stderr);
 		tui_restore();
+		capture_drain(t->capture, leftover, NULL);
 	}
 }
 
