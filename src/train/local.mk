@@ -11,3 +11,9 @@ TESTS += tests/lua/sched_spec.lua
 EXTRA_DIST += tests/lua/sched_spec.lua
 scheddocdir = $(docdir)/api
 dist_scheddoc_DATA = doc/api/sched.md
+
+# metrics store: series rings, evaluations, events, progress, jsonl log and follower
+libdetbench_la_SOURCES += src/train/metrics.c src/train/metrics.h
+check_PROGRAMS += tests/train/test_metrics
+tests_train_test_metrics_LDADD = $(TEST_LDADD)
+TESTS += tests/train/test_metrics
