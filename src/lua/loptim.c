@@ -36,6 +36,8 @@ void loptim_release_arrays(lua_State *L, int arg)
 {
 	struct loptim *b = toloptim(L, arg);
 
+	if (b->opt && b->p && optim_params(b->opt) == b->p)
+		optim_unbind(b->opt);
 	free(b->p);
 	free(b->g);
 	b->p = b->g = NULL;
@@ -307,16 +309,18 @@ static void push_groups(lua_State *L, struct optim *opt)
 
 static int o_index(lua_State *L)
 {
-	struct optim *opt = loptim_check(L, 1);
+	struct optim *opt;
 	const char *key = luaL_checkstring(L, 2);
 	double v;
 
+	toloptim(L, 1);
 	luaL_getmetatable(L, LOPTIM_NAME);
 	lua_getfield(L, -1, "methods");
 	lua_getfield(L, -1, key);
 	if (!lua_isnil(L, -1))
 		return 1;
 	lua_pop(L, 3);
+	opt = loptim_check(L, 1);
 	if (strcmp(key, "kind") == 0) {
 		lua_pushstring(L, kname(opt));
 	} else if (strcmp(key, "step_count") == 0) {
@@ -488,7 +492,7 @@ static int o_step(lua_State *L)
 		int flat;
 		struct optim_segment *segs = layout(L, 2, &nseg, &n, &flat);
 		luaL_checktype(L, 3, LUA_TTABLE);
-		if (optim_is_bound(opt) && !b->p)
+		if (optim_is_bound(opt) && (!b->p || optim_params(opt) != b->p))
 			return luaL_error(L, "opt:step: this optimiser is bound to a model; call opt:step() without tables");
 		if (n == 0)
 			return luaL_error(L, "opt:step: no parameters");

@@ -12,8 +12,8 @@
 /* The optimiser at index arg, or raises "det.optim expected". The object
  * stays owned by its Lua box: keep the box reachable (e.g. in the
  * experiment's table or the model's uservalue) while the C side uses it.
- * A binding that calls optim_bind on it must call loptim_release_arrays
- * first, so the slabs made by opt:step(table, table) are dropped. */
+ * Once a model is bound (optim_bind), opt:step(table, table) refuses to
+ * rebind it; loptim_release_arrays frees the slabs such calls made. */
 struct optim *loptim_check(lua_State *L, int arg);
 void loptim_release_arrays(lua_State *L, int arg);
 

@@ -295,16 +295,18 @@ static int s_copy(lua_State *L)
 
 static int s_index(lua_State *L)
 {
-	struct sched *s = lsched_check(L, 1);
+	struct sched *s;
 	const char *key = luaL_checkstring(L, 2);
 	double v;
 
+	tolsched(L, 1);
 	luaL_getmetatable(L, LSCHED_NAME);
 	lua_getfield(L, -1, "methods");
 	lua_getfield(L, -1, key);
 	if (!lua_isnil(L, -1))
 		return 1;
 	lua_pop(L, 3);
+	s = lsched_check(L, 1);
 	if (strcmp(key, "kind") == 0) {
 		lua_pushstring(L, sched_kind_name(s->kind));
 	} else if (strcmp(key, "inner") == 0 && s->kind == SCHED_WARMUP) {

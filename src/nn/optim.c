@@ -413,6 +413,17 @@ int optim_is_bound(const struct optim *opt)
 	return opt->segs != NULL;
 }
 
+void optim_unbind(struct optim *opt)
+{
+	unbind(opt);
+	opt->params = opt->grads = NULL;
+}
+
+const float *optim_params(const struct optim *opt)
+{
+	return opt->segs ? opt->params : NULL;
+}
+
 size_t optim_size(const struct optim *opt)
 {
 	return opt->segs ? opt->n : 0;

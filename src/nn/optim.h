@@ -112,6 +112,11 @@ const struct optim_group *optim_group_get(const struct optim *opt, size_t i);
 int optim_bind(struct optim *opt, float *params, float *grads, size_t n,
                const struct optim_segment *segs, size_t nseg);
 int optim_is_bound(const struct optim *opt);
+/* Forgets the slabs (the next bind starts from fresh state); a no-op when
+ * unbound. */
+void optim_unbind(struct optim *opt);
+/* The parameter slab the optimiser is bound to (NULL when unbound). */
+const float *optim_params(const struct optim *opt);
 size_t optim_size(const struct optim *opt);
 /* The group index of bound segment i, or -1 for the optimiser's defaults. */
 int optim_segment_group(const struct optim *opt, size_t i);

@@ -90,6 +90,14 @@ describe("det.optim", function()
     assert.are.equal(2, o.params)
   end)
 
+  it("closes cleanly and refuses use after close", function()
+    local o = det.optim.sgd{ lr = 0.1 }
+    o:step({ 1 }, { 1 })
+    o:close()
+    assert.truthy(tostring(o):find("closed", 1, true))
+    assert.is_false(pcall(o.step, o, { 1 }, { 1 }))
+  end)
+
   it("applies groups by name to tables of named arrays", function()
     local o = det.optim.sgd{ lr = 0.1, weight_decay = 0.5,
                              groups = { { match = "bias|norm", weight_decay = 0, lr_mult = 2 } } }
