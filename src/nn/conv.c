@@ -27,9 +27,16 @@
 
 /* Floats of im2col buffer a thread aims for (1 MiB: stays in L2 while the
  * sgemm packs it), and the fewest columns a block gets so that the weights
- * the sgemm packs per call are amortised over enough work. */
+ * the sgemm packs per call are amortised over enough work (maps smaller
+ * than that put several images in a block). Chosen on a quiet 2-core run of
+ * bench/conv_bench over budgets of 128K-1M floats and 128-512 columns:
+ * 512 columns gave the 3x3 layers 5-10% over 256 (see bench/README.md). */
+#ifndef COL_BUDGET
 #define COL_BUDGET (1L << 18)
-#define MIN_COLS 256L
+#endif
+#ifndef MIN_COLS
+#define MIN_COLS 512L
+#endif
 /* Per-thread regions start on 64-byte boundaries. */
 #define ALIGN_FLOATS 16L
 
