@@ -936,7 +936,7 @@ int nn_graph_plan(struct nn_graph *g)
 {
 	const int n = g->n, T = 2 * n;
 	int *uses = NULL, *first = NULL, *start = NULL, *end = NULL, *gstart = NULL;
-	int *param_first = NULL;
+	int *param_first = NULL, *dyown = NULL, *gend = NULL;
 	struct interval *iv = NULL, **tmp = NULL;
 	int niv = 0, rc = 0;
 	int64_t total;
@@ -948,9 +948,11 @@ int nn_graph_plan(struct nn_graph *g)
 	end = calloc((size_t)n + 1, sizeof(int));
 	gstart = calloc((size_t)n + 1, sizeof(int));
 	param_first = calloc((size_t)g->store->nparams + 1, sizeof(int));
+	dyown = calloc((size_t)n + 1, sizeof(int));
+	gend = calloc((size_t)n + 1, sizeof(int));
 	iv = calloc(2 * (size_t)n + 1, sizeof(*iv));
 	tmp = calloc(2 * (size_t)n + 1, sizeof(*tmp));
-	if (!uses || !first || !start || !end || !gstart || !param_first || !iv || !tmp) {
+	if (!uses || !first || !start || !end || !gstart || !param_first || !dyown || !gend || !iv || !tmp) {
 		rc = det_error_set(DET_ENOMEM, "graph plan: out of memory");
 		goto out;
 	}
@@ -1010,6 +1012,8 @@ int nn_graph_plan(struct nn_graph *g)
 		start[i] = i;
 		end[i] = i;
 		gstart[i] = T;
+		gend[i] = T - 1 - i;
+		dyown[i] = i;
 	}
 	for (int j = 0; j < n; j++) {
 		struct nn_node *nd = &g->nodes[j];
@@ -1048,6 +1052,49 @@ int nn_graph_plan(struct nn_graph *g)
 				end[r] = end[i];
 		}
 
+	/* accumulate flags: the first writer of a gradient (in backward order)
+	 * overwrites it, the others add; an output's gradient is the caller's */
+	for (int i = 0; i < n; i++)
+		first[i] = g->nodes[root(g, i)].is_output;
+	for (int j = n - 1; j >= 0; j--) {
+		struct nn_node *nd = &g->nodes[j];
+		for (int s = 0; s < nd->nsrc; s++) {
+			int u = nd->src[s];
+			nd->acc[s] = 0;
+			if (!nd->run_backward || nd->alias >= 0 || !g->nodes[u].needs_grad)
+				continue;
+			if (g->nodes[u].op == NN_OP_PARAM) {
+				nd->acc[s] = param_first[g->nodes[u].param];
+				param_first[g->nodes[u].param] = 1;
+			} else {
+				int r = root(g, u);
+				nd->acc[s] = first[r];
+				first[r] = 1;
+			}
+		}
+	}
+	/* gradient sharing: an add passes its gradient to an input unchanged, so
+	 * when it is the first writer of that input's gradient (and the shapes
+	 * match) the input's gradient buffer is the add's own — no copy, one
+	 * buffer less; later writers add into it after the add has run */
+	for (int j = n - 1; j >= 0; j--) {
+		struct nn_node *nd = &g->nodes[j];
+		nd->grad_share = -1;
+		if (nd->op != NN_OP_ADD || !nd->run_backward || nd->alias >= 0 || nd->is_output)
+			continue;
+		for (int s = 0; s < 2 && nd->grad_share < 0; s++) {
+			int u = nd->src[s], r = root(g, u);
+			const struct nn_node *R = &g->nodes[r];
+			if (R->op == NN_OP_PARAM || R->op == NN_OP_INPUT || !R->needs_grad || nd->acc[s] ||
+				R->numel != nd->numel || R->is_output || !R->run_backward || dyown[r] != r)
+				continue;
+			nd->grad_share = s;
+			dyown[r] = dyown[j];
+			if (gend[dyown[j]] < T - 1 - r)
+				gend[dyown[j]] = T - 1 - r;
+		}
+	}
+
 	for (int i = 0; i < n; i++) {
 		struct nn_node *nd = &g->nodes[i];
 		int64_t sz = (nd->numel + 15) / 16 * 16;
@@ -1056,7 +1103,8 @@ int nn_graph_plan(struct nn_graph *g)
 		iv[niv++] = (struct interval){ sz, start[i], end[i], 0, i, 0 };
 		naive += (size_t)sz;
 		if (nd->run_backward) {
-			iv[niv++] = (struct interval){ sz, gstart[i] < T ? gstart[i] : T - 1 - i, T - 1 - i, 0, i, 1 };
+			if (dyown[i] == i)
+				iv[niv++] = (struct interval){ sz, gstart[i] < T ? gstart[i] : T - 1 - i, gend[i], 0, i, 1 };
 			naive += (size_t)sz;
 		}
 		if (nd->op == NN_OP_CONV2D) {
@@ -1093,6 +1141,9 @@ int nn_graph_plan(struct nn_graph *g)
 		else
 			nd->y = g->arena + iv[k].offset;
 	}
+	for (int i = n - 1; i >= 0; i--)
+		if (dyown[i] != i)
+			g->nodes[i].dy = g->nodes[dyown[i]].dy;
 	aux = 0;
 	for (int i = 0; i < n; i++) {
 		struct nn_node *nd = &g->nodes[i];
@@ -1105,27 +1156,6 @@ int nn_graph_plan(struct nn_graph *g)
 		if (aux_size(g, nd)) {
 			nd->aux = g->aux + aux;
 			aux += (aux_size(g, nd) + 15) / 16 * 16;
-		}
-	}
-	/* accumulate flags: the first writer of a gradient (in backward order)
-	 * overwrites it, the others add; an output's gradient is the caller's */
-	for (int i = 0; i < n; i++)
-		first[i] = g->nodes[root(g, i)].is_output;
-	for (int j = n - 1; j >= 0; j--) {
-		struct nn_node *nd = &g->nodes[j];
-		for (int s = 0; s < nd->nsrc; s++) {
-			int u = nd->src[s];
-			nd->acc[s] = 0;
-			if (!nd->run_backward || nd->alias >= 0 || !g->nodes[u].needs_grad)
-				continue;
-			if (g->nodes[u].op == NN_OP_PARAM) {
-				nd->acc[s] = param_first[g->nodes[u].param];
-				param_first[g->nodes[u].param] = 1;
-			} else {
-				int r = root(g, u);
-				nd->acc[s] = first[r];
-				first[r] = 1;
-			}
 		}
 	}
 	g->stats.arena_bytes = (size_t)total * sizeof(float);
@@ -1142,6 +1172,8 @@ out:
 	free(end);
 	free(gstart);
 	free(param_first);
+	free(dyown);
+	free(gend);
 	free(iv);
 	free(tmp);
 	return rc;
@@ -1283,9 +1315,26 @@ static void binary_backward(const struct nn_graph *g, const struct nn_node *nd)
 	const struct nn_node *A = &g->nodes[nd->src[0]], *B = &g->nodes[nd->src[1]];
 	const float *a = A->y, *b = B->y, *dy = nd->dy, *y = nd->y;
 	float *da = A->needs_grad ? A->dy : NULL, *db = B->needs_grad ? B->dy : NULL;
-	const int add = nd->op == NN_OP_ADD, relu = nd->fused_relu;
+	const int add = nd->op == NN_OP_ADD;
+	int relu = nd->fused_relu;
 	const int acca = nd->acc[0], accb = nd->acc[1];
 	const int64_t n = nd->numel;
+
+	if (nd->grad_share >= 0) {
+		/* one input's gradient is this node's own buffer: mask it in place
+		 * (a folded ReLU) and leave it; the other input reads it masked */
+		float *g0 = nd->dy;
+		if (relu) {
+#pragma omp parallel for simd schedule(static) if (n > 32768)
+			for (int64_t i = 0; i < n; i++)
+				g0[i] = y[i] > 0 ? g0[i] : 0.0f;
+			relu = 0;
+		}
+		if (nd->grad_share == 0)
+			da = NULL;
+		else
+			db = NULL;
+	}
 
 	if (da && (add || B->numel == n)) {
 #pragma omp parallel for simd schedule(static) if (n > 32768)

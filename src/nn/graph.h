@@ -81,6 +81,7 @@ struct nn_node {
 	int acc[NN_MAX_SRC]; /* backward adds into src's dy (else overwrites) */
 	int alias;       /* >= 0: this node shares that node's buffers and does nothing */
 	int fused_relu;  /* the plan folded a following ReLU into this node */
+	int grad_share;  /* ADD: >= 0, the source whose gradient buffer is this node's dy */
 	float *aux;      /* saved statistics between forward and backward */
 	double time_fwd, time_bwd; /* seconds accumulated while profiling */
 };

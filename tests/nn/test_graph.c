@@ -105,6 +105,15 @@ static void plan_and_alloc(void)
 		nalloc - before);
 	ok(s1.allocations == s0.allocations && s1.plans == s0.plans,
 		"no replanning or arena growth across steps (%d plans, %d allocations)", s1.plans, s1.allocations);
+	{
+		int shared = 0, adds = 0;
+		for (int i = 0; i < nn_graph_node_count(g); i++) {
+			adds += nn_graph_node(g, i)->op == NN_OP_ADD;
+			shared += nn_graph_node(g, i)->grad_share >= 0;
+		}
+		ok(adds == 4 && shared == 4, "each residual add hands its gradient buffer to its branch (%d of %d)",
+			shared, adds);
+	}
 	ok(s1.arena_bytes < s1.naive_bytes * 6 / 10,
 		"the plan reuses memory: arena %zu KiB vs %zu KiB one buffer each", s1.arena_bytes >> 10,
 		s1.naive_bytes >> 10);
