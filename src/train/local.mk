@@ -17,3 +17,9 @@ libdetbench_la_SOURCES += src/train/metrics.c src/train/metrics.h
 check_PROGRAMS += tests/train/test_metrics
 tests_train_test_metrics_LDADD = $(TEST_LDADD)
 TESTS += tests/train/test_metrics
+
+# checkpoints: sectioned, checksummed, written atomically
+libdetbench_la_SOURCES += src/train/checkpoint.c src/train/checkpoint.h
+check_PROGRAMS += tests/train/test_checkpoint
+tests_train_test_checkpoint_LDADD = $(TEST_LDADD)
+TESTS += tests/train/test_checkpoint
