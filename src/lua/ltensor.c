@@ -572,6 +572,60 @@ static int t_is_contiguous(lua_State *L)
 	return 1;
 }
 
+/* Element-wise arithmetic for the prompt: tensor op tensor (same shape) or
+ * tensor op number, into a new contiguous tensor. */
+static int arith(lua_State *L, char op)
+{
+	struct tensor *a = ltensor_test(L, 1), *b = ltensor_test(L, 2), *ca, *cb = NULL, *r;
+	float k = 0;
+	int swap = 0;
+
+	if (!a) {
+		swap = 1;
+		a = b;
+		b = NULL;
+		k = (float)luaL_checknumber(L, 1);
+	} else if (!b)
+		k = (float)luaL_checknumber(L, 2);
+	if (b && !tensor_same_shape(a, b))
+		return luaL_error(L, "tensor arithmetic needs equal shapes");
+	ca = tensor_contiguous(a);
+	if (b)
+		cb = tensor_contiguous(b);
+	r = tensor_new(a->ndim, a->shape);
+	if (!ca || (b && !cb) || !r) {
+		tensor_free(ca);
+		tensor_free(cb);
+		tensor_free(r);
+		return luaL_error(L, "%s", det_error_message());
+	}
+	for (int64_t i = 0; i < a->numel; i++) {
+		float x = ca->data[i], y = cb ? cb->data[i] : k;
+		if (swap) {
+			float t = x;
+			x = y;
+			y = t;
+		}
+		r->data[i] = op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y : x / y;
+	}
+	tensor_free(ca);
+	tensor_free(cb);
+	ltensor_push(L, r);
+	return 1;
+}
+
+static int t_add(lua_State *L) { return arith(L, '+'); }
+static int t_sub(lua_State *L) { return arith(L, '-'); }
+static int t_mul(lua_State *L) { return arith(L, '*'); }
+static int t_div(lua_State *L) { return arith(L, '/'); }
+
+static int t_unm(lua_State *L)
+{
+	lua_settop(L, 1);
+	lua_pushnumber(L, -1);
+	return arith(L, '*');
+}
+
 static const luaL_Reg methods[] = {
 	{ "shape", t_shape },
 	{ "dim", t_dim },
@@ -600,6 +654,11 @@ static const luaL_Reg metamethods[] = {
 	{ "__index", t_index },
 	{ "__newindex", t_newindex },
 	{ "__len", t_len },
+	{ "__add", t_add },
+	{ "__sub", t_sub },
+	{ "__mul", t_mul },
+	{ "__div", t_div },
+	{ "__unm", t_unm },
 	{ "__tostring", t_tostring },
 	{ "__gc", t_gc },
 	{ "__close", t_gc },

@@ -41,6 +41,17 @@ describe("det.tensor", function()
     assert.are.same({ 7, 7, 7 }, m[1]:totable())
   end)
 
+  it("does element-wise arithmetic", function()
+    local a, b = T.from { 1, 2, 3 }, T.from { 4, 5, 6 }
+    assert.are.same({ 5, 7, 9 }, (a + b):totable())
+    assert.are.same({ -3, -3, -3 }, (a - b):totable())
+    assert.are.same({ 2, 4, 6 }, (2 * a):totable())
+    assert.are.same({ 0.5, 1, 1.5 }, (a / 2):totable())
+    assert.are.same({ 1, 0.5, 0.25 }, (1 / T.from { 1, 2, 4 }):totable())
+    assert.are.same({ -1, -2, -3 }, (-a):totable())
+    assert.has_error(function() return a + T { 2 } end)
+  end)
+
   it("draws seeded initialisers with the right spread", function()
     local a = T.randn({ 64, 32, 3, 3 }, 5)
     local b = T.randn({ 64, 32, 3, 3 }, 5)
