@@ -49,7 +49,7 @@ tt_start() {
 	tt_new_server
 	tt new-session -d -x "$cols" -y "$rows" \
 		"$(tt_env "$@") '$DETBENCH'; echo EXITED rc=\$?; sleep 600"
-	tt_wait_last '^> ?$' || tt_diag "detbench did not show its prompt"
+	tt_wait '^> ?$' || tt_diag "detbench did not show its prompt"
 }
 
 # tt_shell COLS ROWS: a fresh server running sh (for tests that look at the
