@@ -29,7 +29,7 @@ tt_key Enter
 tt_type 'f()'
 tt_key Enter
 tt_check "TERM=dumb: it runs Lua" '^42$'
-tt_wait_last '^> ?$'
+tt_wait '^> ?$'
 tt_type 'det.thr'
 tt_key Tab
 tt_check "TERM=dumb: completion works" '> det\.threads$'
