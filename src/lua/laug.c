@@ -458,6 +458,11 @@ static struct lloader *checkloader(lua_State *L, int idx)
 	return p;
 }
 
+struct loader *lloader_check(lua_State *L, int idx)
+{
+	return checkloader(L, idx)->l;
+}
+
 static int loader_gc(lua_State *L)
 {
 	struct lloader *p = luaL_checkudata(L, 1, LOADER_NAME);

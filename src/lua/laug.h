@@ -10,6 +10,7 @@
 
 struct aug_list;
 struct sampler;
+struct loader;
 
 /* Pushes the per-dataset state table of the dataset at idx (created on
  * first use; fields "augment" and "sampler"). */
@@ -22,5 +23,10 @@ const struct aug_list *laug_dataset_augment(lua_State *L, int idx);
  * object lives and ds:sampler is not called again: keep a reference to the
  * sampler object (ds:sampler() returns it) for as long as a loader uses it. */
 const struct sampler *lsample_dataset_sampler(lua_State *L, int idx);
+/* The C loader of a det.loader object made by ds:loader{...} (raises if idx
+ * is not one, or it is closed). The Lua object owns it: keep a reference
+ * (registry) for as long as another thread calls loader_next on it; it
+ * holds its dataset and sampler alive itself. */
+struct loader *lloader_check(lua_State *L, int idx);
 
 #endif
