@@ -11,4 +11,9 @@ int det_threads_get(void);
 /* The initial count: $DETBENCH_THREADS, else the number of online CPUs. */
 int det_threads_default(void);
 
+/* The OpenBLAS kernel set in use ("SkylakeX", "Haswell", ...). When
+ * OpenBLAS does not recognise the CPU and the user set no OPENBLAS_CORETYPE,
+ * detbench selects the best set the CPU supports when it loads. */
+const char *det_blas_corename(void);
+
 #endif

@@ -28,6 +28,8 @@ int luaopen_det_base(lua_State *L)
 	luaL_newlib(L, base_funcs);
 	lua_pushstring(L, PACKAGE_VERSION);
 	lua_setfield(L, -2, "version");
+	lua_pushstring(L, det_blas_corename());
+	lua_setfield(L, -2, "blas_core");
 	lua_pushstring(L, DET_DOCDIR);
 	lua_setfield(L, -2, "docdir");
 	return 1;

@@ -12,9 +12,6 @@ tests_nn_test_optim_LDADD = $(TEST_LDADD)
 TESTS += tests/nn/test_optim
 EXTRA_DIST += tests/golden/optim/make_optim.py tests/golden/optim/optim.txt
 libdetbench_la_SOURCES += src/lua/loptim.c src/lua/loptim.h
-# lua5.4 dlcloses det/core.so at exit while libgomp's worker threads still
-# run its code: keep the module mapped (for the lead to move to Makefile.am)
-core_la_LDFLAGS += -Wl,-z,nodelete
 TESTS += tests/lua/optim_spec.lua
 # the state reader under tests/fuzz/driver.c, corpus in tests/fuzz/corpus/optim
 check_PROGRAMS += tests/nn/fuzz_optim
