@@ -49,6 +49,7 @@ struct loader {
 
 	int64_t epoch;
 	size_t *order, order_n, pos;
+	size_t resume_pos; /* cfg.start_pos until the first epoch is planned */
 
 	size_t samples, skipped, truncated;
 	char last_error[512];
@@ -98,6 +99,10 @@ static int plan_next(struct loader *l)
 			if ((rc = sampler_epoch(l->sampler, l->cfg.seed, l->epoch, &l->order, &l->order_n)) < 0)
 				return rc;
 			l->pos = 0;
+			if (l->resume_pos) { /* resuming mid-epoch: skip what was consumed */
+				l->pos = l->resume_pos < l->order_n ? l->resume_pos : l->order_n;
+				l->resume_pos = 0;
+			}
 		}
 		n = l->order_n - l->pos;
 		if (n > l->cfg.batch)
@@ -390,6 +395,8 @@ struct loader *loader_new_config(const struct dataset *ds, const struct sampler 
 		l->augs = *augs;
 	l->held = -1;
 	l->epoch = cfg->start_epoch;
+	l->resume_pos = cfg->start_pos;
+	l->next_plan = l->next_deliver = cfg->start_number;
 	l->max_side = aug_list_max_size(&l->augs, cfg->size);
 	if (sampler == NULL) {
 		struct sampler_config sc;

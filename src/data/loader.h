@@ -36,6 +36,8 @@ struct loader_config {
 	int letterbox;         /* 1 (default): keep the aspect ratio; 0: stretch */
 	int drop_last;         /* 1: drop each epoch's last partial batch */
 	int64_t start_epoch;   /* first epoch (resume); default 0 */
+	size_t start_pos;      /* resume mid-epoch: first sample position in start_epoch's order */
+	size_t start_number;   /* resume: the number of the first batch (multi-scale draws use it) */
 };
 
 void loader_config_default(struct loader_config *cfg);
