@@ -42,7 +42,11 @@ struct metrics {
 	struct metrics_progress progress;
 	uint64_t version;
 	FILE *log;
+	int refs; /* guarded by refs_mu */
 };
+
+static pthread_mutex_t refs_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct metrics *current;
 
 static void copy_name(char *dst, size_t size, const char *src)
 {
@@ -63,6 +67,7 @@ struct metrics *metrics_new(size_t ring)
 		return NULL;
 	}
 	pthread_mutex_init(&m->mu, NULL);
+	m->refs = 1;
 	m->progress.eta_s = NAN;
 	m->progress.best = NAN;
 	m->progress.best_step = -1;
@@ -92,9 +97,43 @@ void metrics_clear(struct metrics *m)
 	pthread_mutex_unlock(&m->mu);
 }
 
+struct metrics *metrics_retain(struct metrics *m)
+{
+	pthread_mutex_lock(&refs_mu);
+	m->refs++;
+	pthread_mutex_unlock(&refs_mu);
+	return m;
+}
+
+void metrics_current_set(struct metrics *m)
+{
+	if (m)
+		metrics_retain(m);
+	pthread_mutex_lock(&refs_mu);
+	struct metrics *old = current;
+	current = m;
+	pthread_mutex_unlock(&refs_mu);
+	metrics_free(old);
+}
+
+struct metrics *metrics_current_get(void)
+{
+	pthread_mutex_lock(&refs_mu);
+	struct metrics *m = current;
+	if (m)
+		m->refs++;
+	pthread_mutex_unlock(&refs_mu);
+	return m;
+}
+
 void metrics_free(struct metrics *m)
 {
 	if (!m)
+		return;
+	pthread_mutex_lock(&refs_mu);
+	int last = --m->refs == 0;
+	pthread_mutex_unlock(&refs_mu);
+	if (!last)
 		return;
 	clear_locked(m);
 	free(m->evals);

@@ -117,8 +117,18 @@ struct metrics;
 /* A new empty store whose series keep the latest ring points each
  * (0: 16384). NULL on ENOMEM. */
 struct metrics *metrics_new(size_t ring);
-/* Frees the store and closes its log. NULL is a no-op. */
+/* Drops a reference; the last one frees the store and closes its log.
+ * NULL is a no-op. */
 void metrics_free(struct metrics *m);
+/* Takes another reference (a panel that keeps the store); returns m. */
+struct metrics *metrics_retain(struct metrics *m);
+
+/* The store of the run the screen shows: the experiment that trains last
+ * sets it (a reference is held); panels take it with metrics_current_get
+ * (a new reference: release it with metrics_free), NULL when no run yet.
+ * Thread-safe. */
+void metrics_current_set(struct metrics *m);
+struct metrics *metrics_current_get(void);
 /* Empties every series, evaluation, event and the progress (the log stays). */
 void metrics_clear(struct metrics *m);
 

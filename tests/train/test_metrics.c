@@ -155,7 +155,14 @@ int main(void)
 	metrics_follow_free(fo);
 	metrics_free(w);
 
-	metrics_free(m2);
+	ok(metrics_current_get() == NULL, "no current run yet");
+	metrics_current_set(m2);
+	struct metrics *cur = metrics_current_get();
+	ok(cur == m2, "the current run's store");
+	metrics_free(m2); /* the owner lets go: the panel's and the registry's references keep it */
+	ok(metrics_series_count(cur) == 3, "still readable while referenced");
+	metrics_free(cur);
+	metrics_current_set(NULL);
 	metrics_free(m);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
