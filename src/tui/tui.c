@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <curses.h>
@@ -123,10 +124,26 @@ static void captured(void *ctx, int is_stderr, const char *text, size_t len)
 	output_append(t->output, is_stderr ? ROLE_STDERR : ROLE_TEXT, text, len);
 }
 
+/* While a chunk runs nobody calls wgetch, which is where curses applies a
+ * resize: look at the terminal's size ourselves. */
+static void follow_resize(struct tui *t)
+{
+	struct winsize ws;
+
+	if (ioctl(fileno(t->tty), TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0 &&
+	    (ws.ws_row != LINES || ws.ws_col != COLS)) {
+		resizeterm(ws.ws_row, ws.ws_col);
+		screen_relayout(t->screen);
+		screen_touch_all(t->screen);
+	}
+}
+
 static void refresh_now(struct tui *t)
 {
 	long long now = now_ms();
 
+	if (t->running)
+		follow_resize(t);
 	capture_drain(t->capture, captured, t);
 	screen_tick(t->screen, now);
 	screen_update(t->screen);

@@ -30,4 +30,22 @@ tt_check "the output is wrapped to the new width" '^x{60}$'
 tt_run 'print("still alive")'
 tt_check "the session works after resizing" '^still alive$'
 
+# a resize while a chunk runs is followed at once, not when it ends
+tt resize-window -x 80 -y 24
+tt_wait_last '^> ?$'
+tt_type 'for i = 1, 30 do print("row " .. i) end; while true do end'
+tt_key Enter
+tt_wait 'running'
+tt resize-window -x 50 -y 12
+_limit=$(( $(date +%s) + TT_TIMEOUT ))
+while [ "$(tt_screen | wc -l)" -ne 12 ] || ! tt_screen | sed -n 11p | grep -q running; do
+	[ "$(date +%s)" -ge "$_limit" ] && break
+	sleep 0.1
+done
+tt_screen | sed -n 11p | grep -q 'running'
+ok $? "a resize while a chunk runs re-lays the screen (status bar on row 11 of 12)"
+tt_key C-c
+tt_wait_last '^> ?$'
+ok $? "and the prompt comes back after Ctrl-C"
+
 done_testing
