@@ -9,7 +9,11 @@ libdetbench_la_SOURCES += \
 	src/tui/status.c src/tui/status.h \
 	src/tui/prompt.c src/tui/prompt.h \
 	src/tui/history.c src/tui/history.h \
-	src/tui/capture.c src/tui/capture.h
+	src/tui/capture.c src/tui/capture.h \
+	src/tui/cells.c src/tui/cells.h \
+	src/tui/chart.c src/tui/chart.h \
+	src/tui/aptable.c src/tui/aptable.h \
+	src/tui/imgview.c src/tui/imgview.h
 # Tab completion's Lua half (require "det.complete"), installed with det.
 dist_luadet_DATA += lua/det/complete.lua
 
@@ -38,3 +42,8 @@ tests_tui_fatal_probe_LDADD = $(TEST_LDADD)
 # Completion candidates, on a stock lua5.4 (busted).
 TESTS += tests/lua/complete_spec.lua
 EXTRA_DIST += tests/lua/complete_spec.lua
+
+# Widgets (chart, sparkline, AP table, half-block images) drawn into cells.
+check_PROGRAMS += tests/tui/test_widgets
+tests_tui_test_widgets_LDADD = $(TEST_LDADD)
+TESTS += tests/tui/test_widgets
