@@ -59,7 +59,9 @@ static double inline_rate(const struct dataset *ds, const struct aug_list *augs,
 		aug_sample_init(&s);
 		aug_sample_load(ds, (size_t)i % ds->nimages, &s);
 		aug_list_apply(augs, ds, &s, 1, 0, (uint64_t)i);
-		imageio_letterbox(&s.im, &out, 114);
+		struct letterbox lb;
+
+		imageio_letterbox(&s.im, &out, 114, &lb);
 		for (int p = 0; p < 128 * 128 * 3; p++)
 			buf[p] = out.data[p] * (1.f / 255) - 0.45f;
 		sink += buf[i % (128 * 128)];

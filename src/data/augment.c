@@ -684,7 +684,10 @@ static int op_mixup(const struct aug_op *op, const struct dataset *ds, struct au
 		goto done;
 	if ((rc = image_init(&rs, s->im.width, s->im.height, 3)) < 0)
 		goto done;
-	imageio_resize(&o.im, &rs, IMAGEIO_BILINEAR);
+	if ((rc = imageio_resize(&o.im, &rs, IMAGEIO_BILINEAR)) < 0) {
+		image_fini(&rs);
+		goto done;
+	}
 	for (size_t i = 0; i < (size_t)rs.width * rs.height * 3; i++)
 		s->im.data[i] = (uint8_t)(lam * s->im.data[i] + (1 - lam) * rs.data[i] + 0.5f);
 	{

@@ -130,14 +130,18 @@ int imageio_write_jpg(const char *path, const struct image *im, int quality)
 
 /* Bilinear, align_corners=false: source coordinate of destination pixel i is
  * (i + 0.5) * in/out - 0.5, clamped to [0, in-1]. */
-static void resize_bilinear(const struct image *src, struct image *dst)
+static int resize_bilinear(const struct image *src, struct image *dst)
 {
 	const int C = src->channels, sw = src->width, sh = src->height, dw = dst->width, dh = dst->height;
 	const float sx = (float)sw / dw, sy = (float)sh / dh;
 	int *x0 = malloc(sizeof(int) * (size_t)dw * 2);
 	float *fx = malloc(sizeof(float) * (size_t)dw);
 
-	DET_ASSERT(x0 && fx, "out of memory in resize");
+	if (x0 == NULL || fx == NULL) {
+		free(x0);
+		free(fx);
+		return det_error_set(DET_ENOMEM, "out of memory resizing to %dx%d", dw, dh);
+	}
 	for (int x = 0; x < dw; x++) {
 		float f = (x + 0.5f) * sx - 0.5f;
 		int i;
@@ -184,6 +188,7 @@ static void resize_bilinear(const struct image *src, struct image *dst)
 	}
 	free(x0);
 	free(fx);
+	return 0;
 }
 
 /* Area weights along one axis: destination i covers source [i*s, (i+1)*s);
@@ -198,7 +203,12 @@ static struct area_tap *area_taps(int in, int out, int **start)
 	int n = 0;
 
 	*start = malloc(sizeof(int) * (size_t)(out + 1));
-	DET_ASSERT(t && *start, "out of memory in resize");
+	if (t == NULL || *start == NULL) {
+		free(t);
+		free(*start);
+		*start = NULL;
+		return NULL;
+	}
 	for (int i = 0; i < out; i++) {
 		double a = i * s, b = (i + 1) * s;
 
@@ -218,14 +228,17 @@ static struct area_tap *area_taps(int in, int out, int **start)
 	return t;
 }
 
-static void resize_area(const struct image *src, struct image *dst)
+static int resize_area(const struct image *src, struct image *dst)
 {
 	const int C = src->channels, sw = src->width, sh = src->height, dw = dst->width, dh = dst->height;
 	int *xs, *ys;
 	struct area_tap *tx = area_taps(sw, dw, &xs), *ty = area_taps(sh, dh, &ys);
 	float *tmp = malloc(sizeof(float) * (size_t)sh * dw * C), *acc = malloc(sizeof(float) * (size_t)dw * C);
 
-	DET_ASSERT(tmp && acc, "out of memory in resize");
+	if (!tx || !ty || !tmp || !acc) {
+		free(tx), free(ty), free(xs), free(ys), free(tmp), free(acc);
+		return det_error_set(DET_ENOMEM, "out of memory resizing %dx%d to %dx%d", sw, sh, dw, dh);
+	}
 	for (int y = 0; y < sh; y++) {
 		const uint8_t *r = src->data + (size_t)y * sw * C;
 		float *o = tmp + (size_t)y * dw * C;
@@ -261,24 +274,25 @@ static void resize_area(const struct image *src, struct image *dst)
 	free(ys);
 	free(tmp);
 	free(acc);
+	return 0;
 }
 
-void imageio_resize(const struct image *src, struct image *dst, enum imageio_filter filter)
+int imageio_resize(const struct image *src, struct image *dst, enum imageio_filter filter)
 {
 	DET_ASSERT(src->channels == dst->channels, "resize: %d vs %d channels", src->channels, dst->channels);
 	if (src->width == dst->width && src->height == dst->height) {
 		memcpy(dst->data, src->data, (size_t)src->width * src->height * src->channels);
-		return;
+		return 0;
 	}
 	if (filter == IMAGEIO_AREA && dst->width <= src->width && dst->height <= src->height)
-		resize_area(src, dst);
-	else
-		resize_bilinear(src, dst);
+		return resize_area(src, dst);
+	return resize_bilinear(src, dst);
 }
 
-struct letterbox imageio_letterbox(const struct image *src, struct image *dst, uint8_t fill)
+int imageio_letterbox(const struct image *src, struct image *dst, uint8_t fill, struct letterbox *out)
 {
 	struct letterbox lb;
+	int rc;
 	float s = fminf((float)dst->width / src->width, (float)dst->height / src->height);
 	struct image inner;
 	const int C = dst->channels;
@@ -298,10 +312,12 @@ struct letterbox imageio_letterbox(const struct image *src, struct image *dst, u
 	lb.pad_x = (float)px;
 	lb.pad_y = (float)py;
 	memset(dst->data, fill, (size_t)dst->width * dst->height * C);
-	if (image_init(&inner, lb.new_w, lb.new_h, C) < 0) {
-		DET_ASSERT(0, "out of memory in letterbox");
+	if ((rc = image_init(&inner, lb.new_w, lb.new_h, C)) < 0)
+		return rc;
+	if ((rc = imageio_resize(src, &inner, s < 1 ? IMAGEIO_AREA : IMAGEIO_BILINEAR)) < 0) {
+		image_fini(&inner);
+		return rc;
 	}
-	imageio_resize(src, &inner, s < 1 ? IMAGEIO_AREA : IMAGEIO_BILINEAR);
 	for (int y = 0; y < lb.new_h; y++)
 		memcpy(dst->data + ((size_t)(y + py) * dst->width + px) * C,
 			inner.data + (size_t)y * lb.new_w * C, (size_t)lb.new_w * C);
@@ -309,7 +325,8 @@ struct letterbox imageio_letterbox(const struct image *src, struct image *dst, u
 	/* the content is exactly new_w x new_h: boxes use the exact per-axis scale */
 	lb.scale_x = (float)lb.new_w / src->width;
 	lb.scale_y = (float)lb.new_h / src->height;
-	return lb;
+	*out = lb;
+	return 0;
 }
 
 void letterbox_boxes(const struct letterbox *lb, float *b, size_t n)

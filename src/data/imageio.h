@@ -31,8 +31,8 @@ int imageio_write_jpg(const char *path, const struct image *im, int quality);
 enum imageio_filter { IMAGEIO_BILINEAR, IMAGEIO_AREA };
 
 /* Resizes src into dst, which the caller has initialised to the target size
- * with the same channel count. Never fails. */
-void imageio_resize(const struct image *src, struct image *dst, enum imageio_filter filter);
+ * with the same channel count. 0, or DET_ENOMEM (scratch buffers). */
+int imageio_resize(const struct image *src, struct image *dst, enum imageio_filter filter);
 
 /* The letterbox mapping: x' = x * scale_x + pad_x, y' = y * scale_y + pad_y
  * (scale_x = new_w / src_w; equal to scale_y up to rounding to whole pixels). */
@@ -43,8 +43,9 @@ struct letterbox {
 
 /* Resizes src into dst (already initialised, any size, same channels) keeping
  * the aspect ratio, centred, the border filled with fill (grey 114 in YOLO).
- * Returns the mapping so boxes follow with letterbox_boxes. */
-struct letterbox imageio_letterbox(const struct image *src, struct image *dst, uint8_t fill);
+ * Fills *lb with the mapping so boxes follow with letterbox_boxes.
+ * 0, or DET_ENOMEM. */
+int imageio_letterbox(const struct image *src, struct image *dst, uint8_t fill, struct letterbox *lb);
 /* Maps n corner-form boxes (x0,y0,x1,y1 consecutive floats) in place. */
 void letterbox_boxes(const struct letterbox *lb, float *boxes, size_t n);
 /* The inverse, from letterboxed to source coordinates (for predictions). */

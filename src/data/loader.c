@@ -149,11 +149,15 @@ static int fill_sample(struct loader *l, struct slot *s, size_t j, struct image 
 		goto done;
 	out->width = W, out->height = H, out->channels = 3;
 	if (l->cfg.letterbox) {
-		struct letterbox lb = imageio_letterbox(&smp.im, out, 114);
+		struct letterbox lb;
 
+		if ((rc = imageio_letterbox(&smp.im, out, 114, &lb)) < 0)
+			goto done;
 		tf[0] = lb.scale_x, tf[1] = lb.scale_y, tf[2] = lb.pad_x, tf[3] = lb.pad_y;
 	} else {
-		imageio_resize(&smp.im, out, (W < smp.im.width && H < smp.im.height) ? IMAGEIO_AREA : IMAGEIO_BILINEAR);
+		rc = imageio_resize(&smp.im, out, (W < smp.im.width && H < smp.im.height) ? IMAGEIO_AREA : IMAGEIO_BILINEAR);
+		if (rc < 0)
+			goto done;
 		tf[0] = (float)W / smp.im.width, tf[1] = (float)H / smp.im.height, tf[2] = tf[3] = 0;
 	}
 	/* x = (p / 255 - mean) / std, HWC bytes -> CHW floats */

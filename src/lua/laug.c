@@ -416,8 +416,7 @@ static int l_preview(lua_State *L)
 			struct letterbox lb;
 			int cx = gap + (k % cols) * (cell + gap), cy = gap + (k / cols) * (cell + gap);
 
-			if (image_init(&c, cell, cell, 3) == 0) {
-				lb = imageio_letterbox(&s.im, &c, 114);
+			if (image_init(&c, cell, cell, 3) == 0 && imageio_letterbox(&s.im, &c, 114, &lb) == 0) {
 				for (size_t q = 0; q < s.n; q++) {
 					float *b = &s.boxes[q].x0;
 
@@ -426,8 +425,8 @@ static int l_preview(lua_State *L)
 				draw_boxes(&c, s.boxes, s.n, (const char *const *)ds->class_names, ds->nclasses);
 				for (int y = 0; y < cell; y++)
 					memcpy(grid.data + ((size_t)(cy + y) * grid.width + cx) * 3, c.data + (size_t)y * cell * 3, (size_t)cell * 3);
-				image_fini(&c);
 			}
+			image_fini(&c); /* zeroed by image_init even when it fails */
 		}
 		aug_sample_fini(&s);
 	}

@@ -184,7 +184,7 @@ static void test_letterbox(void)
 	image_init(&src, 64, 32, 3);
 	memset(src.data, 200, 64 * 32 * 3);
 	image_init(&dst, 32, 32, 3);
-	lb = imageio_letterbox(&src, &dst, 114);
+	ok(imageio_letterbox(&src, &dst, 114, &lb) == 0, "letterbox");
 	ok(lb.new_w == 32 && lb.new_h == 16 && lb.pad_x == 0 && lb.pad_y == 8 && tap_close(lb.scale_x, 0.5, 0, 1e-6),
 		"64x32 into 32x32: 32x16 content, 8 px pad top and bottom");
 	ok(dst.data[0] == 114 && dst.data[(7 * 32) * 3] == 114 && dst.data[(8 * 32) * 3] == 200 && dst.data[(24 * 32) * 3] == 114,
