@@ -39,3 +39,16 @@ EXTRA_DIST += tests/lua/det_loss_spec.lua tests/lua/det_box_spec.lua
 # variable: doc/local.mk, which sets dist_apidoc_DATA, is included later)
 apidetdir = $(docdir)/api
 dist_apidet_DATA = doc/api/loss.md doc/api/box.md
+
+# the detector glue (issue 5, part B): assignment + losses + gradients into
+# the head's outputs, decoding, the training step; its Lua class
+libdetbench_la_SOURCES += src/det/detector.c src/det/detector.h \
+	src/lua/ldetector.c src/lua/ldetector.h
+# the model zoo's per-part folders (det.backbone.*, det.neck.*, det.head.*):
+# add new constructors with dist_luadet<part>_DATA += lua/det/<part>/x.lua
+luadetbackbonedir = $(luadetdir)/backbone
+dist_luadetbackbone_DATA = lua/det/backbone/resnet.lua
+luadetneckdir = $(luadetdir)/neck
+dist_luadetneck_DATA = lua/det/neck/fpn.lua
+luadetheaddir = $(luadetdir)/head
+dist_luadethead_DATA = lua/det/head/common.lua lua/det/head/fcos.lua lua/det/head/retinanet.lua

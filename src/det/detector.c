@@ -1,0 +1,801 @@
+/* detector.c: dense-head detectors (FCOS, RetinaNet) on a graph's outputs —
+ * the anchor table of the current feature-map sizes, label assignment per
+ * image, the loss parts with their gradients scattered back into the
+ * output nodes, decoding with NMS, and one training step. See detector.h
+ * for the output layouts and the formulas. */
+#include "det/detector.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "data/loader.h"
+#include "det/assign.h"
+#include "nn/graph.h"
+#include "nn/optim.h"
+
+/* FCOS: t is clamped here before exp, so exp(t) stays finite */
+#define FCOS_T_MAX 20.f
+
+struct buf {
+	void *p;
+	size_t cap; /* bytes */
+};
+
+struct level_io {
+	int h, w;
+	const float *cls, *box, *q;
+	float *dcls, *dbox, *dq;
+};
+
+struct detector {
+	struct detector_config cfg;
+	/* the anchor table for the current map sizes */
+	int hw[DETECTOR_MAX_LEVELS][2];
+	size_t P;                               /* anchors per image */
+	size_t level_count[DETECTOR_MAX_LEVELS], level_off[DETECTOR_MAX_LEVELS];
+	float level_stride[DETECTOR_MAX_LEVELS], level_range[DETECTOR_MAX_LEVELS * 2];
+	struct buf points, anchors, stride;    /* (P, 2), (P, 4), (P) */
+	struct level_io io[DETECTOR_MAX_LEVELS];
+	int N;                                  /* the graph's batch */
+	/* scratch, grown as needed (a steady state allocates nothing) */
+	struct buf cls_pred, cls_tgt, cls_w, cls_grad;
+	struct buf assigned, iou;
+	struct buf pos_row, pos_gt, pos_cls;
+	struct buf b_raw, b_pred, b_tgt, b_w, b_w4, b_grad, b_draw, b_gtbox;
+	struct buf q_pred, q_tgt, q_grad;
+	struct buf dec_scores, dec_boxes, dec_idx, dec_cls, dec_score;
+};
+
+static void *grow(struct buf *b, size_t bytes)
+{
+	if (bytes == 0)
+		bytes = 1;
+	if (bytes > b->cap) {
+		void *p = realloc(b->p, bytes);
+
+		if (!p)
+			return NULL;
+		b->p = p;
+		b->cap = bytes;
+	}
+	return b->p;
+}
+
+static void buf_free(struct buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->cap = 0;
+}
+
+void detector_config_default(struct detector_config *c, enum detector_kind kind)
+{
+	memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	c->anchors = 1;
+	c->input = 0;
+	c->assigner = kind == DETECTOR_FCOS ? DETECTOR_ASSIGN_FCOS : DETECTOR_ASSIGN_MAXIOU;
+	c->center_sampling = 1.5f;
+	c->atss_topk = 9;
+	c->atss_anchor_scale = 8.f;
+	c->pos_iou = 0.5f;
+	c->neg_iou = 0.4f;
+	c->low_quality = 1;
+	c->quality = kind == DETECTOR_FCOS ? DETECTOR_QUALITY_CENTERNESS : DETECTOR_QUALITY_NONE;
+	det_loss_init(&c->cls_loss, DET_LOSS_FOCAL);
+	det_loss_init(&c->box_loss, kind == DETECTOR_FCOS ? DET_LOSS_GIOU : DET_LOSS_L1);
+	det_loss_init(&c->quality_loss, DET_LOSS_CENTERNESS);
+	c->w_cls = c->w_box = c->w_quality = 1.f;
+	det_box_coder_init(&c->coder);
+	det_nms_opts_init(&c->nms);
+	c->nms.iou_threshold = 0.6f;
+	c->nms.score_threshold = 0.05f;
+	c->nms.max_dets = 100;
+	c->nms_pre = 1000;
+	for (int l = 0; l < DETECTOR_MAX_LEVELS; l++) {
+		c->levels[l].quality = -1;
+		c->levels[l].range[0] = -1.f;
+		c->levels[l].range[1] = INFINITY;
+	}
+}
+
+static int is_box_kind(enum det_loss_kind k)
+{
+	return k == DET_LOSS_IOU || k == DET_LOSS_GIOU || k == DET_LOSS_DIOU || k == DET_LOSS_CIOU;
+}
+
+static int copy_loss(struct det_loss *dst, const struct det_loss *src)
+{
+	*dst = *src;
+	dst->class_weight = NULL;
+	dst->nclass_weight = 0;
+	return det_loss_set_class_weight(dst, src->class_weight, src->nclass_weight);
+}
+
+struct detector *detector_new(const struct detector_config *cfg)
+{
+	struct detector *d;
+	enum det_loss_kind ck = cfg->cls_loss.kind, bk = cfg->box_loss.kind, qk = cfg->quality_loss.kind;
+
+	if (cfg->classes < 1) {
+		det_error_set(DET_EINVAL, "detector: classes must be >= 1 (got %d)", cfg->classes);
+		return NULL;
+	}
+	if (cfg->nlevels < 1 || cfg->nlevels > DETECTOR_MAX_LEVELS) {
+		det_error_set(DET_EINVAL, "detector: 1..%d levels (got %d)", DETECTOR_MAX_LEVELS, cfg->nlevels);
+		return NULL;
+	}
+	if (cfg->anchors < 1 || cfg->anchors > DETECTOR_MAX_ANCHORS ||
+	    (cfg->kind == DETECTOR_FCOS && cfg->anchors != 1)) {
+		det_error_set(DET_EINVAL, "detector: %d anchors per position (FCOS has 1, RetinaNet at most %d)",
+			cfg->anchors, DETECTOR_MAX_ANCHORS);
+		return NULL;
+	}
+	if (ck != DET_LOSS_FOCAL && ck != DET_LOSS_BCE && ck != DET_LOSS_QFL && ck != DET_LOSS_VFL) {
+		det_error_set(DET_EINVAL, "detector: loss.cls is focal, bce, qfl or vfl (got %s)",
+			det_loss_kind_name(ck));
+		return NULL;
+	}
+	if (!is_box_kind(bk) && bk != DET_LOSS_L1 && bk != DET_LOSS_SMOOTH_L1) {
+		det_error_set(DET_EINVAL, "detector: loss.box is iou, giou, diou, ciou, l1 or smooth_l1 (got %s)",
+			det_loss_kind_name(bk));
+		return NULL;
+	}
+	if (cfg->quality != DETECTOR_QUALITY_NONE && qk != DET_LOSS_BCE && qk != DET_LOSS_CENTERNESS &&
+	    qk != DET_LOSS_L1 && qk != DET_LOSS_SMOOTH_L1) {
+		det_error_set(DET_EINVAL, "detector: loss.quality is centerness, bce, l1 or smooth_l1 (got %s)",
+			det_loss_kind_name(qk));
+		return NULL;
+	}
+	if (cfg->cls_loss.nclass_weight && cfg->cls_loss.nclass_weight != cfg->classes) {
+		det_error_set(DET_EINVAL, "detector: loss.cls has %d class weights for %d classes",
+			cfg->cls_loss.nclass_weight, cfg->classes);
+		return NULL;
+	}
+	if (cfg->kind == DETECTOR_FCOS && cfg->assigner == DETECTOR_ASSIGN_MAXIOU) {
+		det_error_set(DET_EINVAL, "detector: the FCOS head assigns with fcos or atss");
+		return NULL;
+	}
+	if (cfg->kind == DETECTOR_RETINANET && cfg->assigner == DETECTOR_ASSIGN_FCOS) {
+		det_error_set(DET_EINVAL, "detector: the RetinaNet head assigns with maxiou or atss");
+		return NULL;
+	}
+	for (int l = 0; l < cfg->nlevels; l++) {
+		const struct detector_level *lv = &cfg->levels[l];
+		if (!(lv->stride > 0) || lv->cls < 0 || lv->box < 0 ||
+		    (cfg->quality != DETECTOR_QUALITY_NONE && lv->quality < 0)) {
+			det_error_set(DET_EINVAL, "detector: level %d (P%d) lacks a stride or an output node",
+				l + 1, lv->level);
+			return NULL;
+		}
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		det_error_set(DET_ENOMEM, "detector: out of memory");
+		return NULL;
+	}
+	d->cfg = *cfg;
+	d->cfg.cls_loss.class_weight = d->cfg.box_loss.class_weight = d->cfg.quality_loss.class_weight = NULL;
+	d->cfg.cls_loss.nclass_weight = d->cfg.box_loss.nclass_weight = d->cfg.quality_loss.nclass_weight = 0;
+	if (copy_loss(&d->cfg.cls_loss, &cfg->cls_loss) || copy_loss(&d->cfg.box_loss, &cfg->box_loss) ||
+	    copy_loss(&d->cfg.quality_loss, &cfg->quality_loss)) {
+		detector_free(d);
+		det_error_set(DET_ENOMEM, "detector: out of memory");
+		return NULL;
+	}
+	return d;
+}
+
+void detector_free(struct detector *d)
+{
+	struct buf *all[] = { &d->points, &d->anchors, &d->stride, &d->cls_pred, &d->cls_tgt, &d->cls_w,
+		&d->cls_grad, &d->assigned, &d->iou, &d->pos_row, &d->pos_gt, &d->pos_cls, &d->b_raw,
+		&d->b_pred, &d->b_tgt, &d->b_w, &d->b_w4, &d->b_grad, &d->b_draw, &d->b_gtbox, &d->q_pred, &d->q_tgt,
+		&d->q_grad, &d->dec_scores, &d->dec_boxes, &d->dec_idx, &d->dec_cls, &d->dec_score };
+
+	if (!d)
+		return;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		buf_free(all[i]);
+	det_loss_fini(&d->cfg.cls_loss);
+	det_loss_fini(&d->cfg.box_loss);
+	det_loss_fini(&d->cfg.quality_loss);
+	free(d);
+}
+
+struct detector_config *detector_config_get(struct detector *d)
+{
+	return &d->cfg;
+}
+
+void detector_dets_init(struct detector_dets *ds)
+{
+	memset(ds, 0, sizeof(*ds));
+}
+
+void detector_dets_fini(struct detector_dets *ds)
+{
+	free(ds->det);
+	memset(ds, 0, sizeof(*ds));
+}
+
+/* ---- the graph's outputs and the anchor table ---- */
+
+static int check_node(struct nn_graph *g, int id, int64_t c, const char *what, int level,
+	int64_t *n, int *h, int *w)
+{
+	const struct nn_node *nd = nn_graph_node(g, id);
+
+	if (!nd)
+		return det_error_set(DET_EINVAL, "detector: P%d %s: node %d is not in the graph", level, what, id);
+	if (nd->ndim != 4 || nd->shape[1] != c || (*n >= 0 && nd->shape[0] != *n) ||
+	    (*h >= 0 && (nd->shape[2] != *h || nd->shape[3] != *w)))
+		return det_error_set(DET_EINVAL, "detector: P%d %s output '%s' has shape (%lld, %lld, %lld, %lld), "
+			"expected (N, %lld, H, W) like the level's other outputs", level, what, nd->name,
+			(long long)nd->shape[0], (long long)nd->shape[1], (long long)(nd->ndim > 2 ? nd->shape[2] : 0),
+			(long long)(nd->ndim > 3 ? nd->shape[3] : 0), (long long)c);
+	*n = nd->shape[0];
+	*h = (int)nd->shape[2];
+	*w = (int)nd->shape[3];
+	return 0;
+}
+
+/* Reads the output shapes and pointers of g; rebuilds the anchor table when
+ * the map sizes changed. grads: also the output gradient buffers. */
+static int bind_outputs(struct detector *d, struct nn_graph *g, int grads)
+{
+	const struct detector_config *c = &d->cfg;
+	const int A = c->anchors, C = c->classes;
+	int64_t n = -1;
+	int changed = 0, rc;
+
+	for (int l = 0; l < c->nlevels; l++) {
+		const struct detector_level *lv = &c->levels[l];
+		struct level_io *io = &d->io[l];
+		int h = -1, w = -1;
+
+		if ((rc = check_node(g, lv->cls, (int64_t)A * C, "cls", lv->level, &n, &h, &w)) ||
+		    (rc = check_node(g, lv->box, (int64_t)A * 4, "box", lv->level, &n, &h, &w)))
+			return rc;
+		if (c->quality != DETECTOR_QUALITY_NONE &&
+		    (rc = check_node(g, lv->quality, A, "quality", lv->level, &n, &h, &w)))
+			return rc;
+		if (h != d->hw[l][0] || w != d->hw[l][1])
+			changed = 1;
+		d->hw[l][0] = h, d->hw[l][1] = w;
+		io->h = h, io->w = w;
+		io->cls = nn_graph_value(g, lv->cls);
+		io->box = nn_graph_value(g, lv->box);
+		io->q = c->quality != DETECTOR_QUALITY_NONE ? nn_graph_value(g, lv->quality) : NULL;
+		if (!io->cls || !io->box)
+			return det_error_set(DET_EINVAL, "detector: the graph has not run (no output values)");
+		if (grads) {
+			io->dcls = nn_graph_grad(g, lv->cls);
+			io->dbox = nn_graph_grad(g, lv->box);
+			io->dq = io->q ? nn_graph_grad(g, lv->quality) : NULL;
+			if (!io->dcls || !io->dbox || (io->q && !io->dq))
+				return det_error_set(DET_EINVAL, "detector: P%d's outputs have no gradient buffers "
+					"(is the graph in training mode, with them marked as outputs?)", lv->level);
+		}
+	}
+	d->N = (int)n;
+	if (!changed && d->P)
+		return 0;
+	d->P = 0;
+	for (int l = 0; l < c->nlevels; l++) {
+		d->level_off[l] = d->P;
+		d->level_count[l] = (size_t)d->hw[l][0] * d->hw[l][1] * A;
+		d->level_stride[l] = c->levels[l].stride;
+		d->level_range[2 * l] = c->levels[l].range[0];
+		d->level_range[2 * l + 1] = c->levels[l].range[1];
+		d->P += d->level_count[l];
+	}
+	float *pt = grow(&d->points, d->P * 2 * sizeof(float));
+	float *an = grow(&d->anchors, d->P * 4 * sizeof(float));
+	float *st = grow(&d->stride, d->P * sizeof(float));
+	if (!pt || !an || !st)
+		return det_error_set(DET_ENOMEM, "detector: no memory for %zu anchors", d->P);
+	for (int l = 0; l < c->nlevels; l++) {
+		const float s = c->levels[l].stride;
+		size_t p = d->level_off[l];
+
+		for (int y = 0; y < d->hw[l][0]; y++)
+			for (int x = 0; x < d->hw[l][1]; x++)
+				for (int a = 0; a < A; a++, p++) {
+					const float px = (x + 0.5f) * s, py = (y + 0.5f) * s;
+					const float *base = c->levels[l].anchors + 4 * a;
+
+					pt[2 * p] = px, pt[2 * p + 1] = py;
+					st[p] = s;
+					if (c->kind == DETECTOR_FCOS) {
+						const float half = 0.5f * c->atss_anchor_scale * s;
+						an[4 * p] = px - half, an[4 * p + 1] = py - half;
+						an[4 * p + 2] = px + half, an[4 * p + 3] = py + half;
+					} else {
+						an[4 * p] = px + base[0], an[4 * p + 1] = py + base[1];
+						an[4 * p + 2] = px + base[2], an[4 * p + 3] = py + base[3];
+					}
+				}
+	}
+	return 0;
+}
+
+/* Level of a per-image anchor index, and its (yx, a) within the level. */
+static int locate(const struct detector *d, size_t p, size_t *yx, int *a)
+{
+	int l = 0;
+
+	while (l + 1 < d->cfg.nlevels && p >= d->level_off[l + 1])
+		l++;
+	p -= d->level_off[l];
+	*yx = p / (size_t)d->cfg.anchors;
+	*a = (int)(p % (size_t)d->cfg.anchors);
+	return l;
+}
+
+/* The 4 box outputs of anchor p of image n: raw[k] = box[n, a*4 + k, y, x]. */
+static void read_box(const struct detector *d, int n, size_t p, float *raw)
+{
+	size_t yx;
+	int a, l = locate(d, p, &yx, &a);
+	const struct level_io *io = &d->io[l];
+	const size_t hw = (size_t)io->h * io->w, A = (size_t)d->cfg.anchors;
+
+	for (int k = 0; k < 4; k++)
+		raw[k] = io->box[(((size_t)n * A + a) * 4 + k) * hw + yx];
+}
+
+static void add_box_grad(struct detector *d, int n, size_t p, const float *g, float w)
+{
+	size_t yx;
+	int a, l = locate(d, p, &yx, &a);
+	struct level_io *io = &d->io[l];
+	const size_t hw = (size_t)io->h * io->w, A = (size_t)d->cfg.anchors;
+
+	for (int k = 0; k < 4; k++)
+		io->dbox[(((size_t)n * A + a) * 4 + k) * hw + yx] += w * g[k];
+}
+
+static float read_q(const struct detector *d, int n, size_t p)
+{
+	size_t yx;
+	int a, l = locate(d, p, &yx, &a);
+	const struct level_io *io = &d->io[l];
+
+	return io->q[((size_t)n * d->cfg.anchors + a) * ((size_t)io->h * io->w) + yx];
+}
+
+/* Decodes raw box outputs of anchor p into a box (input pixels); e (4) gets
+ * exp(t) for FCOS (the derivative's factor), unused for RetinaNet. */
+static void decode_one(const struct detector *d, size_t p, const float *raw, float *box, float *e)
+{
+	const float *pts = d->points.p, *an = d->anchors.p, *st = d->stride.p;
+
+	if (d->cfg.kind == DETECTOR_FCOS) {
+		float ltrb[4];
+
+		for (int k = 0; k < 4; k++)
+			ltrb[k] = e[k] = expf(fminf(raw[k], FCOS_T_MAX));
+		det_box_fcos_decode(pts + 2 * p, ltrb, st + p, 1, box);
+	} else {
+		det_box_coder_decode(&d->cfg.coder, an + 4 * p, raw, 1, box);
+	}
+}
+
+/* ---- assignment ---- */
+
+/* RetinaNet's max-IoU matcher (torchvision Matcher with
+ * allow_low_quality_matches): best gt by IoU; >= pos positive, < neg
+ * background (-1), between ignored (-2); each gt's best anchors (ties
+ * included) are positive for their own best gt. */
+static int assign_maxiou(struct detector *d, const float *gt, size_t g, int *assigned)
+{
+	const size_t P = d->P;
+	float *iou = grow(&d->iou, P * g * sizeof(float));
+	const float *an = d->anchors.p;
+
+	if (!iou)
+		return det_error_set(DET_ENOMEM, "detector: no memory for a %zu x %zu IoU matrix", P, g);
+	det_box_iou_matrix(DET_IOU_PLAIN, an, P, gt, g, 0, iou);
+	for (size_t p = 0; p < P; p++) {
+		float best = -1;
+		int bj = -1;
+
+		for (size_t j = 0; j < g; j++) {
+			float v = iou[p * g + j];
+			if (v == v && v > best)
+				best = v, bj = (int)j;
+		}
+		assigned[p] = best >= d->cfg.pos_iou ? bj : best < d->cfg.neg_iou ? -1 : -2;
+	}
+	if (d->cfg.low_quality) {
+		for (size_t j = 0; j < g; j++) {
+			float m = 0;
+			for (size_t p = 0; p < P; p++)
+				if (iou[p * g + j] > m)
+					m = iou[p * g + j];
+			if (m <= 0)
+				continue;
+			for (size_t p = 0; p < P; p++) {
+				if (iou[p * g + j] != m)
+					continue;
+				int bj = 0;
+				for (size_t k = 1; k < g; k++)
+					if (iou[p * g + k] > iou[p * g + bj])
+						bj = (int)k;
+				assigned[p] = bj;
+			}
+		}
+	}
+	return 0;
+}
+
+static int assign_image(struct detector *d, const float *gt, size_t g, int *assigned)
+{
+	const struct detector_config *c = &d->cfg;
+
+	if (g == 0) {
+		for (size_t p = 0; p < d->P; p++)
+			assigned[p] = -1;
+		return 0;
+	}
+	switch (c->assigner) {
+	case DETECTOR_ASSIGN_FCOS:
+		return det_assign_fcos(d->points.p, d->P, d->level_count, c->nlevels, d->level_stride,
+			d->level_range, gt, g, c->center_sampling, assigned);
+	case DETECTOR_ASSIGN_ATSS:
+		return det_assign_atss(d->anchors.p, d->P, d->level_count, c->nlevels, gt, g, c->atss_topk,
+			assigned, NULL);
+	case DETECTOR_ASSIGN_MAXIOU:
+		return assign_maxiou(d, gt, g, assigned);
+	}
+	return det_error_set(DET_EINVAL, "detector: unknown assigner");
+}
+
+/* ---- the loss ---- */
+
+/* A det_loss run with reduction mean over avg (> 0): out = sum k loss / avg;
+ * dpred = d out / d pred. */
+static int run_loss(const struct det_loss *cfg, size_t rows, size_t cols, const float *pred,
+	const float *tgt, const float *w, float avg, float *value, float *dpred)
+{
+	struct det_loss l = *cfg;
+	const float one = 1.f;
+	int rc;
+
+	l.reduction = DET_REDUCE_MEAN;
+	*value = 0;
+	if (rows == 0)
+		return 0;
+	if ((rc = det_loss_forward(&l, rows, cols, pred, tgt, w, avg, value)) < 0)
+		return rc;
+	return det_loss_backward(&l, rows, cols, pred, tgt, w, avg, &one, dpred);
+}
+
+int detector_loss(struct detector *d, struct nn_graph *g, const struct loader_batch *b,
+	struct detector_losses *out)
+{
+	const struct detector_config *c = &d->cfg;
+	const int C = c->classes, A = c->anchors;
+	int rc, nimg;
+	size_t P, rows, npos = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = bind_outputs(d, g, 1)))
+		return rc;
+	P = d->P;
+	nimg = b->n < d->N ? b->n : d->N;
+	rows = (size_t)nimg * P;
+
+	float *cp = grow(&d->cls_pred, rows * C * sizeof(float));
+	float *ct = grow(&d->cls_tgt, rows * C * sizeof(float));
+	float *cw = grow(&d->cls_w, rows * C * sizeof(float));
+	float *cg = grow(&d->cls_grad, rows * C * sizeof(float));
+	int *asg = grow(&d->assigned, P * sizeof(int));
+	size_t *prow = grow(&d->pos_row, rows * sizeof(size_t));
+	int *pgt = grow(&d->pos_gt, rows * sizeof(int));
+	int *pcls = grow(&d->pos_cls, rows * sizeof(int));
+	if (!cp || !ct || !cw || !cg || !asg || !prow || !pgt || !pcls)
+		return det_error_set(DET_ENOMEM, "detector: no memory for %zu anchors", rows);
+
+	/* gather the logits into (rows, C), row = n*P + p */
+	for (int l = 0; l < c->nlevels; l++) {
+		const struct level_io *io = &d->io[l];
+		const size_t hw = (size_t)io->h * io->w;
+
+		for (int n = 0; n < nimg; n++)
+			for (int a = 0; a < A; a++)
+				for (int k = 0; k < C; k++) {
+					const float *src = io->cls + (((size_t)n * A + a) * C + k) * hw;
+					float *dst = cp + ((size_t)n * P + d->level_off[l] + a) * C + k;
+					for (size_t yx = 0; yx < hw; yx++)
+						dst[yx * A * C] = src[yx];
+				}
+	}
+	memset(ct, 0, rows * C * sizeof(float));
+	for (size_t i = 0; i < rows * C; i++)
+		cw[i] = 1.f;
+
+	/* assign each image */
+	for (int n = 0; n < nimg; n++) {
+		const float *gt = b->boxes + (size_t)n * b->max_boxes * 4;
+		const int32_t *gc = b->classes + (size_t)n * b->max_boxes;
+		const size_t ng = (size_t)b->counts[n];
+
+		for (size_t j = 0; j < ng; j++)
+			if (gc[j] < 0 || gc[j] >= C)
+				return det_error_set(DET_EINVAL, "detector: batch image %d (dataset image %zu) box %zu has "
+					"class %d, the head has %d classes", n, b->indices ? b->indices[n] : (size_t)n, j,
+					(int)gc[j], C);
+		if ((rc = assign_image(d, gt, ng, asg)) < 0)
+			return rc;
+		for (size_t p = 0; p < P; p++) {
+			const size_t row = (size_t)n * P + p;
+			if (asg[p] == -2) {
+				for (int k = 0; k < C; k++)
+					cw[row * C + k] = 0;
+			} else if (asg[p] >= 0) {
+				prow[npos] = row;
+				pgt[npos] = asg[p];
+				pcls[npos] = gc[asg[p]];
+				npos++;
+			}
+		}
+	}
+	out->num_pos = (double)npos;
+
+	/* the positives' boxes: decode, targets, IoU */
+	float *raw = grow(&d->b_raw, npos * 4 * sizeof(float));
+	float *bp = grow(&d->b_pred, npos * 4 * sizeof(float));
+	float *bt = grow(&d->b_tgt, npos * 4 * sizeof(float));
+	float *bw = grow(&d->b_w, npos * sizeof(float));
+	float *bw4 = grow(&d->b_w4, npos * 4 * sizeof(float)); /* per value, for the l1 kinds */
+	float *bg = grow(&d->b_grad, npos * 4 * sizeof(float));
+	float *be = grow(&d->b_draw, npos * 4 * sizeof(float));
+	float *gb = grow(&d->b_gtbox, npos * 4 * sizeof(float));
+	float *qp = grow(&d->q_pred, npos * sizeof(float));
+	float *qt = grow(&d->q_tgt, npos * sizeof(float));
+	float *qg = grow(&d->q_grad, npos * sizeof(float));
+	if (!raw || !bp || !bt || !bw || !bw4 || !bg || !be || !gb || !qp || !qt || !qg)
+		return det_error_set(DET_ENOMEM, "detector: no memory for %zu positives", npos);
+	const int iou_box = is_box_kind(c->box_loss.kind);
+	const float *pts = d->points.p, *an = d->anchors.p, *st = d->stride.p;
+	double wsum = 0;
+
+	for (size_t i = 0; i < npos; i++) {
+		const int n = (int)(prow[i] / P);
+		const size_t p = prow[i] % P;
+		const float *g4 = b->boxes + ((size_t)n * b->max_boxes + pgt[i]) * 4;
+		float ltrb[4], box[4];
+
+		memcpy(gb + 4 * i, g4, 4 * sizeof(float));
+		read_box(d, n, p, raw + 4 * i);
+		decode_one(d, p, raw + 4 * i, box, be + 4 * i);
+		if (iou_box) {
+			memcpy(bp + 4 * i, box, sizeof(box));
+			memcpy(bt + 4 * i, g4, 4 * sizeof(float));
+		} else if (c->kind == DETECTOR_FCOS) {
+			memcpy(bp + 4 * i, be + 4 * i, 4 * sizeof(float));
+			det_box_fcos_encode(pts + 2 * p, g4, st + p, 1, bt + 4 * i);
+		} else {
+			memcpy(bp + 4 * i, raw + 4 * i, 4 * sizeof(float));
+			det_box_coder_encode(&c->coder, an + 4 * p, g4, 1, bt + 4 * i);
+		}
+		/* quality targets: centerness of the point in the gt, or the IoU of
+		 * the predicted box with the gt (no gradient through the target) */
+		if (c->quality == DETECTOR_QUALITY_CENTERNESS) {
+			det_box_fcos_encode(pts + 2 * p, g4, NULL, 1, ltrb);
+			det_box_fcos_centerness(ltrb, 1, qt + i);
+		} else {
+			float v = det_box_iou_one(DET_IOU_PLAIN, box, g4, 0);
+			qt[i] = v == v && v > 0 ? v : 0;
+		}
+		bw[i] = c->quality == DETECTOR_QUALITY_CENTERNESS ? qt[i] : 1.f;
+		wsum += bw[i];
+		for (int k = 0; k < 4; k++) /* element-wise losses take one weight per value */
+			bw4[4 * i + k] = bw[i];
+		if (c->quality != DETECTOR_QUALITY_NONE)
+			qp[i] = read_q(d, n, p);
+		/* classification target: 1, or the IoU for the quality-aware losses */
+		if (c->cls_loss.kind == DET_LOSS_QFL || c->cls_loss.kind == DET_LOSS_VFL) {
+			float v = det_box_iou_one(DET_IOU_PLAIN, box, g4, 0);
+			ct[prow[i] * C + pcls[i]] = v == v && v > 0 ? v : 0;
+		} else {
+			ct[prow[i] * C + pcls[i]] = 1.f;
+		}
+	}
+	const float avg = det_loss_avg_factor((double)npos);
+
+	if ((rc = run_loss(&c->cls_loss, rows, C, cp, ct, cw, avg, &out->cls, cg)) < 0)
+		return rc;
+	if ((rc = run_loss(&c->box_loss, npos, 4, bp, bt, iou_box ? bw : bw4, wsum > 1e-6 ? (float)wsum : 1e-6f,
+		&out->box, bg)) < 0)
+		return rc;
+	if (c->quality != DETECTOR_QUALITY_NONE &&
+	    (rc = run_loss(&c->quality_loss, npos, 1, qp, qt, NULL, avg, &out->quality, qg)) < 0)
+		return rc;
+	out->total = c->w_cls * out->cls + c->w_box * out->box +
+		(c->quality != DETECTOR_QUALITY_NONE ? c->w_quality * out->quality : 0.f);
+
+	/* scatter the gradients: cls everywhere, box and quality at positives */
+	for (int l = 0; l < c->nlevels; l++) {
+		struct level_io *io = &d->io[l];
+		const size_t hw = (size_t)io->h * io->w;
+
+		for (int n = 0; n < d->N; n++)
+			for (int a = 0; a < A; a++)
+				for (int k = 0; k < C; k++) {
+					float *dst = io->dcls + (((size_t)n * A + a) * C + k) * hw;
+					if (n >= nimg) {
+						memset(dst, 0, hw * sizeof(float));
+						continue;
+					}
+					const float *src = cg + ((size_t)n * P + d->level_off[l] + a) * C + k;
+					for (size_t yx = 0; yx < hw; yx++)
+						dst[yx] = c->w_cls * src[yx * A * C];
+				}
+		memset(io->dbox, 0, (size_t)d->N * A * 4 * hw * sizeof(float));
+		if (io->dq)
+			memset(io->dq, 0, (size_t)d->N * A * hw * sizeof(float));
+	}
+	for (size_t i = 0; i < npos; i++) {
+		const int n = (int)(prow[i] / P);
+		const size_t p = prow[i] % P;
+		float draw[4];
+
+		if (c->kind == DETECTOR_FCOS) {
+			float dl[4];
+			if (iou_box)
+				det_box_fcos_decode_backward(st + p, 1, bg + 4 * i, dl);
+			else
+				memcpy(dl, bg + 4 * i, sizeof(dl));
+			for (int k = 0; k < 4; k++)
+				draw[k] = raw[4 * i + k] < FCOS_T_MAX ? dl[k] * be[4 * i + k] : 0.f;
+		} else if (iou_box) {
+			det_box_coder_decode_backward(&c->coder, an + 4 * p, raw + 4 * i, 1, bg + 4 * i, draw);
+		} else {
+			memcpy(draw, bg + 4 * i, sizeof(draw));
+		}
+		add_box_grad(d, n, p, draw, c->w_box);
+		if (c->quality != DETECTOR_QUALITY_NONE) {
+			size_t yx;
+			int a, l = locate(d, p, &yx, &a);
+			struct level_io *io = &d->io[l];
+			io->dq[((size_t)n * A + a) * ((size_t)io->h * io->w) + yx] += c->w_quality * qg[i];
+		}
+	}
+	return 0;
+}
+
+/* ---- decoding ---- */
+
+static float sigmoidf(float x)
+{
+	return 1.f / (1.f + expf(-x));
+}
+
+int detector_decode(struct detector *d, struct nn_graph *g, const struct loader_batch *b,
+	struct detector_dets *out)
+{
+	const struct detector_config *c = &d->cfg;
+	const int C = c->classes, A = c->anchors;
+	int rc, nimg;
+	size_t P, cap;
+
+	out->n = 0;
+	if ((rc = bind_outputs(d, g, 0)))
+		return rc;
+	P = d->P;
+	nimg = b->n < d->N ? b->n : d->N;
+	cap = c->nms.max_dets > 0 ? (size_t)c->nms.max_dets : P * C;
+	float *sc = grow(&d->dec_scores, P * C * sizeof(float));
+	float *bx = grow(&d->dec_boxes, P * 4 * sizeof(float));
+	int *idx = grow(&d->dec_idx, cap * sizeof(int));
+	int *cl = grow(&d->dec_cls, cap * sizeof(int));
+	float *ss = grow(&d->dec_score, cap * sizeof(float));
+	if (!sc || !bx || !idx || !cl || !ss)
+		return det_error_set(DET_ENOMEM, "detector: no memory to decode %zu anchors", P);
+	for (int n = 0; n < nimg; n++) {
+		const float *tf = b->transform ? b->transform + 4 * n : NULL;
+		const float sx = tf && tf[0] > 0 ? tf[0] : 1, sy = tf && tf[1] > 0 ? tf[1] : 1;
+		const float px = tf ? tf[2] : 0, py = tf ? tf[3] : 0;
+		const float W = (b->width - 2 * px) / sx, H = (b->height - 2 * py) / sy;
+		long k;
+
+		for (int l = 0; l < c->nlevels; l++) {
+			const struct level_io *io = &d->io[l];
+			const size_t hw = (size_t)io->h * io->w;
+
+			for (int a = 0; a < A; a++)
+				for (size_t yx = 0; yx < hw; yx++) {
+					const size_t p = d->level_off[l] + yx * A + a;
+					float q = 1.f, raw[4], e[4];
+
+					if (io->q)
+						q = sigmoidf(io->q[((size_t)n * A + a) * hw + yx]);
+					for (int j = 0; j < C; j++)
+						sc[p * C + j] = sigmoidf(io->cls[(((size_t)n * A + a) * C + j) * hw + yx]) * q;
+					for (int j = 0; j < 4; j++)
+						raw[j] = io->box[(((size_t)n * A + a) * 4 + j) * hw + yx];
+					decode_one(d, p, raw, bx + 4 * p, e);
+				}
+		}
+		k = det_nms_multilevel(&c->nms, sc, bx, C, d->level_count, c->nlevels, (size_t)c->nms_pre,
+			cap, idx, cl, ss);
+		if (k < 0)
+			return (int)k;
+		if (out->n + (size_t)k > out->cap) {
+			size_t nc = (out->n + (size_t)k) * 2 + 16;
+			struct detector_det *nd = realloc(out->det, nc * sizeof(*nd));
+			if (!nd)
+				return det_error_set(DET_ENOMEM, "detector: no memory for %zu detections", nc);
+			out->det = nd;
+			out->cap = nc;
+		}
+		for (long i = 0; i < k; i++) {
+			struct detector_det *o = &out->det[out->n++];
+			const float *bb = bx + 4 * (size_t)idx[i];
+
+			o->image = n;
+			o->cls = cl[i];
+			o->score = ss[i];
+			o->box[0] = fminf(fmaxf((bb[0] - px) / sx, 0), W);
+			o->box[1] = fminf(fmaxf((bb[1] - py) / sy, 0), H);
+			o->box[2] = fminf(fmaxf((bb[2] - px) / sx, 0), W);
+			o->box[3] = fminf(fmaxf((bb[3] - py) / sy, 0), H);
+		}
+	}
+	return 0;
+}
+
+/* ---- steps ---- */
+
+static int copy_images(struct detector *d, struct nn_graph *g, const struct loader_batch *b)
+{
+	const struct nn_node *in = nn_graph_node(g, d->cfg.input);
+	float *x = nn_graph_value(g, d->cfg.input);
+	size_t per;
+
+	if (!in || in->op != NN_OP_INPUT || !x || in->ndim != 4)
+		return det_error_set(DET_EINVAL, "detector: node %d is not the graph's (N, 3, H, W) input", d->cfg.input);
+	if (in->shape[1] != 3 || in->shape[2] != b->height || in->shape[3] != b->width || b->n > in->shape[0])
+		return det_error_set(DET_EINVAL, "detector: the batch is %d x 3 x %d x %d, the graph's input is "
+			"(%lld, %lld, %lld, %lld)", b->n, b->height, b->width, (long long)in->shape[0],
+			(long long)in->shape[1], (long long)in->shape[2], (long long)in->shape[3]);
+	per = (size_t)3 * b->height * b->width;
+	memcpy(x, b->images, (size_t)b->n * per * sizeof(float));
+	memset(x + (size_t)b->n * per, 0, (size_t)(in->shape[0] - b->n) * per * sizeof(float));
+	return 0;
+}
+
+int detector_train_step(struct detector *d, struct nn_graph *g, struct optim *opt,
+	const struct loader_batch *b, struct detector_losses *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = copy_images(d, g, b)) || (rc = nn_graph_forward(g)) || (rc = detector_loss(d, g, b, out)))
+		return rc;
+	if (!isfinite(out->cls) || !isfinite(out->box) || !isfinite(out->quality))
+		return det_error_set(DET_ENUM, "detector: the %s loss is %g (step skipped, weights unchanged)",
+			!isfinite(out->cls) ? "cls" : !isfinite(out->box) ? "box" : "quality",
+			!isfinite(out->cls) ? out->cls : !isfinite(out->box) ? out->box : out->quality);
+	if ((rc = nn_graph_backward(g)))
+		return rc;
+	if (opt && (rc = optim_step(opt)) < 0)
+		return rc;
+	return 0;
+}
+
+int detector_predict(struct detector *d, struct nn_graph *g, const struct loader_batch *b,
+	struct detector_dets *out)
+{
+	int rc;
+
+	if ((rc = copy_images(d, g, b)) || (rc = nn_graph_forward(g)))
+		return rc;
+	return detector_decode(d, g, b, out);
+}

@@ -1,0 +1,151 @@
+/* detector.h: the glue between a dense detection head's graph outputs and
+ * the detection code (assign, loss, box, nms): label assignment, the loss
+ * parts and the gradients they write into the head's output nodes, decoding
+ * to boxes in the original images' pixels, and one whole training step.
+ * No Lua here: the trainer calls these from its own thread. The Lua side
+ * (model:detector{...}, lua/det/model.lua) fills a struct detector_config.
+ *
+ * The head's outputs, per level l of stride s_l with an H_l x W_l map and
+ * A anchors per position (A = 1 for FCOS), as graph nodes:
+ *   cls     (N, A*C, H, W)  logits, channel a*C + c
+ *   box     (N, A*4, H, W)  FCOS: t, distances (l,t,r,b) = exp(t) * s_l;
+ *                           RetinaNet: deltas (dx, dy, dw, dh) of the
+ *                           anchor (torchvision's BoxCoder, weights 1)
+ *   quality (N, A, H, W)    logits of the centerness or IoU, or absent
+ * Anchor points sit at ((x + 1/2) s_l, (y + 1/2) s_l); a level's anchor p is
+ * (y*W + x)*A + a, levels concatenated in order. */
+#ifndef DET_DET_DETECTOR_H
+#define DET_DET_DETECTOR_H
+
+#include <stddef.h>
+
+#include "det/box.h"
+#include "det/loss.h"
+#include "det/nms.h"
+
+#define DETECTOR_MAX_LEVELS 8
+#define DETECTOR_MAX_ANCHORS 16
+
+struct nn_graph;
+struct loader_batch;
+struct optim;
+
+enum detector_kind { DETECTOR_FCOS, DETECTOR_RETINANET };
+enum detector_assigner {
+	DETECTOR_ASSIGN_FCOS,   /* centre sampling + scale ranges (det_assign_fcos) */
+	DETECTOR_ASSIGN_ATSS,   /* adaptive training sample selection (det_assign_atss) */
+	DETECTOR_ASSIGN_MAXIOU, /* RetinaNet: IoU >= pos positive, < neg negative, else ignored */
+};
+enum detector_quality { DETECTOR_QUALITY_NONE, DETECTOR_QUALITY_CENTERNESS, DETECTOR_QUALITY_IOU };
+
+struct detector_level {
+	int level;          /* pyramid level (3 for P3) */
+	float stride;       /* s_l in input pixels */
+	int cls, box, quality; /* output node ids in the graph (quality -1: none) */
+	float range[2];     /* FCOS: the regression range of max(l,t,r,b) */
+	float anchors[DETECTOR_MAX_ANCHORS * 4]; /* RetinaNet: (A, 4) base anchors centred at 0 */
+};
+
+struct detector_config {
+	enum detector_kind kind;
+	int classes;        /* C */
+	int anchors;        /* A per position (1 for FCOS) */
+	int nlevels;
+	struct detector_level levels[DETECTOR_MAX_LEVELS];
+	int input;          /* the graph's input node id (N, 3, H, W) */
+
+	enum detector_assigner assigner;
+	float center_sampling;  /* FCOS radius in strides (1.5); 0: inside the box */
+	int atss_topk;          /* 9 */
+	float atss_anchor_scale; /* FCOS+ATSS: a point's anchor is a square of side scale * s_l (8) */
+	float pos_iou, neg_iou; /* max-IoU assigner: 0.5, 0.4 */
+	int low_quality;        /* max-IoU: each gt also takes its best anchors (1) */
+
+	enum detector_quality quality;
+	/* the loss parts; class weights are copied by detector_new. Each is run
+	 * with reduction mean over avg_factor (see detector_loss). */
+	struct det_loss cls_loss, box_loss, quality_loss;
+	float w_cls, w_box, w_quality; /* the weights of the parts in the total */
+	struct det_box_coder coder;    /* RetinaNet's deltas */
+
+	struct det_nms_opts nms;       /* decode: method, IoU threshold, score threshold, max_dets */
+	int nms_pre;                   /* decode: candidates per level (1000) */
+};
+
+/* Defaults for kind: FCOS — assigner fcos, centre sampling 1.5, quality
+ * centerness, focal (0.25, 2) + GIoU + centerness BCE; RetinaNet — max-IoU
+ * 0.5/0.4 with low-quality matches, no quality, focal + L1 on the deltas.
+ * Weights 1; NMS greedy 0.6, score threshold 0.05, max_dets 100, nms_pre
+ * 1000. Levels, classes and node ids are the caller's to fill. */
+void detector_config_default(struct detector_config *c, enum detector_kind kind);
+
+struct detector;
+
+/* A detector for cfg (copied; the losses' class weights too). NULL with a
+ * message naming the field on a bad configuration or out of memory. */
+struct detector *detector_new(const struct detector_config *cfg);
+void detector_free(struct detector *d);
+/* The detector's own configuration: loss weights and hyper-parameters may
+ * be changed between steps (not classes, anchors or levels). */
+struct detector_config *detector_config_get(struct detector *d);
+
+/* The loss parts of one batch; total = w_cls cls + w_box box + w_quality
+ * quality (+ dfl, 0 for these heads). The parts are unweighted. */
+struct detector_losses {
+	float cls, box, quality, dfl, total;
+	double num_pos; /* positives over the batch */
+};
+
+/* Reads the head's output values of g (after nn_graph_forward on the
+ * batch's images), assigns each image's boxes of b (the loader's layout:
+ * boxes in output pixels, b->n images of the graph's N), computes
+ *   cls     = sum over all anchors and classes of cls_loss / max(P, 1)
+ *   box     = sum over positives of w_i box_loss_i / sum_i w_i, with w_i the
+ *             centerness target when quality is centerness, else 1
+ *   quality = sum over positives of quality_loss / max(P, 1)
+ * with P the positives of the whole batch, and WRITES d total / d output
+ * into every output node's gradient (nn_graph_grad; zero where no loss
+ * reads), ready for nn_graph_backward. 0, or DET_EINVAL (a class id out of
+ * range, a graph whose outputs do not match) / DET_ENOMEM with a message. */
+int detector_loss(struct detector *d, struct nn_graph *g, const struct loader_batch *b,
+	struct detector_losses *out);
+
+/* One detection: image is the batch position, cls 0..C-1, box x0,y0,x1,y1
+ * in the original image's pixels. */
+struct detector_det {
+	int image, cls;
+	float score;
+	float box[4];
+};
+struct detector_dets {
+	struct detector_det *det;
+	size_t n, cap;
+};
+void detector_dets_init(struct detector_dets *ds);
+void detector_dets_fini(struct detector_dets *ds);
+
+/* Decodes the outputs of g for the b->n images of b: scores sigmoid(cls)
+ * (times sigmoid(quality) when there is a quality branch), boxes decoded,
+ * per level the nms_pre best (anchor, class) pairs above the score
+ * threshold, class-aware NMS (cfg.nms), at most max_dets per image; boxes
+ * mapped back with b->transform (x = (x' - pad_x) / scale_x) and clipped to
+ * the original image. Replaces out's contents, images in order, best first.
+ * 0 or DET_ENOMEM. */
+int detector_decode(struct detector *d, struct nn_graph *g, const struct loader_batch *b,
+	struct detector_dets *out);
+
+/* One training step: copies b's images into the input node (zeros for the
+ * graph's batch slots past b->n), forward, detector_loss, backward, and
+ * optim_step on opt (bound to g's store by the caller: nn_store_bind_optim).
+ * A non-finite loss stops before the backward with DET_ENUM and a message
+ * naming the part; the weights are then unchanged. opt may be NULL (no
+ * update: a gradient-only step). 0 or a negative status. */
+int detector_train_step(struct detector *d, struct nn_graph *g, struct optim *opt,
+	const struct loader_batch *b, struct detector_losses *out);
+
+/* Forward only (evaluation): copies b's images in and runs the graph, then
+ * detector_decode. 0 or a negative status. */
+int detector_predict(struct detector *d, struct nn_graph *g, const struct loader_batch *b,
+	struct detector_dets *out);
+
+#endif
