@@ -249,7 +249,7 @@ end
 local F = {}
 nn.F = F
 
-for _, a in ipairs { "relu", "silu", "sigmoid", "hardswish", "mish", "tanh" } do
+for _, a in ipairs { "relu", "silu", "sigmoid", "hardswish", "mish", "tanh", "relu6", "reciprocal" } do
   F[a] = function(x) return x.ctx:op(a, { x }) end
 end
 function F.leaky_relu(x, slope) return x.ctx:op("leaky_relu", { x }, { slope = slope or 0.01 }) end

@@ -139,7 +139,7 @@ static const char *const op_lua_names[] = {
 	"conv2d", "batchnorm", "groupnorm", "relu", "leaky_relu", "silu", "sigmoid", "hardswish",
 	"mish", "tanh", "maxpool", "avgpool", "global_avgpool", "resize_nearest", "resize_bilinear",
 	"add", "mul", "scale", "concat", "slice", "reshape", "permute", "sum", "mean", "softmax",
-	"log_softmax", NULL,
+	"log_softmax", "relu6", "reciprocal", NULL,
 };
 
 /* An integer option (default def); a {h, w} pair fills two slots. */

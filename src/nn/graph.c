@@ -35,6 +35,7 @@ static const char *const op_names[NN_OP_COUNT] = {
 	[NN_OP_BATCHNORM] = "batchnorm", [NN_OP_GROUPNORM] = "groupnorm", [NN_OP_RELU] = "relu",
 	[NN_OP_LEAKY_RELU] = "leaky_relu", [NN_OP_SILU] = "silu", [NN_OP_SIGMOID] = "sigmoid",
 	[NN_OP_HARDSWISH] = "hardswish", [NN_OP_MISH] = "mish", [NN_OP_TANH] = "tanh",
+	[NN_OP_RELU6] = "relu6", [NN_OP_RECIPROCAL] = "reciprocal",
 	[NN_OP_MAXPOOL] = "maxpool", [NN_OP_AVGPOOL] = "avgpool",
 	[NN_OP_GLOBAL_AVGPOOL] = "global_avgpool", [NN_OP_RESIZE_NEAREST] = "resize_nearest",
 	[NN_OP_RESIZE_BILINEAR] = "resize_bilinear", [NN_OP_ADD] = "add", [NN_OP_MUL] = "mul",
@@ -484,6 +485,7 @@ static int infer(struct nn_graph *g, struct nn_node *nd, const char *name)
 		return 0;
 	case NN_OP_RELU: case NN_OP_LEAKY_RELU: case NN_OP_SILU: case NN_OP_SIGMOID:
 	case NN_OP_HARDSWISH: case NN_OP_MISH: case NN_OP_TANH: case NN_OP_SCALE:
+	case NN_OP_RELU6: case NN_OP_RECIPROCAL:
 		return 0;
 	case NN_OP_MAXPOOL:
 	case NN_OP_AVGPOOL:
@@ -822,6 +824,7 @@ static int backward_reads_self(const struct nn_node *nd)
 {
 	switch (nd->op) {
 	case NN_OP_RELU: case NN_OP_LEAKY_RELU: case NN_OP_SIGMOID: case NN_OP_TANH:
+	case NN_OP_RELU6: case NN_OP_RECIPROCAL:
 	case NN_OP_SOFTMAX: case NN_OP_LOG_SOFTMAX:
 		return 1;
 	case NN_OP_BATCHNORM: case NN_OP_GROUPNORM: case NN_OP_ADD:
@@ -1549,6 +1552,7 @@ static void node_forward(struct nn_graph *g, struct nn_node *nd)
 	}
 	case NN_OP_RELU: case NN_OP_LEAKY_RELU: case NN_OP_SILU: case NN_OP_SIGMOID:
 	case NN_OP_HARDSWISH: case NN_OP_MISH: case NN_OP_TANH:
+	case NN_OP_RELU6: case NN_OP_RECIPROCAL:
 		nn_act_forward(nd->op, nd->p.f[0], X->y, nd->y, nd->numel);
 		break;
 	case NN_OP_MAXPOOL:
@@ -1753,6 +1757,7 @@ static void node_backward(struct nn_graph *g, struct nn_node *nd)
 	}
 	case NN_OP_RELU: case NN_OP_LEAKY_RELU: case NN_OP_SILU: case NN_OP_SIGMOID:
 	case NN_OP_HARDSWISH: case NN_OP_MISH: case NN_OP_TANH:
+	case NN_OP_RELU6: case NN_OP_RECIPROCAL:
 		if (dx)
 			nn_act_backward(nd->op, nd->p.f[0], X->y, nd->y, nd->dy, dx, nd->numel, nd->acc[0]);
 		break;

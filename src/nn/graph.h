@@ -52,6 +52,8 @@ enum nn_op {
 	NN_OP_MEAN,
 	NN_OP_SOFTMAX,     /* i[0]: axis */
 	NN_OP_LOG_SOFTMAX, /* i[0]: axis */
+	NN_OP_RELU6,       /* min(max(x, 0), 6) (MobileNetV2) */
+	NN_OP_RECIPROCAL,  /* 1 / x (BiFPN's normalised fusion weights) */
 	NN_OP_COUNT
 };
 

@@ -94,6 +94,16 @@ void nn_act_forward(enum nn_op op, float slope, const float *x, float *y, int64_
 		for (i = 0; i < n; i++)
 			y[i] = tanhf(x[i]);
 		break;
+	case NN_OP_RELU6: /* y = min(max(x, 0), 6) (Sandler et al. 2018) */
+#pragma omp parallel for simd schedule(static) if (n > 32768)
+		for (i = 0; i < n; i++)
+			y[i] = x[i] > 0 ? (x[i] < 6.0f ? x[i] : 6.0f) : 0.0f;
+		break;
+	case NN_OP_RECIPROCAL: /* y = 1 / x */
+#pragma omp parallel for simd schedule(static) if (n > 32768)
+		for (i = 0; i < n; i++)
+			y[i] = 1.0f / x[i];
+		break;
 	default:
 		break;
 	}
@@ -146,6 +156,16 @@ void nn_act_backward(enum nn_op op, float slope, const float *x, const float *y,
 #pragma omp parallel for simd schedule(static) if (n > 32768)
 		for (i = 0; i < n; i++)
 			PUT(dx, i, dy[i] * (1.0f - y[i] * y[i]), acc);
+		break;
+	case NN_OP_RELU6: /* dx = dy [0 < y < 6] (0 at the kinks, as PyTorch's hardtanh) */
+#pragma omp parallel for simd schedule(static) if (n > 32768)
+		for (i = 0; i < n; i++)
+			PUT(dx, i, y[i] > 0 && y[i] < 6.0f ? dy[i] : 0.0f, acc);
+		break;
+	case NN_OP_RECIPROCAL: /* dx = -dy / x^2 = -dy y^2 */
+#pragma omp parallel for simd schedule(static) if (n > 32768)
+		for (i = 0; i < n; i++)
+			PUT(dx, i, -dy[i] * y[i] * y[i], acc);
 		break;
 	default:
 		break;

@@ -11,7 +11,7 @@
 #include "nn/graph.h"
 
 /* Element-wise activations over n values. op is one of NN_OP_RELU,
- * LEAKY_RELU (slope), SILU, SIGMOID, HARDSWISH, MISH, TANH. The backward
+ * LEAKY_RELU (slope), SILU, SIGMOID, HARDSWISH, MISH, TANH, RELU6, RECIPROCAL. The backward
  * reads x or y as nn_act_backward_reads() says; the other may be NULL. */
 void nn_act_forward(enum nn_op op, float slope, const float *x, float *y, int64_t n);
 void nn_act_backward(enum nn_op op, float slope, const float *x, const float *y,

@@ -43,6 +43,18 @@ static void unary(enum nn_op op, float kink1, float kink2, float spread, const c
 		nn_graph_unary(g, op, what, x), what);
 }
 
+/* 1/x on inputs in [0.5, 1.5] and [-1.5, -0.5] (away from the pole) */
+static void reciprocal_case(void)
+{
+	int x;
+	struct nn_graph *g = setup(&x, 0, NULL);
+	float *xv = gc_data(g, x);
+
+	for (int i = 0; i < 180; i++)
+		xv[i] = (xv[i] < 0 ? -1.0f : 1.0f) * (0.5f + fminf(fabsf(xv[i]), 1.0f));
+	check(g, nn_graph_unary(g, NN_OP_RECIPROCAL, "reciprocal", x), "reciprocal");
+}
+
 static void conv_cases(void)
 {
 	static const struct { int cin, cout, k, stride, pad, dil, groups, bias; const char *what; } cs[] = {
@@ -326,6 +338,8 @@ int main(void)
 	unary(NN_OP_HARDSWISH, -3, 3, 2.5f, "hardswish");
 	unary(NN_OP_MISH, NAN, NAN, 2, "mish");
 	unary(NN_OP_TANH, NAN, NAN, 1, "tanh");
+	unary(NN_OP_RELU6, 0, 6, 8, "relu6");
+	reciprocal_case();
 	conv_cases();
 	norm_cases();
 	pool_cases();
