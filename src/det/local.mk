@@ -52,3 +52,6 @@ luadetneckdir = $(luadetdir)/neck
 dist_luadetneck_DATA = lua/det/neck/fpn.lua
 luadetheaddir = $(luadetdir)/head
 dist_luadethead_DATA = lua/det/head/common.lua lua/det/head/fcos.lua lua/det/head/retinanet.lua
+check_PROGRAMS += tests/det/test_detector
+tests_det_test_detector_LDADD = $(TEST_LDADD)
+TESTS += tests/det/test_detector
