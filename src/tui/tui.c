@@ -321,6 +321,16 @@ static int terminal_usable(void)
 /* The one workbench of the process (readline and curses are global). */
 static struct tui tui_state;
 
+struct screen *tui_screen(void)
+{
+	return the_tui ? the_tui->screen : NULL;
+}
+
+struct panel *tui_status_panel(void)
+{
+	return the_tui ? the_tui->status : NULL;
+}
+
 static void signals_restore(struct tui *t)
 {
 	signal_host = NULL;

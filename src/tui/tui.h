@@ -22,10 +22,21 @@ int tui_open(struct host *h);
  * message on stderr), 129 after a hangup (SIGHUP), 143 after SIGTERM. */
 int tui_run(struct host *h);
 
+/* The workbench's screen manager while it is up (NULL otherwise), for
+ * the code that adds panels and layouts (screen.h), and its status bar
+ * (status.h). Main thread only. */
+struct screen *tui_screen(void);
+struct panel *tui_status_panel(void);
+
 /* Registers fn to run on the main thread when the terminal hangs up or
  * SIGTERM arrives, after the history is saved and before the workbench
  * exits (a running training saves its checkpoint here). At most 8. Returns
  * 0, or -1 when the table is full. */
 int tui_on_hangup(void (*fn)(void *ctx), void *ctx);
+
+/* Sets the one idle hook: fn(ctx) runs on the main thread about every
+ * 100 ms while the workbench waits for keys (not while a chunk runs), so
+ * it may call Lua (the trainer's callbacks). NULL removes it. */
+void tui_on_idle(void (*fn)(void *ctx), void *ctx);
 
 #endif
