@@ -17,6 +17,7 @@ det.loss = require "det.loss"
 det.box = require "det.box"
 det.data, det.aug, det.sample = require "det.data", require "det.aug", require "det.sample"
 det.eval = require "det.eval"
+det.experiment = require "det.experiment"
 det.backbone, det.neck, det.head, det.model = require "det.backbone", require "det.neck", require "det.head", require "det.model"
 
 -- internal: the C modules, for the Lua modules that wrap them

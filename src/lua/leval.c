@@ -3,6 +3,7 @@
  * evaluator found: stats, per-class AP, TIDE, confusion, PR curves and the
  * outcome of every detection and GT box. */
 #define _GNU_SOURCE /* open_memstream */
+#include <errno.h>
 #include <lauxlib.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "eval/coco_eval.h"
 #include "lua/ldata.h"
 #include "lua/ldet.h"
+#include "lua/leval.h"
 
 #define RESULT_NAME "det.eval.result"
 
@@ -29,6 +31,16 @@ static struct lresult *checkresult(lua_State *L, int arg)
 	if (p->r == NULL)
 		luaL_argerror(L, arg, "evaluation result is closed");
 	return p;
+}
+
+void leval_check(lua_State *L, int arg, const struct eval_gt **gt, const struct eval_dets **dets,
+	const struct eval_result **r)
+{
+	struct lresult *p = checkresult(L, arg);
+
+	*gt = p->gt;
+	*dets = p->dets;
+	*r = p->r;
 }
 
 static int r_gc(lua_State *L)
@@ -489,7 +501,55 @@ fail:
 	return 2;
 }
 
+/* r:save(path) -> true | nil, message: the detections as a COCO results
+ * file ([{image_id, category_id, bbox, score}], results order). */
+static int r_save(lua_State *L)
+{
+	struct lresult *p = checkresult(L, 1);
+	const char *path = luaL_checkstring(L, 2);
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "can't write %s (%s)", path, strerror(errno));
+		return 2;
+	}
+	fputc('[', f);
+	for (size_t i = 0; i < p->dets->n; i++) {
+		const struct eval_box *b = &p->dets->boxes[i];
+
+		fprintf(f, "%s{\"image_id\":%lld,\"category_id\":%lld,\"bbox\":[%.17g,%.17g,%.17g,%.17g],\"score\":%.17g}",
+			i ? ",\n" : "\n", (long long)p->gt->image_ids[b->img], (long long)p->gt->cat_ids[b->cat], b->x, b->y,
+			b->w, b->h, b->score);
+	}
+	fputs("\n]\n", f);
+	if (fclose(f) != 0) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "can't write %s (%s)", path, strerror(errno));
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+void leval_push_result(lua_State *L, struct eval_gt *gt, struct eval_dets *dets, struct eval_result *r)
+{
+	struct lresult *p = lua_newuserdatauv(L, sizeof *p, 0);
+
+	p->gt = gt;
+	p->dets = dets;
+	p->r = r;
+	if (luaL_getmetatable(L, RESULT_NAME) == LUA_TNIL) {
+		lua_pop(L, 1);
+		luaL_requiref(L, "det.core.eval", luaopen_det_eval, 0);
+		lua_pop(L, 1);
+		luaL_getmetatable(L, RESULT_NAME);
+	}
+	lua_setmetatable(L, -2);
+}
+
 static const luaL_Reg methods[] = {
+	{ "save", r_save },
 	{ "per_class", r_per_class },
 	{ "tide", r_tide },
 	{ "confusion", r_confusion },

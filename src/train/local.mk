@@ -29,3 +29,7 @@ libdetbench_la_SOURCES += src/train/trainer.c src/train/trainer.h
 check_PROGRAMS += tests/train/test_trainer
 tests_train_test_trainer_LDADD = $(TEST_LDADD)
 TESTS += tests/train/test_trainer
+
+# the detector as a trainer task, and det.experiment's C half
+libdetbench_la_SOURCES += src/train/task_detector.c src/train/task_detector.h
+libdetbench_la_SOURCES += src/lua/lexperiment.c src/lua/lexperiment.h src/lua/leval.h

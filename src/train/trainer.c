@@ -35,6 +35,7 @@ struct trainer {
 	double *lr_table;
 	size_t n_lr;
 	double lr_scale;           /* a live lr change scales the schedule from then on */
+	double base_lr;            /* the optimiser's lr when the trainer was made */
 	struct metrics *metrics;
 	int own_metrics;
 	struct sampler *own_sampler;
@@ -282,6 +283,14 @@ struct trainer *trainer_new(const struct trainer_config *cfg, const struct train
 		t->total_steps = cfg->steps;
 	else
 		t->total_steps = (cfg->epochs * t->batches_per_epoch + cfg->accumulate - 1) / cfg->accumulate;
+	t->base_lr = optim_config(io->opt)->lr;
+	if (t->sched) {
+		/* fill what the recipe left out: the base lr from the optimiser,
+		 * the length from the run */
+		sched_bind(t->sched, optim_config(io->opt)->lr, (double)t->total_steps);
+		if (sched_check(t->sched))
+			goto fail;
+	}
 	struct nn_store *s = nn_graph_store(io->train_graph);
 	if (!(t->state_backup = malloc((s->nstate + 1) * sizeof(float))))
 		goto nomem;
@@ -365,6 +374,8 @@ static int check_cmd(struct trainer *t, const struct trainer_cmd *c)
 			return det_error_set(DET_EINVAL, "this model has no loss weights to set");
 		return t->io.task.weight(t->io.task.ud, c->key, NAN, &v);
 	case TRAINER_CMD_SCHED:
+		if (c->sched)
+			sched_bind(c->sched, t->base_lr, (double)t->total_steps);
 		if (c->sched && sched_has_function(c->sched) && !c->lr_table)
 			return det_error_set(DET_EINVAL, "a schedule that calls a Lua function must be tabulated first");
 		if (c->sched && sched_check(c->sched))

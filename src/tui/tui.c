@@ -84,6 +84,18 @@ int tui_on_hangup(void (*fn)(void *ctx), void *ctx)
 	return 0;
 }
 
+/* Idle hook (the trainer's binding registers one): called about every
+ * 100 ms from the prompt loop below, between keys, never while a chunk
+ * runs, so it may call Lua (experiment callbacks) on the main thread. */
+static void (*idle_fn)(void *ctx);
+static void *idle_ctx;
+
+void tui_on_idle(void (*fn)(void *ctx), void *ctx)
+{
+	idle_fn = fn;
+	idle_ctx = ctx;
+}
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -478,6 +490,8 @@ int tui_run(struct host *h)
 			got_sigint = 0;
 			prompt_cancel(t->prompt);
 		}
+		if (idle_fn)
+			idle_fn(idle_ctx);
 		refresh_now(t);
 		w = t->prompt->win ? t->prompt->win : stdscr;
 		ch = wgetch(w);
