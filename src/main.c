@@ -13,7 +13,9 @@
 #include "data/doctor.h"
 #include "eval/coco_eval.h"
 #include "lua/host.h"
+#include "train/run_cli.h"
 #include "tui/tui.h"
+#include "tui/watch.h"
 
 /* Subcommands: `detbench NAME args...`. Each module adds its own line. */
 struct subcommand {
@@ -22,12 +24,11 @@ struct subcommand {
 	const char *usage;
 };
 
-static int run_main(int argc, char **argv);
-
 static const struct subcommand subcommands[] = {
-	{ "run", run_main, "run FILE.lua [ARGS...]   run a recipe headless (no screen)" },
+	{ "run", run_cli_main, "run FILE.lua [--resume DIR] [ARGS...]   train a recipe headless (no screen)" },
 	{ "eval", eval_cli_main, "eval GT.json RESULTS.json [--per-class] [--tide] [--json]   COCO evaluation" },
 	{ "doctor", doctor_cli_main, "doctor [--json] [--split S] PATH   report on a dataset (COCO, VOC, YOLO)" },
+	{ "watch", watch_main, "watch RUN_DIR   follow a run another process writes, on the screen" },
 	{ NULL, NULL, NULL },
 };
 
@@ -105,27 +106,6 @@ static int stdin_repl(struct host *h)
 	free(buf);
 	free(line);
 	return failed;
-}
-
-static int run_main(int argc, char **argv)
-{
-	struct host *h;
-	int status;
-
-	if (argc < 2) {
-		fputs("detbench run: expected a recipe file: detbench run FILE.lua [ARGS...]\n", stderr);
-		return 2;
-	}
-	if (access(argv[1], R_OK) != 0) {
-		fprintf(stderr, "detbench run: can't read %s (%s)\n", argv[1], strerror(errno));
-		return 2;
-	}
-	h = host_new(NULL, NULL);
-	if (h == NULL)
-		return 1;
-	status = host_dofile(h, argv[1], argc - 1, argv + 1) == HOST_OK ? 0 : 1;
-	host_free(h);
-	return status;
 }
 
 int main(int argc, char **argv)

@@ -33,3 +33,6 @@ TESTS += tests/train/test_trainer
 # the detector as a trainer task, and det.experiment's C half
 libdetbench_la_SOURCES += src/train/task_detector.c src/train/task_detector.h
 libdetbench_la_SOURCES += src/lua/lexperiment.c src/lua/lexperiment.h src/lua/leval.h
+
+# `detbench run`: headless training with a progress line, signals, plots
+libdetbench_la_SOURCES += src/train/run_cli.c src/train/run_cli.h src/train/plot.c src/train/plot.h

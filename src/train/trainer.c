@@ -36,6 +36,10 @@ struct trainer {
 	size_t n_lr;
 	double lr_scale;           /* a live lr change scales the schedule from then on */
 	double base_lr;            /* the optimiser's lr when the trainer was made */
+	struct sched *sched_proto; /* budget in minutes: the unbound schedule, re-laid over the
+	                              steps the budget is measured to hold */
+	int64_t planned;           /* that estimate (0: none); what progress shows as the total */
+	int64_t session_step0;     /* step when this session started */
 	struct metrics *metrics;
 	int own_metrics;
 	struct sampler *own_sampler;
@@ -162,14 +166,14 @@ static void progress(struct trainer *t, int state, const char *text)
 	p.state = state;
 	snprintf(p.name, sizeof p.name, "%.47s", t->cfg.name);
 	p.step = t->step;
-	p.total_steps = t->total_steps;
+	p.total_steps = t->planned > 0 ? t->planned : t->total_steps;
 	p.epoch = frac_epoch(t);
 	p.epochs = t->cfg.steps > 0 ? 0 : t->cfg.epochs;
 	p.elapsed_s = elapsed(t);
 	p.images_per_s = t->ips;
 	p.budget_s = t->cfg.minutes * 60;
 	double per_step = t->step > 0 && t->ips > 0 ? (double)(t->cfg.batch * (size_t)t->cfg.accumulate) / t->ips : NAN;
-	p.eta_s = t->total_steps > 0 ? (double)(t->total_steps - t->step) * per_step : NAN;
+	p.eta_s = p.total_steps > 0 ? (double)(p.total_steps - t->step) * per_step : NAN;
 	if (p.budget_s > 0) {
 		double left = p.budget_s - p.elapsed_s;
 		if (left < 0)
@@ -284,6 +288,8 @@ struct trainer *trainer_new(const struct trainer_config *cfg, const struct train
 	else
 		t->total_steps = (cfg->epochs * t->batches_per_epoch + cfg->accumulate - 1) / cfg->accumulate;
 	t->base_lr = optim_config(io->opt)->lr;
+	if (t->sched && cfg->minutes > 0 && cfg->steps <= 0 && !(t->sched_proto = sched_clone(t->sched)))
+		goto nomem;
 	if (t->sched) {
 		/* fill what the recipe left out: the base lr from the optimiser,
 		 * the length from the run */
@@ -325,6 +331,7 @@ void trainer_free(struct trainer *t)
 		cmd_fini(&t->cmds[i]);
 	free(t->cmds);
 	sched_free(t->sched);
+	sched_free(t->sched_proto);
 	free(t->lr_table);
 	free(t->recipe);
 	if (t->own_metrics)
@@ -456,6 +463,9 @@ static void apply_cmd(struct trainer *t, struct trainer_cmd *c)
 		c->sched = NULL;
 		c->lr_table = NULL;
 		t->lr_scale = 1;
+		sched_free(t->sched_proto);
+		t->sched_proto = NULL;
+		t->planned = 0;
 		char desc[200] = "an lr table";
 		if (t->sched)
 			sched_describe(t->sched, desc, sizeof desc);
@@ -1181,6 +1191,34 @@ int trainer_find_checkpoint(const char *run_dir, char *out, size_t size)
 
 /* ---- the loop ---- */
 
+/* A budget in minutes without a step count: lay the schedule over the steps
+ * the remaining time is measured to hold (re-estimated as the speed
+ * settles; such a run is not step-for-step reproducible, since timing
+ * decides the plan). */
+static void replan(struct trainer *t)
+{
+	int64_t done = t->step - t->session_step0;
+	if (!t->sched_proto || done < 20 || (done != 20 && t->step % 100 != 0) || t->lr_table)
+		return;
+	double used = now_s() - t->t0, left = t->cfg.minutes * 60 - elapsed(t);
+	int64_t est = t->step + (int64_t)(left / (used / (double)done));
+	if (est > t->total_steps)
+		est = t->total_steps;
+	if (est <= t->step)
+		est = t->step + 1;
+	struct sched *s = sched_clone(t->sched_proto);
+	if (!s)
+		return;
+	sched_bind(s, t->base_lr, (double)est);
+	if (sched_check(s)) {
+		sched_free(s);
+		return;
+	}
+	sched_free(t->sched);
+	t->sched = s;
+	t->planned = est;
+}
+
 static int budget_over(struct trainer *t)
 {
 	return t->cfg.minutes > 0 && elapsed(t) >= t->cfg.minutes * 60;
@@ -1190,6 +1228,7 @@ static int loop(struct trainer *t)
 {
 	int rc = 0, state = METRICS_DONE;
 	t->t0 = now_s();
+	t->session_step0 = t->step;
 	if (t->cfg.run_dir[0]) {
 		char lp[700];
 		if ((rc = mkdirs(t->cfg.run_dir)))
@@ -1222,6 +1261,8 @@ static int loop(struct trainer *t)
 		}
 		int64_t epoch_before = t->epoch;
 		rc = train_step(t);
+		if (rc >= 0)
+			replan(t);
 		if (rc == DET_ENUM && t->cfg.nan_policy == TRAINER_NAN_SKIP) {
 			t->nan_skipped++;
 			rc = 0;
