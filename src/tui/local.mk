@@ -13,7 +13,10 @@ libdetbench_la_SOURCES += \
 	src/tui/cells.c src/tui/cells.h \
 	src/tui/chart.c src/tui/chart.h \
 	src/tui/aptable.c src/tui/aptable.h \
-	src/tui/imgview.c src/tui/imgview.h
+	src/tui/imgview.c src/tui/imgview.h \
+	src/tui/board.c src/tui/board.h \
+	src/tui/panel_curves.c src/tui/panel_ap.c src/tui/panel_samples.c src/tui/panel_log.c \
+	src/tui/watch.c src/tui/watch.h
 # Tab completion's Lua half (require "det.complete"), installed with det.
 dist_luadet_DATA += lua/det/complete.lua
 

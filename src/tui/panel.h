@@ -42,6 +42,7 @@ struct panel {
 	WINDOW *win;          /* NULL while the layout leaves the panel out */
 	int y, x, rows, cols; /* where it is */
 	int dirty;            /* draw it at the next screen update */
+	int focus;            /* it has the focus (keys go to it first) */
 	void *state;          /* the panel's own data */
 };
 

@@ -12,7 +12,7 @@ struct screen {
 	const struct layout *layouts;
 	int nlayouts;
 	const struct layout *layout;
-	struct panel *cursor, *zoom;
+	struct panel *cursor, *zoom, *focus;
 	int rows, cols; /* the terminal size of the current layout */
 	int relayout;
 };
@@ -270,16 +270,79 @@ int screen_tick(struct screen *s, long long now_ms)
 	return flags;
 }
 
+void screen_focus_set(struct screen *s, struct panel *p)
+{
+	if (s->focus) {
+		s->focus->focus = 0;
+		s->focus->dirty = 1;
+	}
+	s->focus = p == s->cursor ? NULL : p;
+	if (s->focus) {
+		s->focus->focus = 1;
+		s->focus->dirty = 1;
+	}
+}
+
+struct panel *screen_focus(const struct screen *s)
+{
+	return s->focus;
+}
+
+struct panel *screen_zoomed(const struct screen *s)
+{
+	return s->zoom;
+}
+
+void screen_set_layouts(struct screen *s, const struct layout *layouts, int nlayouts)
+{
+	s->layouts = layouts;
+	s->nlayouts = nlayouts;
+	s->relayout = 1;
+}
+
+struct panel *screen_focus_next(struct screen *s, int dir)
+{
+	struct panel *ring[SCREEN_MAX_PANELS + 1];
+	int n = 0, at = 0;
+
+	for (int i = 0; i < s->npanels; i++) {
+		struct panel *p = s->panels[i];
+
+		if (p->win && p != s->cursor && p->cls->want_rows == NULL && p->cls->key != NULL)
+			ring[n++] = p;
+	}
+	ring[n++] = NULL; /* the prompt */
+	for (int i = 0; i < n; i++)
+		if (ring[i] == s->focus)
+			at = i;
+	at = ((at + dir) % n + n) % n;
+	screen_focus_set(s, ring[at]);
+	return s->focus;
+}
+
 int screen_key(struct screen *s, int ch)
 {
 	int flags = 0;
+
+	/* the focused panel first */
+	if (s->focus && s->focus->win && s->focus->cls->key) {
+		int f = s->focus->cls->key(s->focus, ch);
+
+		if (f & PANEL_REDRAW)
+			s->focus->dirty = 1;
+		if (f & PANEL_RESIZE)
+			s->relayout = 1;
+		if (f & PANEL_HANDLED)
+			return f;
+		flags |= f;
+	}
 
 	for (int i = 0; i <= s->npanels; i++) {
 		/* the cursor panel gets the key last */
 		struct panel *p = i < s->npanels ? s->panels[i] : s->cursor;
 		int f;
 
-		if (p == NULL || p->cls->key == NULL || (i < s->npanels && p == s->cursor))
+		if (p == NULL || p->cls->key == NULL || (i < s->npanels && (p == s->cursor || p == s->focus)))
 			continue;
 		f = p->cls->key(p, ch);
 		if (f & PANEL_REDRAW)

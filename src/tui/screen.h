@@ -62,6 +62,18 @@ int screen_tick(struct screen *s, long long now_ms);
  * the handlers' flags. */
 int screen_key(struct screen *s, int ch);
 
+/* Focus: the panel that gets keys first (NULL: the cursor panel, the
+ * prompt). screen_focus_next moves it by dir (+1/-1) over the placed
+ * panels that take the layout's rows (not the bottom edge), then back to
+ * the prompt; returns the new focus. */
+void screen_focus_set(struct screen *s, struct panel *p);
+struct panel *screen_focus(const struct screen *s);
+struct panel *screen_focus_next(struct screen *s, int dir);
+/* The zoomed panel, or NULL. */
+struct panel *screen_zoomed(const struct screen *s);
+/* Replaces the layout table (it must outlive the screen); relays out. */
+void screen_set_layouts(struct screen *s, const struct layout *layouts, int nlayouts);
+
 /* The layout in use (after the last update). */
 const struct layout *screen_layout(const struct screen *s);
 

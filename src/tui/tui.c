@@ -23,6 +23,7 @@
 #include "config.h"
 #include "core/error.h"
 #include "lua/host.h"
+#include "tui/board.h"
 #include "tui/capture.h"
 #include "tui/history.h"
 #include "tui/output.h"
@@ -52,6 +53,7 @@ struct tui {
 	struct host *host;
 	struct screen *screen;
 	struct panel *output, *status, *prompt;
+	struct board *board; /* the run's panels (board.h) */
 	struct capture *capture;
 	SCREEN *term;
 	FILE *tty;
@@ -73,6 +75,11 @@ static struct {
 	void *ctx;
 } hangup_hooks[8];
 static int nhangup_hooks;
+
+struct board *tui_board(void)
+{
+	return the_tui ? the_tui->board : NULL;
+}
 
 int tui_on_hangup(void (*fn)(void *ctx), void *ctx)
 {
@@ -157,6 +164,8 @@ static void refresh_now(struct tui *t)
 	if (t->running)
 		follow_resize(t);
 	capture_drain(t->capture, captured, t);
+	if (t->board)
+		board_tick(t->board, now);
 	screen_tick(t->screen, now);
 	screen_update(t->screen);
 	t->last_draw = now;
@@ -199,6 +208,9 @@ static void show_memory(struct tui *t)
 	lua_State *L = host_lua(t->host);
 	char buf[64];
 	int kb = lua_gc(L, LUA_GCCOUNT, 0);
+
+	if (t->board && t->board->m)
+		return; /* the run's figures hold the bar */
 
 	if (kb >= 10 * 1024)
 		snprintf(buf, sizeof buf, "Lua %d MB", kb / 1024);
@@ -410,11 +422,15 @@ int tui_open(struct host *h)
 			prompt_state_new(h, t->screen, t->output, t->history, &hooks));
 		DET_ASSERT(t->screen && t->output && t->output->state && t->status && t->status->state &&
 			t->prompt && t->prompt->state, "out of memory opening the screen");
+		t->board = board_new(t->screen, NULL);
+		DET_ASSERT(t->board && board_add_panels(t->board, t->status, t->output, t->prompt) == 0,
+			"out of memory opening the screen");
+		board_idle_layouts(t->board, layouts, (int)(sizeof layouts / sizeof layouts[0]));
 	}
 	screen_set_cursor(t->screen, t->prompt);
 	status_set(t->status, STATUS_HINT, tui_text_utf8()
-		? "Tab complete \xc2\xb7 PgUp/PgDn scroll \xc2\xb7 F1 keys \xc2\xb7 Ctrl-D quit\tF1 keys \xc2\xb7 Ctrl-D quit\tF1 keys"
-		: "Tab complete, PgUp/PgDn scroll, F1 keys, Ctrl-D quit\tF1 keys, Ctrl-D quit\tF1 keys");
+		? "Tab complete \xc2\xb7 F2 panels \xc2\xb7 F1 keys \xc2\xb7 Ctrl-D quit\tF1 keys \xc2\xb7 Ctrl-D quit\tF1 keys"
+		: "Tab complete, F2 panels, F1 keys, Ctrl-D quit\tF1 keys, Ctrl-D quit\tF1 keys");
 	show_memory(t);
 	if (t->capture == NULL) {
 		output_append(t->output, ROLE_ERROR, det_error_message(), strlen(det_error_message()));
@@ -454,6 +470,7 @@ static int tui_close(struct tui *t)
 	det_fatal_hook_set(NULL);
 	the_tui = NULL;
 	screen_free(t->screen);
+	board_free(t->board);
 	delscreen(t->term);
 	fclose(t->tty);
 	free(t->history);
@@ -503,6 +520,8 @@ int tui_run(struct host *h)
 			screen_touch_all(t->screen);
 			continue;
 		}
+		if (board_key(t->board, ch, rl_end == 0) & PANEL_HANDLED)
+			continue;
 		if (ch == KEY_F(1)) {
 			show_keys(t);
 			continue;

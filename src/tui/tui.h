@@ -6,6 +6,7 @@
 #define DET_TUI_TUI_H
 
 struct host;
+struct board;
 
 /* Brings the screen up early, so that what runs before the prompt (-e
  * code, FILE.lua) prints into the output area and can be interrupted with
@@ -38,5 +39,9 @@ int tui_on_hangup(void (*fn)(void *ctx), void *ctx);
  * 100 ms while the workbench waits for keys (not while a chunk runs), so
  * it may call Lua (the trainer's callbacks). NULL removes it. */
 void tui_on_idle(void (*fn)(void *ctx), void *ctx);
+
+/* The run's panels of the open workbench (board.h), for det.ui; NULL when
+ * the screen is not up. */
+struct board *tui_board(void);
 
 #endif
