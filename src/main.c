@@ -16,7 +16,6 @@
 #include "train/run_cli.h"
 #include "tui/tui.h"
 #include "tui/watch.h"
-#include "tui/watch.h"
 
 /* Subcommands: `detbench NAME args...`. Each module adds its own line. */
 struct subcommand {
@@ -29,7 +28,6 @@ static const struct subcommand subcommands[] = {
 	{ "run", run_cli_main, "run FILE.lua [--resume DIR] [ARGS...]   train a recipe headless (no screen)" },
 	{ "eval", eval_cli_main, "eval GT.json RESULTS.json [--per-class] [--tide] [--json]   COCO evaluation" },
 	{ "doctor", doctor_cli_main, "doctor [--json] [--split S] PATH   report on a dataset (COCO, VOC, YOLO)" },
-	{ "watch", watch_main, "watch RUN_DIR   follow a run another process writes, on the screen" },
 	{ "watch", watch_main, "watch RUN_DIR   follow a run another process writes, on the screen" },
 	{ NULL, NULL, NULL },
 };
