@@ -1,0 +1,43 @@
+-- det.neck.common: what the necks share — reading the backbone's levels
+-- and saying which part does not fit.
+local M = {}
+
+-- nil when backbone gives c<l> at stride 2^l for every l of levels, else a
+-- message naming the neck, the level and what the backbone gives
+function M.fit(kind, levels, backbone)
+  local chans = backbone.channels or {}
+  for _, l in ipairs(levels) do
+    local key = "c" .. l
+    if not chans[key] then
+      local have = {}
+      for k in pairs(chans) do have[#have + 1] = k end
+      table.sort(have)
+      return ("neck (%s) reads %s, but the backbone (%s) gives only %s"):format(kind, key,
+        tostring(backbone.kind), #have > 0 and table.concat(have, ", ") or "nothing")
+    end
+    local s = backbone.strides and backbone.strides[key]
+    if s and s ~= math.tointeger(2 ^ l) then
+      return ("neck (%s) expects %s at stride %d, the backbone (%s) gives stride %d"):format(kind, key,
+        math.tointeger(2 ^ l), tostring(backbone.kind), s)
+    end
+  end
+end
+
+function M.check_opts(name, o, known)
+  for k in pairs(o) do
+    if not known[k] then
+      local list = {}
+      for kk in pairs(known) do list[#list + 1] = kk end
+      table.sort(list)
+      error(("%s: unknown option '%s' (expected %s)"):format(name, tostring(k), table.concat(list, ", ")), 3)
+    end
+  end
+end
+
+function M.consecutive(name, levels)
+  for i = 2, #levels do
+    if levels[i] ~= levels[i - 1] + 1 then error(name .. ": levels must be consecutive (e.g. { 3, 4, 5 })", 3) end
+  end
+end
+
+return M
