@@ -55,3 +55,13 @@ dist_luadethead_DATA = lua/det/head/common.lua lua/det/head/fcos.lua lua/det/hea
 check_PROGRAMS += tests/det/test_detector
 tests_det_test_detector_LDADD = $(TEST_LDADD)
 TESTS += tests/det/test_detector
+# det.backbone / det.neck / det.head / det.model from Lua, with the end-to-end overfit
+TESTS += tests/lua/model_spec.lua
+EXTRA_DIST += tests/lua/model_spec.lua
+# one training step of the reference detector beside PyTorch (`make bench`)
+EXTRA_PROGRAMS += bench/train_step_bench
+BENCH_BINS += bench/train_step_bench
+bench_train_step_bench_SOURCES = bench/train_step_bench.c
+bench_train_step_bench_LDADD = libdetbench.la $(DET_LIBS)
+bench_train_step_bench_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_SRCDIR='"$(abs_top_srcdir)/bench"'
+EXTRA_DIST += bench/train_step_torch.py

@@ -1,0 +1,249 @@
+/* train_step_bench.c: one full training step — forward, FCOS targets and
+ * losses (detector_loss), backward, SGD — of the reference detector
+ * (torchvision-layout ResNet-18, FPN 128 channels on C3-C5, FCOS head with
+ * two conv3x3 + GN(32) + ReLU per tower, 6 classes) at 8x3x256x256, built
+ * with det.model in Lua and stepped from C with detector_train_step on a
+ * fixed synthetic batch (4 random boxes per image, as the Python side), beside
+ * the same model in PyTorch (bench/train_step_torch.py as a coprocess, steps
+ * interleaved so both see the same load); medians, each process's peak RSS,
+ * the engine's time per op kind.
+ *
+ *   bench/train_step_bench [-t threads] [-r reps] [-n batch] [-s size]
+ * PyTorch's column is absent when /usr/bin/python3 has no torch. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <omp.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "core/threads.h"
+#include "data/loader.h"
+#include "det/detector.h"
+#include "lua/host.h"
+#include "lua/ldetector.h"
+#include "lua/lnn.h"
+#include "lua/loptim.h"
+#include "nn/graph.h"
+#include "nn/optim.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static long peak_rss_kib(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+static const char *build_chunk =
+	"local n, size = ...\n"
+	"local det = require 'det'\n"
+	"local model = det.model { backbone = det.backbone.resnet { depth = 18 },\n"
+	"  neck = det.neck.fpn { channels = 128 },\n"
+	"  head = det.head.fcos { classes = 6, towers = 2, channels = 128, norm = 'gn' }, size = size }\n"
+	"local m = model:graph { batch = n, size = size }\n"
+	"local d = model:detector {}\n"
+	"local opt = det.optim.sgd { lr = 0.01, momentum = 0.9, weight_decay = 1e-4 }\n"
+	"model:bind(opt)\n"
+	"BENCH = { model = model, graph = m.graph, det = d, opt = opt }\n";
+
+/* A batch like the PyTorch script's: normal images, 4 random boxes per image
+ * (corner at U(0, 0.6) size, sides 24 + U(0, 0.35) size), random classes. */
+static void synthetic_batch(struct loader_batch *b, int n, int hw)
+{
+	struct rng r;
+
+	rng_init(&r, 1, 0);
+	memset(b, 0, sizeof(*b));
+	b->n = n;
+	b->width = b->height = hw;
+	b->max_boxes = 4;
+	b->images = malloc((size_t)n * 3 * hw * hw * sizeof(float));
+	b->boxes = malloc((size_t)n * 16 * sizeof(float));
+	b->classes = malloc((size_t)n * 4 * sizeof(int32_t));
+	b->counts = malloc((size_t)n * sizeof(int));
+	for (size_t i = 0; i < (size_t)n * 3 * hw * hw; i++)
+		b->images[i] = rng_normal(&r);
+	for (int i = 0; i < n; i++) {
+		b->counts[i] = 4;
+		for (int k = 0; k < 4; k++) {
+			float *bx = b->boxes + 16 * i + 4 * k;
+			float x = rng_uniform(&r) * hw * 0.6f, y = rng_uniform(&r) * hw * 0.6f;
+			float w = 24 + rng_uniform(&r) * hw * 0.35f, h = 24 + rng_uniform(&r) * hw * 0.35f;
+			bx[0] = x, bx[1] = y;
+			bx[2] = x + w < hw ? x + w : hw, bx[3] = y + h < hw ? y + h : hw;
+			b->classes[4 * i + k] = (int32_t)rng_below(&r, 6);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	int threads = 2, reps = 5, n = 8, hw = 256, opt, nt = 0;
+	struct host *h;
+	lua_State *L;
+	struct nn_graph *g;
+	struct detector *d;
+	struct optim *o;
+	struct loader_batch batch, *b = &batch;
+	struct detector_losses lo;
+	double *tc, *tt, flops = 0, fwd[NN_OP_COUNT] = { 0 }, bwd[NN_OP_COUNT] = { 0 };
+	FILE *to = NULL, *from = NULL;
+	int p_in[2], p_out[2];
+	char line[256], cmd[512];
+	struct nn_graph_stats st;
+	long rss;
+
+	while ((opt = getopt(argc, argv, "t:r:n:s:")) != -1) {
+		if (opt == 't')
+			threads = atoi(optarg);
+		else if (opt == 'r')
+			reps = atoi(optarg);
+		else if (opt == 'n')
+			n = atoi(optarg);
+		else if (opt == 's')
+			hw = atoi(optarg);
+	}
+	det_threads_set(threads);
+	tc = calloc((size_t)reps, sizeof(double));
+	tt = calloc((size_t)reps, sizeof(double));
+
+	snprintf(cmd, sizeof(cmd), "%s/train_step_torch.py", BENCH_SRCDIR);
+	if (access("/usr/bin/python3", X_OK) == 0 && pipe(p_in) == 0 && pipe(p_out) == 0) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			char a[16], bb[16], c[16];
+			dup2(p_in[0], 0);
+			dup2(p_out[1], 1);
+			close(p_in[1]);
+			close(p_out[0]);
+			snprintf(a, sizeof(a), "%d", threads);
+			snprintf(bb, sizeof(bb), "%d", n);
+			snprintf(c, sizeof(c), "%d", hw);
+			execl("/usr/bin/python3", "python3", cmd, a, bb, c, (char *)NULL);
+			_exit(127);
+		}
+		close(p_in[0]);
+		close(p_out[1]);
+		to = fdopen(p_in[1], "w");
+		from = fdopen(p_out[0], "r");
+		while (from && fgets(line, sizeof(line), from) && strncmp(line, "ready", 5))
+			if (line[0] == '#') {
+				fputs(line, stdout);
+				fclose(from);
+				from = NULL;
+			}
+		if (!from && to) {
+			fclose(to);
+			to = NULL;
+		}
+	}
+
+	/* the model, detector, optimiser and one batch, made in Lua */
+	h = host_new(NULL, NULL);
+	L = host_lua(h);
+	if (luaL_loadstring(L, build_chunk) != LUA_OK) {
+		fprintf(stderr, "train_step_bench: %s\n", lua_tostring(L, -1));
+		return 1;
+	}
+	lua_pushinteger(L, n);
+	lua_pushinteger(L, hw);
+	if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+		fprintf(stderr, "train_step_bench: %s\n", lua_tostring(L, -1));
+		return 1;
+	}
+	lua_getglobal(L, "BENCH");
+	lua_getfield(L, -1, "graph");
+	g = lgraph_check(L, -1);
+	lua_getfield(L, -2, "det");
+	d = ldetector_check(L, -1);
+	lua_getfield(L, -3, "opt");
+	o = loptim_check(L, -1);
+	synthetic_batch(b, n, hw);
+	for (int i = 0; i < nn_graph_node_count(g); i++)
+		flops += nn_graph_node_flops(g, i);
+
+	for (int rep = -1; rep < reps; rep++) {
+		double t0;
+		if (rep == 0)
+			nn_graph_set_profile(g, 1);
+		t0 = omp_get_wtime();
+		if (detector_train_step(d, g, o, b, &lo)) {
+			fprintf(stderr, "train_step_bench: %s\n", det_error_message());
+			return 1;
+		}
+		if (rep >= 0)
+			tc[rep] = omp_get_wtime() - t0;
+		if (to && from) {
+			fputs("s\n", to);
+			fflush(to);
+			if (fgets(line, sizeof(line), from) && rep >= 0)
+				tt[nt++] = atof(line);
+		}
+	}
+	rss = peak_rss_kib();
+	nn_graph_stats(g, &st);
+	for (int i = 0; i < nn_graph_node_count(g); i++) {
+		const struct nn_node *nd = nn_graph_node(g, i);
+		fwd[nd->op] += nd->time_fwd / reps;
+		bwd[nd->op] += nd->time_bwd / reps;
+	}
+
+	printf("FCOS training step (forward, losses, backward, SGD): ResNet-18 + FPN 128 + FCOS head "
+		"(2 convs GN), 6 classes, %dx3x%dx%d, %d threads, median of %d\n", n, hw, hw, threads, reps);
+	printf("last step: loss %.4f (cls %.4f box %.4f centerness %.4f), %g positives\n", lo.total, lo.cls,
+		lo.box, lo.quality, lo.num_pos);
+	printf("%-22s %10s %10s %12s\n", "", "seconds", "GFLOP/s", "peak RSS");
+	{
+		double m = median(tc, reps);
+		printf("%-22s %10.3f %10.1f %9ld MiB   (arena %zu MiB, one buffer each would be %zu MiB)\n",
+			"detbench", m, 3 * flops / m / 1e9, rss >> 10, st.arena_bytes >> 20, st.naive_bytes >> 20);
+		if (nt == reps) {
+			long prss = 0, pbase = 0;
+			double mt = median(tt, reps);
+			fputs("q\n", to);
+			fflush(to);
+			if (fgets(line, sizeof(line), from))
+				sscanf(line, "rss %ld %ld", &prss, &pbase);
+			printf("%-22s %10.3f %10.1f %9ld MiB   (%ld MiB before the first step)\n", "PyTorch 1.13",
+				mt, 3 * flops / mt / 1e9, prss >> 10, pbase >> 10);
+			printf("%-22s %10.2fx %21.2fx\n", "detbench / PyTorch", m / mt,
+				prss ? (double)rss / (double)prss : 0.0);
+		}
+	}
+	printf("\ntime per op kind (ms per step): forward, backward\n");
+	for (int op = 0; op < NN_OP_COUNT; op++)
+		if (fwd[op] + bwd[op] > 0)
+			printf("  %-16s %8.1f %8.1f\n", nn_op_name((enum nn_op)op), fwd[op] * 1e3, bwd[op] * 1e3);
+	if (to)
+		fclose(to);
+	if (from)
+		fclose(from);
+	lua_settop(L, 0);
+	host_free(h);
+	free(b->images);
+	free(b->boxes);
+	free(b->classes);
+	free(b->counts);
+	free(tc);
+	free(tt);
+	return 0;
+}
