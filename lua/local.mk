@@ -8,5 +8,6 @@ dist_luadet_DATA += lua/det/optim.lua lua/det/sched.lua
 dist_luadet_DATA += lua/det/nn.lua
 dist_luadet_DATA += lua/det/data.lua lua/det/aug.lua lua/det/sample.lua
 dist_luadet_DATA += lua/det/eval.lua
+dist_luadet_DATA += lua/det/inspect.lua
 dist_luadet_DATA += lua/det/experiment.lua
 dist_luadet_DATA += lua/det/backbone.lua lua/det/neck.lua lua/det/head.lua lua/det/model.lua

@@ -17,6 +17,7 @@ det.loss = require "det.loss"
 det.box = require "det.box"
 det.data, det.aug, det.sample = require "det.data", require "det.aug", require "det.sample"
 det.eval = require "det.eval"
+det.inspect = require "det.inspect"
 det.experiment = require "det.experiment"
 det.backbone, det.neck, det.head, det.model = require "det.backbone", require "det.neck", require "det.head", require "det.model"
 

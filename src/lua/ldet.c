@@ -17,6 +17,7 @@ static const luaL_Reg submodules[] = {
 	{ "doctor", luaopen_det_doctor },
 	{ "fashion", luaopen_det_fashion }, { "aug", luaopen_det_aug }, { "sample", luaopen_det_sample },
 	{ "coco", luaopen_det_coco }, { "eval", luaopen_det_eval },
+	{ "inspect", luaopen_det_inspect },
 	{ "experiment", luaopen_det_experiment },
 	{ "detector", luaopen_det_detector },
 	{ NULL, NULL },

@@ -22,6 +22,7 @@ int luaopen_det_doctor(lua_State *L);
 int luaopen_det_fashion(lua_State *L), luaopen_det_aug(lua_State *L), luaopen_det_sample(lua_State *L);
 
 int luaopen_det_coco(lua_State *L), luaopen_det_eval(lua_State *L);
+int luaopen_det_inspect(lua_State *L);
 int luaopen_det_experiment(lua_State *L);
 int luaopen_det_detector(lua_State *L);
 #endif

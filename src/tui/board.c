@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <curses.h>
@@ -148,6 +149,7 @@ void board_free(struct board *b)
 {
 	if (b == NULL)
 		return;
+	metrics_follow_free(b->follower);
 	metrics_free(b->m);
 	samples_free(b);
 	free(b->plan_x);
@@ -433,9 +435,52 @@ int board_layout_set(struct board *b, const struct layout *l)
 	return 0;
 }
 
+int board_follow(struct board *b, const char *path)
+{
+	struct metrics *m;
+	struct metrics_follower *f;
+	char file[4096];
+	struct stat st;
+
+	if (path == NULL) {
+		metrics_follow_free(b->follower);
+		b->follower = NULL;
+		metrics_free(b->m);
+		b->m = NULL;
+		b->follow_current = 1;
+		b->serial++;
+		return 0;
+	}
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		snprintf(file, sizeof file, "%s/metrics.jsonl", path);
+	else
+		snprintf(file, sizeof file, "%s", path);
+	if ((m = metrics_new(0)) == NULL)
+		return det_error_set(DET_ENOMEM, "ui: out of memory following %s", file);
+	if ((f = metrics_follow_new(file, m)) == NULL) {
+		metrics_free(m);
+		return DET_ENOMEM;
+	}
+	metrics_follow_poll(f);
+	metrics_follow_free(b->follower);
+	metrics_free(b->m);
+	b->follower = f, b->m = m;
+	b->follow_current = 0;
+	b->version = 0;
+	b->logged_events = b->logged_evals = 0;
+	b->serial++;
+	return 0;
+}
+
 int board_tick(struct board *b, long long now_ms)
 {
 	int flags = 0;
+
+	if (b->follower && now_ms - b->last_follow_ms >= 200) {
+		b->last_follow_ms = now_ms;
+		if (metrics_follow_poll(b->follower) < 0 && b->log)
+			board_log_append(b->log, ROLE_ERROR, det_error_message());
+	}
 
 	if (b->follow_current) {
 		struct metrics *m = metrics_current_get();

@@ -57,6 +57,8 @@ struct board {
 	struct layout user;       /* det.ui.layout{} */
 	char user_names[LAYOUT_MAX_ROWS * LAYOUT_MAX_COLS + LAYOUT_MAX_BOTTOM][24];
 	int has_user;
+	struct metrics_follower *follower; /* board_follow */
+	long long last_follow_ms;
 };
 
 /* A board for screen s; the caller registers the panels with board_add_panels.
@@ -92,6 +94,11 @@ int board_tick(struct board *b, long long now_ms);
  * to the prompt); prompt_empty says whether Tab may move focus. Returns
  * PANEL_HANDLED when the key was the board's. */
 int board_key(struct board *b, int ch, int prompt_empty);
+
+/* Shows the run whose metrics.jsonl is at path (a run directory or the
+ * file), followed as it grows, instead of the current run. NULL goes back
+ * to the current run. 0 or a negative code with a message. */
+int board_follow(struct board *b, const char *path);
 
 /* Replaces the samples (copied). names may be NULL. 0 or DET_ENOMEM. */
 int board_samples_set(struct board *b, const struct board_sample *s, int n, const char *const *names, int nnames);

@@ -16,7 +16,9 @@ libdetbench_la_SOURCES += \
 	src/tui/imgview.c src/tui/imgview.h \
 	src/tui/board.c src/tui/board.h \
 	src/tui/panel_curves.c src/tui/panel_ap.c src/tui/panel_samples.c src/tui/panel_log.c \
-	src/tui/watch.c src/tui/watch.h
+	src/tui/watch.c src/tui/watch.h \
+	src/lua/lui.c
+dist_luadet_DATA += lua/det/ui.lua
 # Tab completion's Lua half (require "det.complete"), installed with det.
 dist_luadet_DATA += lua/det/complete.lua
 

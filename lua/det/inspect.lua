@@ -1,0 +1,164 @@
+-- det.inspect: the failure inspector. Adds to every evaluation result
+-- (det.eval.coco, exp:eval()) the methods r:failures{}, r:summary{},
+-- r:heatmap{}, r:hardest{}, r:suspects{}, r:export_suspects(), r:attach(ds),
+-- and to datasets ds:drop(list) / ds:relabel(list). The counting is done in
+-- C (src/eval/failures.c, src/eval/suspect.c, bound in src/lua/linspect.c);
+-- doc/api/inspect.md documents every function.
+local core = require "det.core"
+local eval = require "det.eval"
+
+local inspect = {}
+
+local methods = debug.getregistry()["det.eval.result"].methods
+
+-- The dataset each result was evaluated on (weak keys: results die freely).
+local datasets = setmetatable({}, { __mode = "k" })
+
+-- det.eval.coco remembers its dataset so r:failures{} can show the images.
+local coco = eval.coco
+function eval.coco(gt, results)
+  local r, err = coco(gt, results)
+  if r and type(gt) == "userdata" then datasets[r] = gt end
+  return r, err
+end
+
+-- r:attach(ds) -> r: the dataset whose images the inspector shows.
+function methods.attach(r, ds)
+  datasets[r] = ds
+  return r
+end
+
+-- r:dataset() -> the attached dataset or nil
+function methods.dataset(r)
+  return datasets[r]
+end
+
+-- image id -> 1-based dataset index, cached per dataset
+local index_cache = setmetatable({}, { __mode = "k" })
+local function image_index(ds, id)
+  if not ds then return nil end
+  local map = index_cache[ds]
+  if not map then
+    map = {}
+    for i = 1, #ds do map[ds:item(i).id] = i end
+    index_cache[ds] = map
+  end
+  return map[id]
+end
+
+local function add_image_index(r, list, opts)
+  local ds = (opts and opts.dataset) or datasets[r]
+  if ds then
+    for _, it in ipairs(list) do it.image = image_index(ds, it.image_id) end
+  end
+  return ds
+end
+
+-- a list that prints as an aligned table at the prompt
+local function listing(list, header, row)
+  return setmetatable(list, { __tostring = function(l)
+    local out = { header }
+    for i, it in ipairs(l) do
+      out[#out + 1] = row(i, it)
+      if i >= 40 and #l > 41 then
+        out[#out + 1] = string.format("... %d more", #l - i)
+        break
+      end
+    end
+    if #l == 0 then out[#out + 1] = "(none)" end
+    return table.concat(out, "\n")
+  end })
+end
+
+local function fmt_box(b)
+  return string.format("%.0f,%.0f %.0fx%.0f", b[1], b[2], b[3], b[4])
+end
+
+local function fail_row(i, it)
+  return string.format("%4d  %6s  %-12s %-4s %-2s %5.2f %5.2f  %-14s %s", i, tostring(it.image or it.image_id),
+    it.class, it.kind, it.side, it.score, it.iou, it.confused_with or "-", fmt_box(it.bbox))
+end
+local fail_header = string.format("%4s  %6s  %-12s %-4s %-2s %5s %5s  %-14s %s", "#", "image", "class", "kind",
+  "", "score", "IoU", "confused with", "box")
+
+-- r:failures{ class =, kind = "fp"|"fn"|"cls"|"loc"|"both"|"dupe"|"bkg"|"miss",
+--   sort = "score"|"iou"|"size", min_score =, size = "small"|"medium"|"large",
+--   dataset =, open = true } -> list of failures (opens the inspector on the screen)
+function methods.failures(r, opts)
+  opts = opts or {}
+  local list = r:failures_list(opts)
+  local ds = add_image_index(r, list, opts)
+  listing(list, fail_header, fail_row)
+  if opts.open ~= false and inspect.open_panel then
+    inspect.open_panel(r, list, ds, opts)
+  end
+  return list
+end
+
+-- r:summary{ sort = "AP"|"Cls"|...|"Miss"|"small"|"medium"|"large"|"confused"|"class" }
+--   -> rows (prints as an aligned table)
+function methods.summary(r, opts)
+  local rows, text = r:summary_table(opts or {})
+  return setmetatable(rows, { __tostring = function() return (text:gsub("\n$", "")) end })
+end
+
+-- r:hardest{ n = 10, min_score = 0.3 } -> { {image_id, image, errors, fp, fn} ... }
+function methods.hardest(r, opts)
+  opts = opts or {}
+  local list = r:hardest_list(opts)
+  add_image_index(r, list, opts)
+  return listing(list, string.format("%4s  %8s  %6s  %4s  %4s", "#", "image", "errors", "fp", "fn"),
+    function(i, it)
+      return string.format("%4d  %8s  %6d  %4d  %4d", i, tostring(it.image or it.image_id), it.errors, it.fp, it.fn)
+    end)
+end
+
+-- r:suspects{ top =, min_score =, wrong_iou =, missing_iou =, fit_iou =,
+--   bad_weight =, losses = } -> ranked list of { image_id, image, box, class,
+--   reason, score, suggested, gt, gt_id, det, iou }
+function methods.suspects(r, opts)
+  opts = opts or {}
+  local list = r:suspects_list(opts)
+  add_image_index(r, list, opts)
+  return listing(list, string.format("%4s  %6s  %-12s %-11s %5s  %-12s %s", "#", "image", "class", "reason",
+    "score", "suggested", "box"),
+    function(i, it)
+      return string.format("%4d  %6s  %-12s %-11s %5.2f  %-12s %s", i, tostring(it.image or it.image_id), it.class,
+        it.reason, it.score, it.suggested or "-", fmt_box(it.box))
+    end)
+end
+
+-- r:confusion_map{ conf = 0.25, iou = 0.5, ascii = false } -> text (a heat map)
+function methods.confusion_map(r, opts)
+  return setmetatable({ text = r:heatmap(opts or {}) }, { __tostring = function(t) return (t.text:gsub("\n$", "")) end })
+end
+
+-- det.inspect.planted_recall(suspects, planted, fraction, n) -> share of the
+-- planted errors found among the first ceil(fraction * n) suspects.
+-- planted: { { image_id =, box = {x,y,w,h} } ... }; a suspect finds one when
+-- it is in the same image with IoU >= 0.5.
+function inspect.planted_recall(suspects, planted, fraction, n)
+  local k = math.ceil(fraction * n)
+  local function iou(a, b)
+    local ix = math.min(a[1] + a[3], b[1] + b[3]) - math.max(a[1], b[1])
+    local iy = math.min(a[2] + a[4], b[2] + b[4]) - math.max(a[2], b[2])
+    if ix <= 0 or iy <= 0 then return 0 end
+    local inter = ix * iy
+    return inter / (a[3] * a[4] + b[3] * b[4] - inter)
+  end
+  local found = 0
+  local byimg = {}
+  for i = 1, math.min(k, #suspects) do
+    local s = suspects[i]
+    byimg[s.image_id] = byimg[s.image_id] or {}
+    table.insert(byimg[s.image_id], s.box)
+  end
+  for _, p in ipairs(planted) do
+    for _, b in ipairs(byimg[p.image_id] or {}) do
+      if iou(b, p.box) >= 0.5 then found = found + 1; break end
+    end
+  end
+  return #planted > 0 and found / #planted or 0, found, k
+end
+
+return inspect

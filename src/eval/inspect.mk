@@ -1,0 +1,19 @@
+# src/eval/inspect.mk: the failure inspector (issue 8): failures, summary,
+# hardest images, suspect labels, their Lua binding and the inspector panel.
+libdetbench_la_SOURCES += \
+	src/eval/failures.c src/eval/failures.h \
+	src/eval/suspect.c src/eval/suspect.h \
+	src/lua/linspect.c src/lua/leval.h
+
+INSPECT_TEST_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+check_PROGRAMS += tests/eval/test_failures tests/eval/test_suspect
+tests_eval_test_failures_LDADD = $(TEST_LDADD)
+tests_eval_test_failures_CPPFLAGS = $(INSPECT_TEST_CPPFLAGS)
+tests_eval_test_suspect_LDADD = $(TEST_LDADD)
+tests_eval_test_suspect_CPPFLAGS = $(INSPECT_TEST_CPPFLAGS)
+TESTS += tests/eval/test_failures tests/eval/test_suspect
+
+# the Lua side
+TESTS += tests/lua/inspect_spec.lua
+EXTRA_DIST += tests/lua/inspect_spec.lua
+dist_apidoc_DATA += doc/api/inspect.md

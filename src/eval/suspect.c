@@ -1,0 +1,286 @@
+/* suspect.c: the suspect-label ranking (formulas in suspect.h) and its
+ * JSON export. Works per image: GT and predictions of one image are
+ * compared all against all, so the cost is sum over images of |GT| x |dets|. */
+#include "eval/suspect.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "eval/failures.h"
+
+const char *const suspect_reason_names[SUSPECT_NREASONS] = { "wrong_class", "missing_box", "bad_box" };
+
+void suspect_opts_default(struct suspect_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->wrong_iou = 0.5;
+	o->missing_iou = 0.3;
+	o->fit_iou = 0.3;
+	o->min_score = 0.05;
+	o->bad_weight = 0.3;
+}
+
+static void box_of(const struct eval_box *b, double out[4])
+{
+	out[0] = b->x;
+	out[1] = b->y;
+	out[2] = b->w;
+	out[3] = b->h;
+}
+
+/* Offsets of each image's items in idx (stable). */
+static int by_image(const struct eval_box *b, size_t n, size_t nimg, size_t **start, size_t **idx)
+{
+	size_t *s = calloc(nimg + 2, sizeof *s), *x = malloc((n + 1) * sizeof *x);
+
+	if (s == NULL || x == NULL) {
+		free(s);
+		free(x);
+		return det_error_set(DET_ENOMEM, "out of memory ranking suspects");
+	}
+	for (size_t i = 0; i < n; i++)
+		s[b[i].img + 1]++;
+	for (size_t i = 0; i < nimg; i++)
+		s[i + 1] += s[i];
+	{
+		size_t *fill = calloc(nimg + 1, sizeof *fill);
+
+		if (fill == NULL) {
+			free(s);
+			free(x);
+			return det_error_set(DET_ENOMEM, "out of memory ranking suspects");
+		}
+		for (size_t i = 0; i < n; i++)
+			x[s[b[i].img] + fill[b[i].img]++] = i;
+		free(fill);
+	}
+	*start = s;
+	*idx = x;
+	return 0;
+}
+
+static int cmp_suspect(const void *a, const void *b)
+{
+	const struct suspect *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	if (x->img != y->img)
+		return x->img < y->img ? -1 : 1;
+	if (x->gt != y->gt)
+		return x->gt < y->gt ? -1 : 1;
+	return x->det < y->det ? -1 : x->det > y->det;
+}
+
+/* Detection indices of one image, highest score first. */
+static const struct eval_dets *sort_dets;
+static int cmp_det_score(const void *a, const void *b)
+{
+	double u = sort_dets->boxes[*(const size_t *)a].score, v = sort_dets->boxes[*(const size_t *)b].score;
+
+	if (u != v)
+		return u > v ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+int eval_suspects(const struct eval_gt *gt, const struct eval_dets *dets, const struct suspect_opts *o,
+	struct suspect **out, size_t *n)
+{
+	size_t *gs = NULL, *gi = NULL, *ds = NULL, *di = NULL;
+	struct suspect *v = malloc((gt->n + dets->n + 1) * sizeof *v);
+	double max_loss = 0;
+	size_t m = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (v == NULL)
+		return det_error_set(DET_ENOMEM, "out of memory ranking suspects");
+	if ((rc = by_image(gt->boxes, gt->n, gt->nimages, &gs, &gi)) < 0 ||
+	    (rc = by_image(dets->boxes, dets->n, gt->nimages, &ds, &di)) < 0)
+		goto done;
+	if (o->losses)
+		for (size_t g = 0; g < gt->n; g++)
+			if (o->losses[g] > max_loss)
+				max_loss = o->losses[g];
+	sort_dets = dets;
+	for (size_t im = 0; im < gt->nimages; im++) {
+		size_t g0 = gs[im], g1 = gs[im + 1], d0 = ds[im], d1 = ds[im + 1];
+		size_t first_missing = m;
+
+		/* GT boxes: wrong class, bad box */
+		for (size_t a = g0; a < g1; a++) {
+			size_t g = gi[a];
+			const struct eval_box *b = &gt->boxes[g];
+			double gb[4], s_own = 0, s_other = 0, iou_other = 0, fit = 0, wrong, bad;
+			int32_t other = -1, other_det = -1, fit_det = -1;
+
+			if (b->iscrowd || b->ignore)
+				continue;
+			box_of(b, gb);
+			for (size_t c = d0; c < d1; c++) {
+				const struct eval_box *d = &dets->boxes[di[c]];
+				double db[4], iou;
+
+				box_of(d, db);
+				iou = eval_bbox_iou(gb, db);
+				if (d->cat == b->cat) {
+					if (iou >= o->wrong_iou && d->score > s_own)
+						s_own = d->score;
+					if (d->score >= o->min_score && iou > fit) {
+						fit = iou;
+						fit_det = (int32_t)di[c];
+					}
+				} else if (iou >= o->wrong_iou && d->score > s_other) {
+					s_other = d->score;
+					other = d->cat;
+					other_det = (int32_t)di[c];
+					iou_other = iou;
+				}
+			}
+			wrong = s_other * (1 - s_own);
+			bad = fit < o->fit_iou ? o->bad_weight * (1 - fit / o->fit_iou) : 0;
+			if (o->losses && max_loss > 0 && o->bad_weight * o->losses[g] / max_loss > bad)
+				bad = o->bad_weight * o->losses[g] / max_loss;
+			if (wrong <= 0 && bad <= 0)
+				continue;
+			v[m].img = b->img;
+			v[m].gt = (int32_t)g;
+			v[m].cat = b->cat;
+			box_of(b, v[m].box);
+			if (wrong >= bad) {
+				v[m].reason = SUSPECT_WRONG_CLASS;
+				v[m].det = other_det;
+				v[m].suggested = other;
+				v[m].score = wrong;
+				v[m].iou = iou_other;
+			} else {
+				v[m].reason = SUSPECT_BAD_BOX;
+				v[m].det = fit_det;
+				v[m].suggested = -1;
+				v[m].score = bad;
+				v[m].iou = fit;
+			}
+			m++;
+		}
+		first_missing = m;
+		/* predictions on no GT: missing box, best first, overlapping ones once */
+		qsort(di + d0, d1 - d0, sizeof *di, cmp_det_score);
+		for (size_t c = d0; c < d1; c++) {
+			const struct eval_box *d = &dets->boxes[di[c]];
+			double db[4], maxiou = 0, score;
+			int dup = 0;
+
+			box_of(d, db);
+			for (size_t a = g0; a < g1; a++) {
+				double gb[4], iou;
+
+				box_of(&gt->boxes[gi[a]], gb);
+				iou = eval_bbox_iou(gb, db);
+				if (iou > maxiou)
+					maxiou = iou;
+			}
+			if (maxiou >= o->missing_iou)
+				continue;
+			score = d->score * (1 - maxiou / o->missing_iou);
+			if (score <= 0)
+				continue;
+			for (size_t k = first_missing; k < m && !dup; k++)
+				dup = eval_bbox_iou(v[k].box, db) >= 0.5;
+			if (dup)
+				continue;
+			v[m].reason = SUSPECT_MISSING_BOX;
+			v[m].img = d->img;
+			v[m].gt = -1;
+			v[m].det = (int32_t)di[c];
+			v[m].cat = -1;
+			v[m].suggested = d->cat;
+			memcpy(v[m].box, db, sizeof db);
+			v[m].score = score;
+			v[m].iou = maxiou;
+			m++;
+		}
+	}
+	qsort(v, m, sizeof *v, cmp_suspect);
+	*out = v;
+	*n = m;
+	v = NULL;
+	rc = 0;
+done:
+	free(v);
+	free(gs);
+	free(gi);
+	free(ds);
+	free(di);
+	return rc;
+}
+
+static void put_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+int eval_suspects_write_json(const struct eval_gt *gt, const struct suspect *s, size_t n, const char *path)
+{
+	size_t len = strlen(path) + 8;
+	char *tmp = malloc(len);
+	FILE *f;
+	int bad = 0;
+
+	if (tmp == NULL)
+		return det_error_set(DET_ENOMEM, "out of memory writing %s", path);
+	snprintf(tmp, len, "%s.tmp", path);
+	if ((f = fopen(tmp, "wb")) == NULL) {
+		int rc = det_error_set(DET_EIO, "can't write %s (%s)", tmp, strerror(errno));
+
+		free(tmp);
+		return rc;
+	}
+	fputc('[', f);
+	for (size_t i = 0; i < n; i++) {
+		const struct suspect *x = &s[i];
+		int cls = x->cat >= 0 ? x->cat : x->suggested;
+
+		fprintf(f, "%s\n{\"image\": %lld, \"box\": [%.17g, %.17g, %.17g, %.17g], \"class\": ", i ? "," : "",
+			(long long)gt->image_ids[x->img], x->box[0], x->box[1], x->box[2], x->box[3]);
+		put_string(f, cls >= 0 ? gt->cat_names[cls] : "");
+		fprintf(f, ", \"reason\": \"%s\", \"score\": %.6g", suspect_reason_names[x->reason], x->score);
+		if (x->suggested >= 0) {
+			fprintf(f, ", \"suggested\": ");
+			put_string(f, gt->cat_names[x->suggested]);
+		}
+		if (x->gt >= 0)
+			fprintf(f, ", \"gt_id\": %lld", (long long)gt->boxes[x->gt].id);
+		fputc('}', f);
+	}
+	fprintf(f, "%s]\n", n ? "\n" : "");
+	bad |= ferror(f) != 0;
+	bad |= fflush(f) != 0;
+	bad |= fsync(fileno(f)) != 0;
+	bad |= fclose(f) != 0;
+	if (bad || rename(tmp, path) != 0) {
+		int rc = det_error_set(DET_EIO, "can't write %s (%s)", path, strerror(errno ? errno : EIO));
+
+		unlink(tmp);
+		free(tmp);
+		return rc;
+	}
+	free(tmp);
+	return 0;
+}

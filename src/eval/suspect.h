@@ -1,0 +1,61 @@
+/* suspect.h: ground-truth boxes that are likely wrong, ranked. The evidence
+ * is the detector's own predictions on the evaluated set:
+ *   wrong_class  a confident prediction of another class on the same object
+ *                (IoU >= wrong_iou): score = s_other * (1 - s_own), where
+ *                s_other is the best such prediction's score and s_own the
+ *                best score of a prediction of the GT's own class there;
+ *   missing_box  a confident prediction with no GT of any class on it (every
+ *                GT's IoU < missing_iou): score = s * (1 - maxIoU / missing_iou);
+ *                of overlapping such predictions (IoU >= 0.5) only the best;
+ *   bad_box      a GT its class's predictions never fit (best IoU of a
+ *                prediction of its class scoring >= min_score is < fit_iou):
+ *                score = bad_weight * (1 - bestIoU / fit_iou); with per-GT
+ *                losses, max(that, bad_weight * loss / max loss).
+ * One suspect per GT box (its best-scoring reason). Scores are in [0, 1]. */
+#ifndef DET_EVAL_SUSPECT_H
+#define DET_EVAL_SUSPECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eval/coco_eval.h"
+
+enum suspect_reason { SUSPECT_WRONG_CLASS, SUSPECT_MISSING_BOX, SUSPECT_BAD_BOX, SUSPECT_NREASONS };
+extern const char *const suspect_reason_names[SUSPECT_NREASONS]; /* "wrong_class", "missing_box", "bad_box" */
+
+struct suspect_opts {
+	double wrong_iou;   /* 0.5 */
+	double missing_iou; /* 0.3 */
+	double fit_iou;     /* 0.3 */
+	double min_score;   /* 0.05: predictions below never count as fitting a GT */
+	double bad_weight;  /* 0.3: a box nobody fits is weaker evidence than a confident prediction */
+	const double *losses; /* per GT box (eval_gt.boxes order), or NULL */
+};
+
+/* The defaults above. */
+void suspect_opts_default(struct suspect_opts *o);
+
+struct suspect {
+	uint8_t reason;       /* enum suspect_reason */
+	int32_t img;          /* index into eval_gt.image_ids */
+	int32_t gt;           /* GT index, or -1 (missing_box) */
+	int32_t det;          /* the prediction that is the evidence, or -1 */
+	int32_t cat;          /* the GT's class as labelled, or -1 (missing_box) */
+	int32_t suggested;    /* the class the model sees there, or -1 */
+	double box[4];        /* the GT box (missing_box: the prediction's), COCO x, y, w, h */
+	double score;         /* in [0, 1], higher = more likely wrong */
+	double iou;           /* between the GT and the evidence (0 when none) */
+};
+
+/* Ranks suspects, highest score first (ties: image, then GT). *out is
+ * malloc'd. 0 or DET_ENOMEM. */
+int eval_suspects(const struct eval_gt *gt, const struct eval_dets *dets, const struct suspect_opts *o,
+	struct suspect **out, size_t *n);
+
+/* Writes the list as a JSON array of {image, box, class, reason, score,
+ * suggested, gt_id} (image: the image id; box: [x, y, w, h]; class: the
+ * labelled class, or the suggested one for a missing box) atomically (temp
+ * file, fsync, rename). 0 or DET_EIO naming the file. */
+int eval_suspects_write_json(const struct eval_gt *gt, const struct suspect *s, size_t n, const char *path);
+
+#endif

@@ -1,0 +1,213 @@
+-- det.inspect: failures, summary, heat map, hardest images and suspect
+-- labels from Lua; the suspects export and ds:drop / ds:relabel round trip
+-- (a corrected COCO file, the original untouched); and the planted-error
+-- ranking with a simulated detector (deterministic, no training).
+local det = require "det"
+
+local function tmpdir()
+  local d = os.tmpname()
+  os.remove(d)
+  assert(os.execute("mkdir -p " .. d))
+  return d
+end
+
+local function slurp(p)
+  local f = assert(io.open(p, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- the clean scenes, and predictions a good detector would make on them
+local ds = det.data.fashion{ split = "test", images = 40, size = 64, seed = 3 }
+local classes = ds:classes()
+
+local function predictions(clean, rng_seed, opts)
+  opts = opts or {}
+  math.randomseed(rng_seed)
+  local out = {}
+  for i = 1, #clean do
+    local it = clean:item(i)
+    for _, b in ipairs(it.boxes) do
+      if math.random() > (opts.miss or 0.05) then
+        local w, h = b[3] - b[1], b[4] - b[2]
+        local j = 0.04
+        out[#out + 1] = { image_id = it.id, class = b.class, score = 0.6 + 0.39 * math.random(),
+          bbox = { b[1] + j * w * (math.random() - 0.5), b[2] + j * h * (math.random() - 0.5), w, h } }
+        -- a weaker second guess of another class on the same object
+        local other = (b.class % #classes) + 1
+        out[#out + 1] = { image_id = it.id, class = other, score = 0.15 * math.random(),
+          bbox = { b[1], b[2], w, h } }
+      end
+    end
+    -- a few low-scoring background detections
+    for _ = 1, 2 do
+      out[#out + 1] = { image_id = it.id, class = math.random(#classes), score = 0.3 * math.random(),
+        bbox = { math.random(0, 40), math.random(0, 40), 12, 12 } }
+    end
+  end
+  return out
+end
+
+describe("r:failures / r:summary / r:hardest / r:confusion_map", function()
+  -- drop one class's detections in half the images: misses for it
+  local preds = predictions(ds, 5)
+  local kept = {}
+  for _, p in ipairs(preds) do
+    if not (p.class == 1 and p.image_id % 2 == 0) then kept[#kept + 1] = p end
+  end
+  local r = assert(det.eval.coco(ds, kept))
+
+  it("lists a class's failures with the fields the inspector shows", function()
+    local f = r:failures{ class = classes[1], kind = "fn", open = false }
+    assert.is_true(#f > 0)
+    for _, it in ipairs(f) do
+      assert.are.equal(classes[1], it.class)
+      assert.are.equal("fn", it.side)
+      assert.is_number(it.image)                 -- the dataset index (r knows its dataset)
+      assert.are.equal(ds:item(it.image).id, it.image_id)
+      assert.are.equal(4, #it.bbox)
+      assert.truthy(it.gt and it.gt_bbox)
+    end
+    assert.truthy(tostring(f):find("confused with", 1, true))
+  end)
+
+  it("filters by kind, size and score and sorts", function()
+    local all = r:failures{ open = false }
+    local fp = r:failures{ kind = "fp", min_score = 0.1, sort = "iou", open = false }
+    for i, it in ipairs(fp) do
+      assert.are.equal("fp", it.side)
+      assert.is_true(it.score >= 0.1)
+      if i > 1 then assert.is_true(it.iou >= fp[i - 1].iou) end
+    end
+    assert.is_true(#fp < #all)
+    local small = r:failures{ size = "small", sort = "size", open = false }
+    for i, it in ipairs(small) do
+      assert.is_true(it.area < 32 * 32)
+      if i > 1 then assert.is_true(it.area >= small[i - 1].area) end
+    end
+    assert.has_error(function() r:failures{ kind = "nope" } end)
+    assert.has_error(function() r:failures{ class = "NoSuchClass" } end)
+  end)
+
+  it("summarises per class, sorted and aligned", function()
+    local s = r:summary{ sort = "Miss" }
+    assert.are.equal(#classes, #s)
+    for i = 2, #s do assert.is_true(s[i - 1].dAP.Miss >= s[i].dAP.Miss) end
+    s = r:summary{ sort = "small" }
+    for i = 2, #s do assert.is_true(s[i - 1].missed.small >= s[i].missed.small) end
+    assert.are.equal(classes[1], s[1].class)     -- the class we made miss
+    s = r:summary{ sort = "AP" }
+    for i = 2, #s do assert.is_true(s[i - 1].AP <= s[i].AP) end
+    local text = tostring(s)
+    local col
+    for line in text:gmatch("[^\n]+") do
+      local at = line:find("%d%.%d%d%d")
+      if at then col = col or at; assert.are.equal(col, at) end
+    end
+    assert.truthy(text:find("confused with", 1, true))
+    assert.has_error(function() r:summary{ sort = "nope" } end)
+  end)
+
+  it("ranks the hardest images and draws the confusion heat map", function()
+    local h = r:hardest{ n = 5, min_score = 0.3 }
+    assert.is_true(#h <= 5 and #h > 0)
+    for i = 2, #h do assert.is_true(h[i - 1].errors >= h[i].errors) end
+    assert.are.equal(h[1].fp + h[1].fn, h[1].errors)
+    local m = tostring(r:confusion_map{ conf = 0.3, ascii = true })
+    assert.truthy(m:find("background", 1, true))
+    assert.truthy(m:find("#", 1, true))
+  end)
+end)
+
+describe("suspect labels, export, drop and relabel", function()
+  -- plant errors: swap the class of 5% of boxes, delete another 5%
+  math.randomseed(11)
+  local swaps, deletes, planted = {}, {}, {}
+  for i = 1, #ds do
+    local it = ds:item(i)
+    for k, b in ipairs(it.boxes) do
+      local u = math.random()
+      local box = { b[1], b[2], b[3] - b[1], b[4] - b[2] }
+      if u < 0.05 then
+        local to = classes[(b.class % #classes) + 1]
+        swaps[#swaps + 1] = { image_id = it.id, box = box, class = b.name, relabel = to, reason = "wrong_class" }
+        planted[#planted + 1] = { image_id = it.id, box = box }
+      elseif u < 0.10 then
+        deletes[#deletes + 1] = { image_id = it.id, box = box, class = b.name, reason = "bad_box" }
+        planted[#planted + 1] = { image_id = it.id, box = box }
+      end
+    end
+  end
+  local swapped, c1 = ds:relabel(swaps)
+  local corrupted, c2 = swapped:drop(deletes)
+
+  it("drop and relabel make a corrected copy and leave the original alone", function()
+    assert.are.equal(#swaps, c1.changed)
+    assert.are.equal(#deletes, c2.dropped)
+    assert.are.equal(0, c1.skipped + c2.skipped)
+    local n0, n1 = 0, 0
+    for i = 1, #ds do n0 = n0 + #ds:item(i).boxes; n1 = n1 + #corrupted:item(i).boxes end
+    assert.are.equal(n0 - #deletes, n1)
+    assert.are.equal(#ds, #corrupted)
+    assert.truthy(tostring(corrupted):find("dropped", 1, true))
+  end)
+
+  it("ranks the planted errors first (synthetic predictions)", function()
+    local r = assert(det.eval.coco(corrupted, predictions(ds, 5)))
+    local s = r:suspects{}
+    local ngt = 0
+    for i = 1, #corrupted do ngt = ngt + #corrupted:item(i).boxes end
+    local recall, found, k = det.inspect.planted_recall(s, planted, 0.10, ngt)
+    print(string.format("# planted errors in the top 10%% (%d suspects): %d of %d = %.1f%%", k, found, #planted,
+      100 * recall))
+    assert.is_true(#planted >= 10)
+    assert.is_true(recall >= 0.70)
+    -- the swaps come back as wrong_class with the true class suggested
+    local by = {}
+    for _, x in ipairs(s) do by[x.image_id .. ":" .. x.box[1] .. ":" .. x.box[2]] = x end
+    local right = 0
+    for _, w in ipairs(swaps) do
+      local x = by[w.image_id .. ":" .. w.box[1] .. ":" .. w.box[2]]
+      if x and x.reason == "wrong_class" and x.suggested == w.class then right = right + 1 end
+    end
+    assert.is_true(right >= 0.7 * #swaps)
+  end)
+
+  it("exports atomically and corrects the dataset from the list (round trip)", function()
+    local r = assert(det.eval.coco(corrupted, predictions(ds, 5)))
+    local s = r:suspects{ top = 30 }
+    local dir = tmpdir()
+    assert(corrupted:export_coco(dir .. "/orig"))
+    local before = slurp(dir .. "/orig/annotations.json")
+    assert.is_true(r:export_suspects(s, dir .. "/suspects.json"))
+    local js = slurp(dir .. "/suspects.json")
+    assert.truthy(js:find('"reason": "wrong_class"', 1, true))
+    assert.truthy(js:find('"reason": "missing_box"', 1, true))
+    local _, records = js:gsub('"image": ', "")
+    assert.are.equal(#s, records)
+    -- fix: relabel wrong classes, add missing boxes; write the new COCO file
+    local fixed, counts = corrupted:relabel(s, { write = dir .. "/fixed.json" })
+    assert.is_true(counts.changed > 0)
+    assert.are.equal(dir .. "/fixed.json", counts.written)
+    assert.are.equal(before, slurp(dir .. "/orig/annotations.json"))
+    local back = assert(det.data.coco{ annotations = dir .. "/fixed.json", quiet = true })
+    local nb, nf = 0, 0
+    for i = 1, #back do nb = nb + #back:item(i).boxes; nf = nf + #fixed:item(i).boxes end
+    assert.are.equal(nf, nb)
+    -- the fixed labels agree with the clean scenes more often than the corrupted ones
+    local r2 = assert(det.eval.coco(fixed, predictions(ds, 5)))
+    assert.is_true(r2.AP50 > r.AP50)
+    -- a dropped list removes the boxes it names; a missing box cannot be dropped
+    local _, dc = corrupted:drop(s)
+    assert.is_true(dc.dropped > 0 and dc.skipped > 0)
+    -- the copy renders the original scene pixels (Fashion scenes render on demand)
+    assert.are.same(ds:sample(1, { pixels = true }).pixels, fixed:sample(1, { pixels = true }).pixels)
+    os.execute("rm -rf " .. dir)
+  end)
+
+  it("rejects bad items with a message", function()
+    assert.has_error(function() ds:drop({ { image_id = 99999, box = { 0, 0, 1, 1 } } }) end)
+    assert.has_error(function() ds:relabel({ { image_id = ds:item(1).id, box = { 0, 0, 1, 1 }, relabel = "Nope" } }) end)
+  end)
+end)
