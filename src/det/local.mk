@@ -65,3 +65,6 @@ bench_train_step_bench_SOURCES = bench/train_step_bench.c
 bench_train_step_bench_LDADD = libdetbench.la $(DET_LIBS)
 bench_train_step_bench_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_SRCDIR='"$(abs_top_srcdir)/bench"'
 EXTRA_DIST += bench/train_step_torch.py
+# the model chapter (own variable, as above)
+apimodeldir = $(docdir)/api
+dist_apimodel_DATA = doc/api/model.md
