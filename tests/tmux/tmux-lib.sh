@@ -15,6 +15,9 @@ TT_BASE="detbench-test-$$-$(basename "$0" .sh)"
 TT_N=0
 TT_SOCK="$TT_BASE-0"
 mkdir -p "$TT_TMP/home" "$TT_TMP/state"
+# the servers' sockets live in the temporary directory too, and go with it
+TMUX_TMPDIR=$TT_TMP
+export TMUX_TMPDIR
 
 tt() { "$TMUX_BIN" -L "$TT_SOCK" -f /dev/null "$@"; }
 tt_cleanup() {
