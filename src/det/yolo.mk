@@ -1,0 +1,6 @@
+# src/det/yolo.mk: the YOLO head's targets, losses and decoding (det/yolo.h)
+# and their test; the detector glue (detector.c) calls them for kind "yolo".
+libdetbench_la_SOURCES += src/det/yolo.c src/det/yolo.h
+check_PROGRAMS += tests/det/test_yolo
+tests_det_test_yolo_LDADD = $(TEST_LDADD)
+TESTS += tests/det/test_yolo
