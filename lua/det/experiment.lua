@@ -384,8 +384,9 @@ end
 -- det.experiment.params(defaults) -> table: the recipe's tunables, each
 -- overridable by `key=value` words after the recipe on the command line
 -- (detbench run recipe.lua steps=5) or in $DETBENCH_PARAMS ("a=1,b=2");
--- a key that is not in defaults raises, naming it
-function M.params(defaults)
+-- a key that is not in defaults raises, naming it. words (a list of
+-- "key=value" strings) replaces the command line when given
+function M.params(defaults, words)
   local out = {}
   for k, v in pairs(defaults) do out[k] = v end
   local list = {}
@@ -406,9 +407,8 @@ function M.params(defaults)
     end
   end
   for word in (os.getenv("DETBENCH_PARAMS") or ""):gmatch("[^,%s]+") do set(word, "DETBENCH_PARAMS") end
-  if type(arg) == "table" then
-    for i = 1, #arg do set(arg[i], "command line") end
-  end
+  words = words or (type(arg) == "table" and arg) or {}
+  for i = 1, #words do set(words[i], "command line") end
   return out
 end
 

@@ -36,3 +36,5 @@ libdetbench_la_SOURCES += src/lua/lexperiment.c src/lua/lexperiment.h src/lua/le
 
 # `detbench run`: headless training with a progress line, signals, plots
 libdetbench_la_SOURCES += src/train/run_cli.c src/train/run_cli.h src/train/plot.c src/train/plot.h
+TESTS += tests/lua/experiment_spec.lua
+EXTRA_DIST += tests/lua/experiment_spec.lua

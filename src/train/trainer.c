@@ -40,6 +40,7 @@ struct trainer {
 	                              steps the budget is measured to hold */
 	int64_t planned;           /* that estimate (0: none); what progress shows as the total */
 	int64_t session_step0;     /* step when this session started */
+	double t_mark;             /* when this session's 10th step ended */
 	struct metrics *metrics;
 	int own_metrics;
 	struct sampler *own_sampler;
@@ -1198,10 +1199,14 @@ int trainer_find_checkpoint(const char *run_dir, char *out, size_t size)
 static void replan(struct trainer *t)
 {
 	int64_t done = t->step - t->session_step0;
-	if (!t->sched_proto || done < 20 || (done != 20 && t->step % 100 != 0) || t->lr_table)
+	if (!t->sched_proto || t->lr_table)
 		return;
-	double used = now_s() - t->t0, left = t->cfg.minutes * 60 - elapsed(t);
-	int64_t est = t->step + (int64_t)(left / (used / (double)done));
+	if (done == 10) /* the first steps (planning, loader start) are slow: measure after them */
+		t->t_mark = now_s();
+	if (done < 30 || (done != 30 && t->step % 50 != 0))
+		return;
+	double rate = (now_s() - t->t_mark) / (double)(done - 10), left = t->cfg.minutes * 60 - elapsed(t);
+	int64_t est = t->step + (int64_t)(left / rate);
 	if (est > t->total_steps)
 		est = t->total_steps;
 	if (est <= t->step)
