@@ -5,5 +5,6 @@
 local backbone = {}
 
 backbone.resnet = require "det.backbone.resnet"
+backbone.mobilenetv2, backbone.cspdarknet = require "det.backbone.mobilenetv2", require "det.backbone.cspdarknet"
 
 return backbone

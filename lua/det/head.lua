@@ -7,5 +7,6 @@ local head = {}
 
 head.fcos = require "det.head.fcos"
 head.retinanet = require "det.head.retinanet"
+head.yolo = require "det.head.yolo"
 
 return head

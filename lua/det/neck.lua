@@ -6,5 +6,6 @@
 local neck = {}
 
 neck.fpn = require "det.neck.fpn"
+neck.pan, neck.bifpn = require "det.neck.pan", require "det.neck.bifpn"
 
 return neck
