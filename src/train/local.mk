@@ -38,3 +38,8 @@ libdetbench_la_SOURCES += src/lua/lexperiment.c src/lua/lexperiment.h src/lua/le
 libdetbench_la_SOURCES += src/train/run_cli.c src/train/run_cli.h src/train/plot.c src/train/plot.h
 TESTS += tests/lua/experiment_spec.lua
 EXTRA_DIST += tests/lua/experiment_spec.lua
+TESTS += tests/train/run_cli.sh
+EXTRA_DIST += tests/train/run_cli.sh tests/data/coco_small/annotations.json \
+	tests/data/coco_small/images/000001.png tests/data/coco_small/images/000002.png \
+	tests/data/coco_small/images/000003.png tests/data/coco_small/images/000004.png \
+	tests/data/coco_small/images/000005.png tests/data/coco_small/images/000006.png
