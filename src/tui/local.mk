@@ -26,9 +26,10 @@ dist_luadet_DATA += lua/det/complete.lua
 TMUX_TESTS = tests/tmux/complete.sh tests/tmux/history.sh \
 	tests/tmux/multiline.sh tests/tmux/error.sh tests/tmux/interrupt.sh \
 	tests/tmux/resize.sh tests/tmux/quit.sh tests/tmux/terms.sh \
-	tests/tmux/scroll.sh tests/tmux/fatal.sh
+	tests/tmux/scroll.sh tests/tmux/fatal.sh \
+	tests/tmux/watch.sh tests/tmux/panels.sh
 TESTS += $(TMUX_TESTS)
-EXTRA_DIST += $(TMUX_TESTS) tests/tmux/tmux-lib.sh
+EXTRA_DIST += $(TMUX_TESTS) tests/tmux/tmux-lib.sh tests/tmux/fake-run.sh
 
 # The output panel: text handling, scrolling and a rendered snapshot.
 check_PROGRAMS += tests/tui/test_output
