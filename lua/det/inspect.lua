@@ -89,9 +89,7 @@ function methods.failures(r, opts)
   local list = r:failures_list(opts)
   local ds = add_image_index(r, list, opts)
   listing(list, fail_header, fail_row)
-  if opts.open ~= false and inspect.open_panel then
-    inspect.open_panel(r, list, ds, opts)
-  end
+  if opts.open ~= false then inspect.open_panel(r, list, ds, opts) end
   return list
 end
 
@@ -119,7 +117,8 @@ end
 function methods.suspects(r, opts)
   opts = opts or {}
   local list = r:suspects_list(opts)
-  add_image_index(r, list, opts)
+  local ds = add_image_index(r, list, opts)
+  if opts.open then core.inspect.open(list, ds, { title = "suspect labels", export = opts.export }) end
   return listing(list, string.format("%4s  %6s  %-12s %-11s %5s  %-12s %s", "#", "image", "class", "reason",
     "score", "suggested", "box"),
     function(i, it)
@@ -131,6 +130,29 @@ end
 -- r:confusion_map{ conf = 0.25, iou = 0.5, ascii = false } -> text (a heat map)
 function methods.confusion_map(r, opts)
   return setmetatable({ text = r:heatmap(opts or {}) }, { __tostring = function(t) return (t.text:gsub("\n$", "")) end })
+end
+
+-- det.inspect.open(list, ds, { title =, export = }) -> shown: shows a list
+-- of failures or suspects in the inspector panel (focused, over the layout).
+-- Without a screen (detbench run, a stock lua5.4) it only keeps the list for
+-- det.inspect.marks() and returns false.
+function inspect.open(list, ds, opts)
+  return core.inspect.open(list, ds, opts or {})
+end
+
+function inspect.open_panel(r, list, ds, opts)
+  local title = (opts.class and tostring(opts.class) or "all classes") .. (opts.kind and (" " .. opts.kind) or "")
+  return core.inspect.open(list, ds, { title = title, export = opts.export })
+end
+
+-- det.inspect.marks() -> the items marked (m) in the inspector, in list order
+function inspect.marks()
+  return core.inspect.marks()
+end
+
+-- det.inspect.export_marks(path) -> true | nil, message (atomic JSON)
+function inspect.export_marks(path)
+  return core.inspect.export(path)
 end
 
 -- det.inspect.planted_recall(suspects, planted, fraction, n) -> share of the

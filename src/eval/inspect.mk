@@ -3,7 +3,8 @@
 libdetbench_la_SOURCES += \
 	src/eval/failures.c src/eval/failures.h \
 	src/eval/suspect.c src/eval/suspect.h \
-	src/lua/linspect.c src/lua/leval.h
+	src/lua/linspect.c src/lua/leval.h \
+	src/tui/panel_inspector.c src/tui/inspector.h
 
 INSPECT_TEST_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 check_PROGRAMS += tests/eval/test_failures tests/eval/test_suspect
@@ -17,3 +18,7 @@ TESTS += tests/eval/test_failures tests/eval/test_suspect
 TESTS += tests/lua/inspect_spec.lua
 EXTRA_DIST += tests/lua/inspect_spec.lua
 dist_apidoc_DATA += doc/api/inspect.md
+
+# the inspector panel in a real terminal (skipped without tmux)
+TESTS += tests/tmux/inspector.sh
+EXTRA_DIST += tests/tmux/inspector.sh

@@ -19,6 +19,8 @@
 #include "lua/ldata.h"
 #include "lua/ldet.h"
 #include "lua/leval.h"
+#include "tui/inspector.h"
+#include "tui/tui.h"
 
 static double opt_number(lua_State *L, int t, const char *key, double def)
 {
@@ -699,6 +701,159 @@ static int ds_relabel(lua_State *L)
 	return correct(L, 1);
 }
 
+/* ---- the inspector panel ---- */
+
+static int get_box(lua_State *L, int t, const char *key, double b[4])
+{
+	int ok = 0;
+
+	lua_getfield(L, t, key);
+	if (lua_istable(L, -1)) {
+		ok = 1;
+		for (int j = 0; j < 4; j++) {
+			lua_geti(L, -1, j + 1);
+			b[j] = lua_tonumber(L, -1);
+			lua_pop(L, 1);
+		}
+	}
+	lua_pop(L, 1);
+	return ok;
+}
+
+static void get_str(lua_State *L, int t, const char *key, const char *alt, char *out, size_t size)
+{
+	out[0] = '\0';
+	lua_getfield(L, t, key);
+	if (!lua_isstring(L, -1) && alt) {
+		lua_pop(L, 1);
+		lua_getfield(L, t, alt);
+	}
+	if (lua_isstring(L, -1))
+		snprintf(out, size, "%s", lua_tostring(L, -1));
+	lua_pop(L, 1);
+}
+
+static int name_index(const struct dataset *ds, lua_State *L, int t, const char *key)
+{
+	int k = -1;
+
+	lua_getfield(L, t, key);
+	if (ds && lua_isstring(L, -1))
+		k = ds_class_index(ds, lua_tostring(L, -1));
+	lua_pop(L, 1);
+	return k;
+}
+
+/* core.inspect.open(list, ds | nil, { title =, export = }) -> shown (boolean)
+ * Items are failures (r:failures) or suspects (r:suspects). The list is
+ * kept for det.inspect.marks(); without a screen nothing is drawn. */
+static int l_open(lua_State *L)
+{
+	const struct dataset *ds = lua_isnoneornil(L, 2) ? NULL : ldataset_check(L, 2);
+	lua_Integer n;
+	struct inspector_item *v;
+	struct screen *sc = tui_screen();
+	const char *title, *path;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	title = opt_string(L, 3, "title");
+	path = opt_string(L, 3, "export");
+	n = luaL_len(L, 1);
+	v = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *v, 0);
+	for (lua_Integer i = 1; i <= n; i++) {
+		struct inspector_item *it = &v[i - 1];
+		char side[8];
+		int t;
+
+		memset(it, 0, sizeof *it);
+		lua_geti(L, 1, i);
+		t = lua_gettop(L);
+		if (!lua_istable(L, t))
+			return luaL_error(L, "item %d: expected a failure or suspect table", (int)i);
+		lua_getfield(L, t, "image_id");
+		it->image_id = lua_tointeger(L, -1);
+		lua_getfield(L, t, "image");
+		it->image = lua_isinteger(L, -1) ? (long)lua_tointeger(L, -1) - 1 : -1;
+		lua_getfield(L, t, "score");
+		it->score = lua_tonumber(L, -1);
+		lua_getfield(L, t, "iou");
+		it->iou = lua_tonumber(L, -1);
+		lua_pop(L, 4);
+		get_str(L, t, "class", NULL, it->cls, sizeof it->cls);
+		get_str(L, t, "confused_with", "suggested", it->other, sizeof it->other);
+		get_str(L, t, "kind", "reason", it->kind, sizeof it->kind);
+		get_str(L, t, "side", NULL, side, sizeof side);
+		it->fn = strcmp(side, "fn") == 0;
+		if (!get_box(L, t, "bbox", it->box))
+			get_box(L, t, "box", it->box);
+		it->area = it->box[2] * it->box[3];
+		it->has_gt = get_box(L, t, "gt_bbox", it->gt_box);
+		lua_getfield(L, t, "gt");
+		if (!it->has_gt && !lua_isnil(L, -1)) {
+			memcpy(it->gt_box, it->box, sizeof it->box);
+			it->has_gt = 1;
+		}
+		lua_pop(L, 1);
+		it->has_det = get_box(L, t, "det_bbox", it->det_box) || get_box(L, t, "det_box", it->det_box);
+		it->gt_cls = name_index(ds, L, t, "gt_class");
+		if (it->gt_cls < 0)
+			it->gt_cls = name_index(ds, L, t, "class");
+		it->det_cls = name_index(ds, L, t, "predicted");
+		if (it->det_cls < 0)
+			it->det_cls = name_index(ds, L, t, "suggested");
+		if (it->det_cls < 0)
+			it->det_cls = it->gt_cls;
+		lua_pop(L, 1);
+	}
+	if (inspector_open(sc, ds, v, (size_t)n, title, path) < 0)
+		return luaL_error(L, "%s", det_error_message());
+	/* keep the list and the dataset the panel borrows */
+	lua_pushvalue(L, 1);
+	lua_setfield(L, LUA_REGISTRYINDEX, "det.inspect.list");
+	lua_pushvalue(L, 2);
+	lua_setfield(L, LUA_REGISTRYINDEX, "det.inspect.dataset");
+	lua_pushboolean(L, sc != NULL);
+	return 1;
+}
+
+/* core.inspect.marks() -> the marked items of the last list, in list order */
+static int l_marks(lua_State *L)
+{
+	size_t n = inspector_marks(NULL, 0), *idx;
+
+	lua_getfield(L, LUA_REGISTRYINDEX, "det.inspect.list");
+	idx = lua_newuserdatauv(L, (n + 1) * sizeof *idx, 0);
+	inspector_marks(idx, n);
+	lua_createtable(L, (int)n, 0);
+	for (size_t i = 0; i < n; i++) {
+		if (lua_istable(L, -3))
+			lua_geti(L, -3, (lua_Integer)idx[i] + 1);
+		else
+			lua_pushinteger(L, (lua_Integer)idx[i] + 1);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+/* core.inspect.export(path) -> true | nil, message */
+static int l_export(lua_State *L)
+{
+	if (inspector_export(luaL_checkstring(L, 1)) < 0) {
+		lua_pushnil(L);
+		lua_pushstring(L, det_error_message());
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static const luaL_Reg funcs[] = {
+	{ "open", l_open },
+	{ "marks", l_marks },
+	{ "export", l_export },
+	{ NULL, NULL },
+};
+
 static const luaL_Reg result_methods[] = {
 	{ "failures_list", r_failures_list },
 	{ "summary_table", r_summary_table },
@@ -736,6 +891,6 @@ int luaopen_det_inspect(lua_State *L)
 	lua_setfield(L, -2, "__mode");
 	lua_setmetatable(L, -2);
 	lua_setfield(L, LUA_REGISTRYINDEX, "det.inspect.keep");
-	lua_newtable(L);
+	luaL_newlib(L, funcs);
 	return 1;
 }
