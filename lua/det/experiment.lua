@@ -203,6 +203,13 @@ local function poll_all()
   for exp in pairs(running) do exp:poll(0) end
 end
 
+-- the terminal hung up: stop every run at a step boundary (each saves
+-- last.ckpt as it ends) and wait for them
+local function stop_all()
+  for exp in pairs(running) do exp:stop() end
+  for exp in pairs(running) do exp:wait() end
+end
+
 local poll_registered = false
 
 -- exp:train() -> exp: starts the trainer thread and returns at once
@@ -215,7 +222,7 @@ function Exp:train()
   st.done = false
   running[self] = true
   if not poll_registered then
-    core.set_poll(poll_all)
+    core.set_poll(poll_all, stop_all)
     poll_registered = true
   end
   return self

@@ -727,13 +727,30 @@ static void idle_poll(void *ctx)
 	lua_settop(L, top);
 }
 
-/* det.core.experiment.set_poll(fn): fn runs about every 100 ms from the
- * workbench's idle loop (registered once). */
+/* The terminal hung up (or SIGTERM): every running experiment stops at its
+ * next step boundary and saves last.ckpt before the workbench exits. */
+static void hangup_stop(void *ctx)
+{
+	lua_State *L = ctx;
+	int top = lua_gettop(L);
+	if (lua_getfield(L, LUA_REGISTRYINDEX, "det.experiment.stop_all") == LUA_TFUNCTION &&
+	    lua_pcall(L, 0, 0, 0) != LUA_OK)
+		fprintf(stderr, "experiment: %s\n", lua_tostring(L, -1));
+	lua_settop(L, top);
+}
+
+/* det.core.experiment.set_poll(fn, stop_all): fn runs about every 100 ms
+ * from the workbench's idle loop, stop_all when the terminal hangs up
+ * (both registered once). */
 static int l_set_poll(lua_State *L)
 {
 	luaL_checktype(L, 1, LUA_TFUNCTION);
 	lua_pushvalue(L, 1);
 	lua_setfield(L, LUA_REGISTRYINDEX, "det.experiment.poll_all");
+	if (lua_isfunction(L, 2)) {
+		lua_pushvalue(L, 2);
+		lua_setfield(L, LUA_REGISTRYINDEX, "det.experiment.stop_all");
+	}
 	if (!idle_L) {
 		lua_State *main;
 		lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
@@ -741,6 +758,7 @@ static int l_set_poll(lua_State *L)
 		lua_pop(L, 1);
 		idle_L = main;
 		tui_on_idle(idle_poll, main);
+		tui_on_hangup(hangup_stop, main);
 	}
 	return 0;
 }

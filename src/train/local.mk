@@ -43,3 +43,5 @@ EXTRA_DIST += tests/train/run_cli.sh tests/data/coco_small/annotations.json \
 	tests/data/coco_small/images/000001.png tests/data/coco_small/images/000002.png \
 	tests/data/coco_small/images/000003.png tests/data/coco_small/images/000004.png \
 	tests/data/coco_small/images/000005.png tests/data/coco_small/images/000006.png
+experimentdocdir = $(docdir)/api
+dist_experimentdoc_DATA = doc/api/experiment.md
