@@ -214,8 +214,10 @@ int main(int argc, char **argv)
 	printf("%-22s %10s %10s %12s\n", "", "seconds", "GFLOP/s", "peak RSS");
 	{
 		double m = median(tc, reps);
-		printf("%-22s %10.3f %10.1f %9ld MiB   (arena %zu MiB, one buffer each would be %zu MiB)\n",
-			"detbench", m, 3 * flops / m / 1e9, rss >> 10, st.arena_bytes >> 20, st.naive_bytes >> 20);
+		printf("%-22s %10.3f %10.1f %9ld MiB   (arena %zu MiB, one buffer each would be %zu MiB; "
+			"conv workspace %zu MiB; parameters, gradients, momentum %zu MiB)\n",
+			"detbench", m, 3 * flops / m / 1e9, rss >> 10, st.arena_bytes >> 20, st.naive_bytes >> 20,
+			st.workspace_bytes >> 20, 3 * nn_graph_store(g)->count * sizeof(float) >> 20);
 		if (nt == reps) {
 			long prss = 0, pbase = 0;
 			double mt = median(tt, reps);
@@ -228,6 +230,19 @@ int main(int argc, char **argv)
 			printf("%-22s %10.2fx %21.2fx\n", "detbench / PyTorch", m / mt,
 				prss ? (double)rss / (double)prss : 0.0);
 		}
+	}
+	{
+		/* the parts outside the graph's nodes, alone */
+		double t0 = omp_get_wtime(), tl, ts;
+		for (int i = 0; i < 3; i++)
+			detector_loss(d, g, b, &lo);
+		tl = (omp_get_wtime() - t0) / 3;
+		t0 = omp_get_wtime();
+		for (int i = 0; i < 3; i++)
+			optim_step(o);
+		ts = (omp_get_wtime() - t0) / 3;
+		printf("\noutside the graph: detector_loss %.1f ms, SGD step %.1f ms (%zu parameters)\n", tl * 1e3,
+			ts * 1e3, nn_graph_store(g)->count);
 	}
 	printf("\ntime per op kind (ms per step): forward, backward\n");
 	for (int op = 0; op < NN_OP_COUNT; op++)
