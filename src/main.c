@@ -117,7 +117,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *code[64];
-	int ncode = 0, interactive = 0, opt, status = 0;
+	int ncode = 0, interactive = 0, screen, opt, status = 0;
 	struct host *h;
 
 	/* A subcommand comes first and owns the rest of the line. */
@@ -164,27 +164,33 @@ int main(int argc, char **argv)
 		}
 	}
 	det_threads_set(det_threads_default());
+	if (optind < argc && access(argv[optind], R_OK) != 0) {
+		fprintf(stderr, "detbench: can't read %s (%s)\n", argv[optind], strerror(errno));
+		return 2;
+	}
 
 	h = host_new(NULL, NULL);
 	if (h == NULL)
 		return 1;
+	/* The workbench opens before -e code and FILE run, so their output lands
+	 * in its output area and Ctrl-C can stop them. */
+	screen = (ncode == 0 || interactive) && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	if (screen)
+		tui_open(h);
 	for (int i = 0; i < ncode && status == 0; i++)
 		if (host_dostring(h, code[i], "=(command line)") != HOST_OK)
 			status = 1;
 	if (status == 0 && optind < argc) {
-		if (access(argv[optind], R_OK) != 0) {
-			fprintf(stderr, "detbench: can't read %s (%s)\n", argv[optind], strerror(errno));
-			host_free(h);
-			return 2;
-		}
 		if (host_dofile(h, argv[optind], argc - optind, argv + optind) != HOST_OK)
 			status = 1;
 	}
 	/* -e alone exits, like lua -e; otherwise (or with -i) open the prompt */
 	if (ncode == 0 || interactive) {
-		if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
-			status = tui_run(h) || status;
-		else
+		if (screen) {
+			int tui_status = tui_run(h); /* 129 after SIGHUP, 143 after SIGTERM */
+
+			status = tui_status ? tui_status : status;
+		} else
 			status = stdin_repl(h) || status;
 	}
 	host_free(h);
