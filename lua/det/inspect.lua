@@ -22,6 +22,33 @@ function eval.coco(gt, results)
   return r, err
 end
 
+-- Results made by an experiment (exp:eval() on its val set, exp:predict(ds))
+-- remember their dataset too. det.experiment is wrapped, not edited.
+do
+  local ok, experiment = pcall(require, "det.experiment")
+  local Exp = ok and type(experiment) == "table" and experiment.Experiment
+  local mt = ok and getmetatable(experiment)
+  if Exp and mt and mt.__call then
+    local vals = setmetatable({}, { __mode = "k" })
+    local new, ev, predict = mt.__call, Exp.eval, Exp.predict
+    mt.__call = function(m, o)
+      local e = new(m, o)
+      if type(o) == "table" then vals[e] = o.val end
+      return e
+    end
+    function Exp.eval(self, ...)
+      local r = ev(self, ...)
+      if r and vals[self] then datasets[r] = vals[self] end
+      return r
+    end
+    function Exp.predict(self, ds, ...)
+      local r = predict(self, ds, ...)
+      if r then datasets[r] = ds end
+      return r
+    end
+  end
+end
+
 -- r:attach(ds) -> r: the dataset whose images the inspector shows.
 function methods.attach(r, ds)
   datasets[r] = ds

@@ -22,3 +22,6 @@ dist_apidoc_DATA += doc/api/inspect.md
 # the inspector panel in a real terminal (skipped without tmux)
 TESTS += tests/tmux/inspector.sh
 EXTRA_DIST += tests/tmux/inspector.sh
+
+# issue 8's planted-error figure: `detbench run bench/planted_errors.lua` (trains; minutes)
+EXTRA_DIST += bench/planted_errors.lua
