@@ -120,7 +120,43 @@ end
 
 -- model:save(path) -> true | nil, message; model:load(path, { strict }) -> report | nil, message
 function Model:save(path) return self:store():save(path) end
-function Model:load(path, o) return self:store():load(path, o) end
+-- The names a checkpoint file holds (its text header), or nil.
+local function file_names(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local names = {}
+  for line in f:lines() do
+    if line == "data" then break end
+    local name = line:match("^[pb] (%S+)")
+    if name then names[name] = true end
+  end
+  f:close()
+  return names
+end
+
+-- model:load(path, { strict }) -> { loaded, missing, unexpected,
+-- missing_names = {...}, unexpected_names = {...} } | nil, message
+function Model:load(path, o)
+  local m = self:store()
+  local rep, err = m:load(path, o)
+  if not rep then return nil, err end
+  local have = file_names(path)
+  if have and type(rep) == "table" then
+    local mine = {}
+    rep.missing_names, rep.unexpected_names = {}, {}
+    for _, list in ipairs { m:parameters(), m:buffers() } do
+      for _, p in ipairs(list) do
+        mine[p.name] = true
+        if not have[p.name] then rep.missing_names[#rep.missing_names + 1] = p.name end
+      end
+    end
+    for name in pairs(have) do
+      if not mine[name] then rep.unexpected_names[#rep.unexpected_names + 1] = name end
+    end
+    table.sort(rep.unexpected_names)
+  end
+  return rep
+end
 -- model:bind(opt): the optimiser updates the model's one store
 function Model:bind(opt)
   self:store():bind(opt)
@@ -138,6 +174,7 @@ function Model:detector_config(o)
     assigner = o.assigner or hd.assigner, center_sampling = o.center_sampling or hd.center_sampling,
     atss_topk = o.atss_topk or hd.atss_topk, pos_iou = o.pos_iou or hd.pos_iou, neg_iou = o.neg_iou or hd.neg_iou,
     atss_anchor_scale = o.atss_anchor_scale,
+    reg_max = hd.reg_max, tal_topk = o.tal_topk or hd.topk, tal_alpha = hd.alpha, tal_beta = hd.beta,
     quality = hd.head == "fcos" and (hd.quality or "none") or "none",
     loss = o.loss, nms = o.nms or {},
   }
@@ -217,8 +254,12 @@ function Model:predict(input, o)
     table.sort(out, function(a, b) return a.index < b.index end)
     return out
   end
-  -- a tensor (N, 3, H, W), already normalised: boxes in its pixels
+  -- a tensor (N, 3, H, W) or one image (3, H, W), already normalised: boxes in its pixels
   local shape = input:shape()
+  if #shape == 3 then
+    input = input:contiguous():reshape(1, shape[1], shape[2], shape[3])
+    shape = input:shape()
+  end
   local m = self:graph { batch = shape[1], size = { shape[3], shape[4] }, train = false }
   m:forward(input)
   local res, err = d:decode(m.graph)

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "data/loader.h"
 #include "det/assign.h"
+#include "det/yolo.h"
 #include "nn/graph.h"
 #include "nn/optim.h"
 
@@ -47,6 +48,7 @@ struct detector {
 	struct buf b_raw, b_pred, b_tgt, b_w, b_w4, b_grad, b_draw, b_gtbox;
 	struct buf q_pred, q_tgt, q_grad;
 	struct buf dec_scores, dec_boxes, dec_idx, dec_cls, dec_score;
+	struct det_yolo_targets yolo_t;         /* YOLO: the batch's targets */
 };
 
 static void *grow(struct buf *b, size_t bytes)
@@ -95,6 +97,20 @@ void detector_config_default(struct detector_config *c, enum detector_kind kind)
 	c->nms.score_threshold = 0.05f;
 	c->nms.max_dets = 100;
 	c->nms_pre = 1000;
+	c->reg_max = 16;
+	c->tal_topk = 10;
+	c->tal_alpha = 0.5f;
+	c->tal_beta = 6.f;
+	c->w_dfl = 1.f;
+	if (kind == DETECTOR_YOLO) { /* YOLOv8's: TAL, BCE + CIoU + DFL, gains 0.5 / 7.5 / 1.5 */
+		c->assigner = DETECTOR_ASSIGN_TAL;
+		c->quality = DETECTOR_QUALITY_NONE;
+		det_loss_init(&c->cls_loss, DET_LOSS_BCE);
+		det_loss_init(&c->box_loss, DET_LOSS_CIOU);
+		c->w_cls = 0.5f;
+		c->w_box = 7.5f;
+		c->w_dfl = 1.5f;
+	}
 	for (int l = 0; l < DETECTOR_MAX_LEVELS; l++) {
 		c->levels[l].quality = -1;
 		c->levels[l].range[0] = -1.f;
@@ -163,6 +179,16 @@ struct detector *detector_new(const struct detector_config *cfg)
 		det_error_set(DET_EINVAL, "detector: the RetinaNet head assigns with maxiou or atss");
 		return NULL;
 	}
+	if ((cfg->kind == DETECTOR_YOLO) != (cfg->assigner == DETECTOR_ASSIGN_TAL)) {
+		det_error_set(DET_EINVAL, "detector: the YOLO head, and only it, assigns with tal");
+		return NULL;
+	}
+	if (cfg->kind == DETECTOR_YOLO && (cfg->anchors != 1 || !is_box_kind(bk) ||
+		cfg->quality != DETECTOR_QUALITY_NONE || cfg->reg_max < 0 || cfg->reg_max > 64 || cfg->tal_topk < 1)) {
+		det_error_set(DET_EINVAL, "detector: the YOLO head has 1 anchor, no quality branch, an iou-family "
+			"box loss (got %s), reg_max 0..64 (got %d) and tal_topk >= 1", det_loss_kind_name(bk), cfg->reg_max);
+		return NULL;
+	}
 	for (int l = 0; l < cfg->nlevels; l++) {
 		const struct detector_level *lv = &cfg->levels[l];
 		if (!(lv->stride > 0) || lv->cls < 0 || lv->box < 0 ||
@@ -203,6 +229,7 @@ void detector_free(struct detector *d)
 	det_loss_fini(&d->cfg.cls_loss);
 	det_loss_fini(&d->cfg.box_loss);
 	det_loss_fini(&d->cfg.quality_loss);
+	det_yolo_targets_free(&d->yolo_t);
 	free(d);
 }
 
@@ -258,7 +285,8 @@ static int bind_outputs(struct detector *d, struct nn_graph *g, int grads)
 		int h = -1, w = -1;
 
 		if ((rc = check_node(g, lv->cls, (int64_t)A * C, "cls", lv->level, &n, &h, &w)) ||
-		    (rc = check_node(g, lv->box, (int64_t)A * 4, "box", lv->level, &n, &h, &w)))
+		    (rc = check_node(g, lv->box, c->kind == DETECTOR_YOLO ? 4 * (int64_t)(c->reg_max + 1) :
+			    (int64_t)A * 4, "box", lv->level, &n, &h, &w)))
 			return rc;
 		if (c->quality != DETECTOR_QUALITY_NONE &&
 		    (rc = check_node(g, lv->quality, A, "quality", lv->level, &n, &h, &w)))
@@ -451,6 +479,8 @@ static int assign_image(struct detector *d, const float *gt, size_t g, int *assi
 			assigned, NULL);
 	case DETECTOR_ASSIGN_MAXIOU:
 		return assign_maxiou(d, gt, g, assigned);
+	case DETECTOR_ASSIGN_TAL: /* the YOLO path assigns in det_yolo_assign */
+		break;
 	}
 	return det_error_set(DET_EINVAL, "detector: unknown assigner");
 }
@@ -475,6 +505,87 @@ static int run_loss(const struct det_loss *cfg, size_t rows, size_t cols, const 
 	return det_loss_backward(&l, rows, cols, pred, tgt, w, avg, &one, dpred);
 }
 
+/* ---- the YOLO head: gathers its outputs into rows, hands them to
+ * det/yolo.h (task-aligned targets, cls / IoU / DFL losses and their
+ * gradients), scatters the gradients back ---- */
+
+static int yolo_loss(struct detector *d, const struct loader_batch *b, struct detector_losses *out)
+{
+	const struct detector_config *c = &d->cfg;
+	const int C = c->classes, nimg = b->n < d->N ? b->n : d->N;
+	const size_t P = d->P, nb = 4 * (size_t)(c->reg_max + 1), rows = (size_t)nimg * P;
+	struct det_yolo_opts o;
+	struct det_yolo_losses yl;
+	int rc;
+	float *cp = grow(&d->cls_pred, rows * C * sizeof(float));
+	float *cg = grow(&d->cls_grad, rows * C * sizeof(float));
+	float *bp = grow(&d->b_raw, rows * nb * sizeof(float));
+	float *bg = grow(&d->b_grad, rows * nb * sizeof(float));
+
+	if (!cp || !cg || !bp || !bg)
+		return det_error_set(DET_ENOMEM, "detector: no memory for %zu anchors", rows);
+	/* gather: row n*P + p, (rows, C) logits and (rows, 4 (R+1)) box outputs */
+	for (int l = 0; l < c->nlevels; l++) {
+		const struct level_io *io = &d->io[l];
+		const size_t hw = (size_t)io->h * io->w, off = d->level_off[l];
+
+		for (int n = 0; n < nimg; n++) {
+			for (int k = 0; k < C; k++) {
+				const float *src = io->cls + ((size_t)n * C + k) * hw;
+				float *dst = cp + ((size_t)n * P + off) * C + k;
+				for (size_t yx = 0; yx < hw; yx++)
+					dst[yx * C] = src[yx];
+			}
+			for (size_t k = 0; k < nb; k++) {
+				const float *src = io->box + ((size_t)n * nb + k) * hw;
+				float *dst = bp + ((size_t)n * P + off) * nb + k;
+				for (size_t yx = 0; yx < hw; yx++)
+					dst[yx * nb] = src[yx];
+			}
+		}
+	}
+	det_yolo_opts_default(&o, C, c->reg_max);
+	o.topk = c->tal_topk;
+	o.alpha = c->tal_alpha;
+	o.beta = c->tal_beta;
+	o.cls_loss = c->cls_loss;
+	o.box_loss = c->box_loss;
+	o.w_cls = c->w_cls;
+	o.w_box = c->w_box;
+	o.w_dfl = c->w_dfl;
+	if ((rc = det_yolo_assign(&o, nimg, P, d->points.p, d->stride.p, cp, bp, b->boxes, b->classes, b->counts,
+		b->max_boxes, &d->yolo_t)) < 0)
+		return rc;
+	if ((rc = det_yolo_loss(&o, nimg, P, d->points.p, d->stride.p, cp, bp, &d->yolo_t, &yl, cg, bg)) < 0)
+		return rc;
+	out->cls = yl.cls;
+	out->box = yl.box;
+	out->dfl = yl.dfl;
+	out->total = yl.total;
+	out->num_pos = yl.num_pos;
+	/* scatter (already weighted); zeros for the graph's batch slots past b->n */
+	for (int l = 0; l < c->nlevels; l++) {
+		struct level_io *io = &d->io[l];
+		const size_t hw = (size_t)io->h * io->w, off = d->level_off[l];
+
+		for (int n = 0; n < d->N; n++) {
+			for (int k = 0; k < C; k++) {
+				float *dst = io->dcls + ((size_t)n * C + k) * hw;
+				const float *src = cg + ((size_t)n * P + off) * C + k;
+				for (size_t yx = 0; yx < hw; yx++)
+					dst[yx] = n < nimg ? src[yx * C] : 0.f;
+			}
+			for (size_t k = 0; k < nb; k++) {
+				float *dst = io->dbox + ((size_t)n * nb + k) * hw;
+				const float *src = bg + ((size_t)n * P + off) * nb + k;
+				for (size_t yx = 0; yx < hw; yx++)
+					dst[yx] = n < nimg ? src[yx * nb] : 0.f;
+			}
+		}
+	}
+	return 0;
+}
+
 int detector_loss(struct detector *d, struct nn_graph *g, const struct loader_batch *b,
 	struct detector_losses *out)
 {
@@ -486,6 +597,8 @@ int detector_loss(struct detector *d, struct nn_graph *g, const struct loader_ba
 	memset(out, 0, sizeof(*out));
 	if ((rc = bind_outputs(d, g, 1)))
 		return rc;
+	if (c->kind == DETECTOR_YOLO)
+		return yolo_loss(d, b, out);
 	P = d->P;
 	nimg = b->n < d->N ? b->n : d->N;
 	rows = (size_t)nimg * P;
@@ -718,6 +831,13 @@ int detector_decode(struct detector *d, struct nn_graph *g, const struct loader_
 						q = sigmoidf(io->q[((size_t)n * A + a) * hw + yx]);
 					for (int j = 0; j < C; j++)
 						sc[p * C + j] = sigmoidf(io->cls[(((size_t)n * A + a) * C + j) * hw + yx]) * q;
+					if (c->kind == DETECTOR_YOLO) {
+						const size_t nb = 4 * (size_t)(c->reg_max + 1);
+						const float *pt = (const float *)d->points.p + 2 * p;
+						det_yolo_decode_one(c->reg_max, io->box + (size_t)n * nb * hw + yx, hw, pt[0], pt[1],
+							((const float *)d->stride.p)[p], bx + 4 * p, NULL);
+						continue;
+					}
 					for (int j = 0; j < 4; j++)
 						raw[j] = io->box[(((size_t)n * A + a) * 4 + j) * hw + yx];
 					decode_one(d, p, raw, bx + 4 * p, e);
@@ -779,10 +899,11 @@ int detector_train_step(struct detector *d, struct nn_graph *g, struct optim *op
 	memset(out, 0, sizeof(*out));
 	if ((rc = copy_images(d, g, b)) || (rc = nn_graph_forward(g)) || (rc = detector_loss(d, g, b, out)))
 		return rc;
-	if (!isfinite(out->cls) || !isfinite(out->box) || !isfinite(out->quality))
+	if (!isfinite(out->cls) || !isfinite(out->box) || !isfinite(out->quality) || !isfinite(out->dfl))
 		return det_error_set(DET_ENUM, "detector: the %s loss is %g (step skipped, weights unchanged)",
-			!isfinite(out->cls) ? "cls" : !isfinite(out->box) ? "box" : "quality",
-			!isfinite(out->cls) ? out->cls : !isfinite(out->box) ? out->box : out->quality);
+			!isfinite(out->cls) ? "cls" : !isfinite(out->box) ? "box" : !isfinite(out->quality) ? "quality" : "dfl",
+			!isfinite(out->cls) ? out->cls : !isfinite(out->box) ? out->box :
+			!isfinite(out->quality) ? out->quality : out->dfl);
 	if ((rc = nn_graph_backward(g)))
 		return rc;
 	if (opt && (rc = optim_step(opt)) < 0)

@@ -30,11 +30,13 @@ struct nn_graph;
 struct loader_batch;
 struct optim;
 
-enum detector_kind { DETECTOR_FCOS, DETECTOR_RETINANET };
+enum detector_kind { DETECTOR_FCOS, DETECTOR_RETINANET,
+	DETECTOR_YOLO /* YOLOv8-style: box (N, 4 (reg_max + 1), H, W), losses in det/yolo.h */ };
 enum detector_assigner {
 	DETECTOR_ASSIGN_FCOS,   /* centre sampling + scale ranges (det_assign_fcos) */
 	DETECTOR_ASSIGN_ATSS,   /* adaptive training sample selection (det_assign_atss) */
 	DETECTOR_ASSIGN_MAXIOU, /* RetinaNet: IoU >= pos positive, < neg negative, else ignored */
+	DETECTOR_ASSIGN_TAL,    /* YOLO: task-aligned (det_assign_tal, through det/yolo.h) */
 };
 enum detector_quality { DETECTOR_QUALITY_NONE, DETECTOR_QUALITY_CENTERNESS, DETECTOR_QUALITY_IOU };
 
@@ -60,12 +62,16 @@ struct detector_config {
 	float atss_anchor_scale; /* FCOS+ATSS: a point's anchor is a square of side scale * s_l (8) */
 	float pos_iou, neg_iou; /* max-IoU assigner: 0.5, 0.4 */
 	int low_quality;        /* max-IoU: each gt also takes its best anchors (1) */
+	int reg_max;            /* YOLO: the distance distribution's largest bin R (16; 0: exp) */
+	int tal_topk;           /* YOLO (TAL): 10 */
+	float tal_alpha, tal_beta; /* YOLO (TAL): 0.5, 6 */
 
 	enum detector_quality quality;
 	/* the loss parts; class weights are copied by detector_new. Each is run
 	 * with reduction mean over avg_factor (see detector_loss). */
 	struct det_loss cls_loss, box_loss, quality_loss;
 	float w_cls, w_box, w_quality; /* the weights of the parts in the total */
+	float w_dfl;                   /* YOLO with reg_max > 0: the DFL part's weight */
 	struct det_box_coder coder;    /* RetinaNet's deltas */
 
 	struct det_nms_opts nms;       /* decode: method, IoU threshold, score threshold, max_dets */

@@ -83,7 +83,7 @@ static float sigmoidf(float x)
 
 int det_yolo_assign(const struct det_yolo_opts *o, int nimg, size_t P, const float *points,
 	const float *stride, const float *cls, const float *box, const float *gt, const int32_t *gt_cls,
-	const int32_t *counts, int max_boxes, struct det_yolo_targets *t)
+	const int *counts, int max_boxes, struct det_yolo_targets *t)
 {
 	const int C = o->classes;
 	const size_t rows = (size_t)nimg * P, nb = 4 * (size_t)(o->reg_max + 1);

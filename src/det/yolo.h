@@ -69,7 +69,7 @@ void det_yolo_decode_one(int reg_max, const float *raw, size_t step, float px, f
  * class out of range) or DET_ENOMEM. */
 int det_yolo_assign(const struct det_yolo_opts *o, int nimg, size_t P, const float *points,
 	const float *stride, const float *cls, const float *box, const float *gt, const int32_t *gt_cls,
-	const int32_t *counts, int max_boxes, struct det_yolo_targets *t);
+	const int *counts, int max_boxes, struct det_yolo_targets *t);
 
 struct det_yolo_losses {
 	float cls, box, dfl, total;

@@ -83,9 +83,10 @@ static int d_new(lua_State *L)
 
 	luaL_checktype(L, 1, LUA_TTABLE);
 	kind = opt_str(L, 1, "kind", "fcos");
-	if (strcmp(kind, "fcos") && strcmp(kind, "retinanet"))
-		return luaL_error(L, "detector: kind is fcos or retinanet (got %s)", kind);
-	detector_config_default(&cfg, strcmp(kind, "fcos") ? DETECTOR_RETINANET : DETECTOR_FCOS);
+	if (strcmp(kind, "fcos") && strcmp(kind, "retinanet") && strcmp(kind, "yolo"))
+		return luaL_error(L, "detector: kind is fcos, retinanet or yolo (got %s)", kind);
+	detector_config_default(&cfg, !strcmp(kind, "fcos") ? DETECTOR_FCOS : !strcmp(kind, "yolo") ? DETECTOR_YOLO :
+		DETECTOR_RETINANET);
 	cfg.classes = (int)opt_num(L, 1, "classes", 0);
 	cfg.anchors = (int)opt_num(L, 1, "anchors", 1);
 	cfg.input = (int)opt_num(L, 1, "input", 0);
@@ -135,14 +136,20 @@ static int d_new(lua_State *L)
 			cfg.assigner = DETECTOR_ASSIGN_ATSS;
 		else if (!strcmp(s, "maxiou"))
 			cfg.assigner = DETECTOR_ASSIGN_MAXIOU;
+		else if (!strcmp(s, "tal"))
+			cfg.assigner = DETECTOR_ASSIGN_TAL;
 		else
-			return luaL_error(L, "detector: assigner is fcos, atss or maxiou (got %s)", s);
+			return luaL_error(L, "detector: assigner is fcos, atss, maxiou or tal (got %s)", s);
 	}
 	cfg.center_sampling = (float)opt_num(L, 1, "center_sampling", cfg.center_sampling);
 	cfg.atss_topk = (int)opt_num(L, 1, "atss_topk", cfg.atss_topk);
 	cfg.atss_anchor_scale = (float)opt_num(L, 1, "atss_anchor_scale", cfg.atss_anchor_scale);
 	cfg.pos_iou = (float)opt_num(L, 1, "pos_iou", cfg.pos_iou);
 	cfg.neg_iou = (float)opt_num(L, 1, "neg_iou", cfg.neg_iou);
+	cfg.reg_max = (int)opt_num(L, 1, "reg_max", cfg.reg_max);
+	cfg.tal_topk = (int)opt_num(L, 1, "tal_topk", cfg.tal_topk);
+	cfg.tal_alpha = (float)opt_num(L, 1, "tal_alpha", cfg.tal_alpha);
+	cfg.tal_beta = (float)opt_num(L, 1, "tal_beta", cfg.tal_beta);
 	if (lua_getfield(L, 1, "low_quality") != LUA_TNIL)
 		cfg.low_quality = lua_toboolean(L, -1);
 	lua_pop(L, 1);
@@ -164,9 +171,10 @@ static int d_new(lua_State *L)
 		opt_loss(L, t, "quality", &cfg.quality_loss);
 		if (lua_getfield(L, t, "weights") == LUA_TTABLE) {
 			int w = lua_gettop(L);
-			cfg.w_cls = (float)opt_num(L, w, "cls", 1);
-			cfg.w_box = (float)opt_num(L, w, "box", 1);
-			cfg.w_quality = (float)opt_num(L, w, "quality", 1);
+			cfg.w_cls = (float)opt_num(L, w, "cls", cfg.w_cls);
+			cfg.w_box = (float)opt_num(L, w, "box", cfg.w_box);
+			cfg.w_quality = (float)opt_num(L, w, "quality", cfg.w_quality);
+			cfg.w_dfl = (float)opt_num(L, w, "dfl", cfg.w_dfl);
 		}
 		lua_pop(L, 1);
 	}
@@ -231,6 +239,10 @@ static int d_train_step(lua_State *L)
 		return 2;
 	}
 	push_losses(L, &o, detector_config_get(d)->quality != DETECTOR_QUALITY_NONE);
+	if (detector_config_get(d)->kind == DETECTOR_YOLO && detector_config_get(d)->reg_max > 0) {
+		lua_pushnumber(L, o.dfl);
+		lua_setfield(L, -2, "dfl");
+	}
 	return 1;
 }
 
@@ -334,6 +346,7 @@ static int d_weights(lua_State *L)
 		c->w_cls = (float)opt_num(L, 2, "cls", c->w_cls);
 		c->w_box = (float)opt_num(L, 2, "box", c->w_box);
 		c->w_quality = (float)opt_num(L, 2, "quality", c->w_quality);
+		c->w_dfl = (float)opt_num(L, 2, "dfl", c->w_dfl);
 	}
 	lua_createtable(L, 0, 3);
 	lua_pushnumber(L, c->w_cls);
@@ -342,6 +355,8 @@ static int d_weights(lua_State *L)
 	lua_setfield(L, -2, "box");
 	lua_pushnumber(L, c->w_quality);
 	lua_setfield(L, -2, "quality");
+	lua_pushnumber(L, c->w_dfl);
+	lua_setfield(L, -2, "dfl");
 	return 1;
 }
 
@@ -349,7 +364,8 @@ static int d_tostring(lua_State *L)
 {
 	struct ldetector *p = luaL_checkudata(L, 1, LDETECTOR_NAME);
 	const struct detector_config *c;
-	static const char *assigners[] = { "fcos", "atss", "maxiou" };
+	static const char *assigners[] = { "fcos", "atss", "maxiou", "tal" };
+	static const char *kinds[] = { "fcos", "retinanet", "yolo" };
 
 	if (!p->d) {
 		lua_pushstring(L, "<det.detector (freed)>");
@@ -357,7 +373,7 @@ static int d_tostring(lua_State *L)
 	}
 	c = detector_config_get(p->d);
 	lua_pushfstring(L, "<det.detector %s: %d classes, %d levels, %d anchors, assigner %s, loss %s + %s%s%s>",
-		c->kind == DETECTOR_FCOS ? "fcos" : "retinanet", c->classes, c->nlevels, c->anchors,
+		kinds[c->kind], c->classes, c->nlevels, c->anchors,
 		assigners[c->assigner], det_loss_kind_name(c->cls_loss.kind), det_loss_kind_name(c->box_loss.kind),
 		c->quality != DETECTOR_QUALITY_NONE ? " + " : "",
 		c->quality != DETECTOR_QUALITY_NONE ? det_loss_kind_name(c->quality_loss.kind) : "");

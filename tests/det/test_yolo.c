@@ -42,7 +42,7 @@ static void decode_cases(void)
 static float points[P * 2], strides[P];
 static const float gt[NIMG * MAXB * 4] = { 2, 3, 14, 15, 12, 8, 31, 30, 4, 4, 28, 20, 0, 0, 0, 0 };
 static const int32_t gcls[NIMG * MAXB] = { 0, 2, 1, -1 };
-static const int32_t counts[NIMG] = { 2, 1 };
+static const int counts[NIMG] = { 2, 1 };
 
 static void make_points(void)
 {
@@ -133,7 +133,7 @@ static void empty_case(void)
 	struct det_yolo_targets t = { 0 };
 	struct det_yolo_losses l;
 	float cls[NIMG * P], box[NIMG * P * 4], dbox[NIMG * P * 4], dcls[NIMG * P];
-	const int32_t zero[NIMG] = { 0, 0 };
+	const int zero[NIMG] = { 0, 0 };
 	int32_t badc[NIMG * MAXB] = { 0, 5, 0, 0 };
 
 	det_yolo_opts_default(&o, 1, 0);

@@ -228,3 +228,37 @@ describe("engine ops for the zoo", function()
     for i, v in ipairs { 2, 1 / 3.5, 1 / 7.5, 1 } do assert.is_true(math.abs(b[i] - v) < 1e-6) end
   end)
 end)
+
+describe("YOLO head training", function()
+  it("the loss goes down over 20 steps on 4 small Fashion scenes, and predictions decode", function()
+    local names = { "T-shirt/top", "Bag", "Ankle boot" }
+    local ds = assert(det.data.fashion { images = 4, size = 64, seed = 5, min_objects = 1, max_objects = 2,
+      classes = names, min_scale = 0.3, max_scale = 0.55 })
+    local model = det.model { backbone = det.backbone.cspdarknet { version = "v8", width = 0.125 },
+      neck = det.neck.pan { channels = 16 }, head = det.head.yolo { classes = 3, reg_max = 8 },
+      size = 64, names = names, seed = 1 }
+    local m = model:graph { batch = 4, size = 64 }
+    local d = model:detector {}
+    assert.matches("yolo", tostring(d))
+    local opt = det.optim.adamw { lr = 3e-3, weight_decay = 1e-4 }
+    model:bind(opt)
+    local ld = ds:loader { batch = 4, size = 64, workers = 1, augment = false }
+    local first, last
+    for _ = 1, 20 do
+      local l = assert(d:train_step(m.graph, opt, ld))
+      assert.is_true(l.num_pos > 0)
+      assert.is_number(l.dfl)
+      first = first or l
+      last = l
+    end
+    ld:close()
+    assert.is_true(last.total < 0.6 * first.total, ("total %g -> %g"):format(first.total, last.total))
+    assert.is_true(last.box < first.box and last.dfl < first.dfl, ("box %g -> %g, dfl %g -> %g"):format(
+      first.box, last.box, first.dfl, last.dfl))
+    local preds = model:predict(ds, { batch = 4, score_threshold = 0.01 })
+    assert.are.equal(4, #preds)
+    for _, im in ipairs(preds) do
+      for _, e in ipairs(im.dets) do assert.is_true(e[1] <= e[3] and e[2] <= e[4] and e.score > 0) end
+    end
+  end)
+end)
