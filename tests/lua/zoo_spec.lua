@@ -155,6 +155,12 @@ describe("det.neck", function()
       neck = det.neck.bifpn { channels = 64 }, head = det.head.yolo { classes = 2, in_channels = 128 } })
     assert.is_false(ok)
     assert.matches("head %(yolo%) expects 128 input channels, the neck %(bifpn%) gives 64", err)
+    ok, err = pcall(det.model, { backbone = det.backbone.cspdarknet { version = "v8", width = 0.25 },
+      neck = det.neck.pan { channels = 32, in_channels = { c3 = 64, c4 = 128, c5 = 512 } },
+      head = det.head.yolo { classes = 2 } })
+    assert.is_false(ok)
+    assert.matches("neck %(pan%) expects 512 channels at c5, the backbone %(cspdarknet_v8%) gives 256", err)
+    assert.is_nil(det.neck.bifpn { in_channels = { 64, 128, 256 } }:fit(det.backbone.cspdarknet { version = "v8", width = 0.25 }))
     assert.has_error(function() det.neck.bifpn { levels = { 3, 5 } } end)
     assert.has_error(function() det.neck.pan { chanels = 3 } end)
   end)

@@ -89,7 +89,8 @@ return function(o)
     b.strides["p" .. l] = math.tointeger(2 ^ l)
   end
 
-  function b:fit(backbone) return common.fit("bifpn", self.in_levels, backbone) end
+  b.in_channels = o.in_channels
+  function b:fit(backbone) return common.fit("bifpn", self.in_levels, backbone, self.in_channels) end
 
   -- one cell: P (list of n nodes) -> OUT (list of n nodes)
   local function cell(c, P)

@@ -2,12 +2,19 @@
 -- and saying which part does not fit.
 local M = {}
 
--- nil when backbone gives c<l> at stride 2^l for every l of levels, else a
--- message naming the neck, the level and what the backbone gives
-function M.fit(kind, levels, backbone)
+-- nil when backbone gives c<l> at stride 2^l for every l of levels (and,
+-- when in_channels is given, as { c3 = n, ... } or a list by level, with
+-- those channels), else a message naming the neck, the level and what the
+-- backbone gives
+function M.fit(kind, levels, backbone, in_channels)
   local chans = backbone.channels or {}
-  for _, l in ipairs(levels) do
+  for i, l in ipairs(levels) do
     local key = "c" .. l
+    local want = in_channels and (in_channels[key] or in_channels[i])
+    if want and chans[key] and chans[key] ~= want then
+      return ("neck (%s) expects %d channels at %s, the backbone (%s) gives %d"):format(kind, want, key,
+        tostring(backbone.kind), chans[key])
+    end
     if not chans[key] then
       local have = {}
       for k in pairs(chans) do have[#have + 1] = k end

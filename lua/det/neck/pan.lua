@@ -57,7 +57,8 @@ return function(o)
     b.strides["p" .. l] = math.tointeger(2 ^ l)
   end
 
-  function b:fit(backbone) return common.fit("pan", self.in_levels, backbone) end
+  b.in_channels = o.in_channels
+  function b:fit(backbone) return common.fit("pan", self.in_levels, backbone, self.in_channels) end
 
   b.forward = function(self, feats)
     local L = {}
