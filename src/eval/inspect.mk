@@ -19,6 +19,11 @@ TESTS += tests/lua/inspect_spec.lua
 EXTRA_DIST += tests/lua/inspect_spec.lua
 dist_apidoc_DATA += doc/api/inspect.md
 
+# the inspector panel's rendered snapshot and keys, without a terminal
+check_PROGRAMS += tests/tui/test_inspector
+tests_tui_test_inspector_LDADD = $(TEST_LDADD)
+TESTS += tests/tui/test_inspector
+
 # the inspector panel in a real terminal (skipped without tmux)
 TESTS += tests/tmux/inspector.sh
 EXTRA_DIST += tests/tmux/inspector.sh

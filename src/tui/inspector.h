@@ -45,6 +45,13 @@ size_t inspector_marks(size_t *out, size_t max);
  * confused_with} atomically; 0 or DET_EIO. */
 int inspector_export(const char *path);
 
+/* For tests: renders the inspector's current state at rows x cols (as if
+ * focused or not) and returns its cell grid (owned by the inspector); sends
+ * one key as if the panel had (focus = 1) or lacked the focus. */
+struct cells;
+const struct cells *inspector_snapshot(int rows, int cols, int focus);
+int inspector_key_send(int ch, int focus);
+
 extern const struct panel_class inspector_panel_class;
 
 #endif

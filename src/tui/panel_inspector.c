@@ -263,11 +263,12 @@ static void box_to_img(const double b[4], int cls, int pred, float score, int ou
 	o->outcome = outcome;
 }
 
-static void inspector_draw(struct panel *p)
+/* Renders the panel into s->cb (p->rows x p->cols). */
+static void inspector_render(struct panel *p)
 {
 	struct inspector *s = p->state;
 	struct cells *cb = &s->cb;
-	int list_w = p->cols >= 100 ? 58 : p->cols * 11 / 20, rows = p->rows - 2;
+	int list_w = p->cols >= 100 ? 64 : p->cols * 3 / 5, rows = p->rows - 2;
 	char line[1400];
 	size_t marks = 0;
 
@@ -331,8 +332,30 @@ static void inspector_draw(struct panel *p)
 			cells_text(cb, 2, list_w + 1, s->im_error, CELL_RGB(200, 80, 80), CELL_DEFAULT, 0, p->cols - list_w - 1);
 		}
 	}
+}
+
+static void inspector_draw(struct panel *p)
+{
+	struct inspector *s = p->state;
+
+	inspector_render(p);
 	werase(p->win);
-	cells_blit(cb, p->win, 0, 0, mode_of());
+	cells_blit(&s->cb, p->win, 0, 0, mode_of());
+}
+
+const struct cells *inspector_snapshot(int rows, int cols, int focus)
+{
+	struct panel p = { .cls = &inspector_panel_class, .rows = rows, .cols = cols, .focus = focus, .state = &the };
+
+	inspector_render(&p);
+	return &the.cb;
+}
+
+int inspector_key_send(int ch, int focus)
+{
+	struct panel p = { .cls = &inspector_panel_class, .rows = 20, .cols = 100, .focus = focus, .state = &the };
+
+	return inspector_panel_class.key(&p, ch);
 }
 
 static int inspector_key(struct panel *p, int ch)
