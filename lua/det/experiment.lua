@@ -146,7 +146,7 @@ local function trainer(self)
     save_epochs = o.save_every, nan = o.nan, log_every = o.log_every, recipe = st.recipe,
     letterbox = o.letterbox == false and 0 or nil, mean = o.mean, std = o.std,
   }
-  if o.minutes and not o.steps and not o.epochs then spec.epochs = 1000000 end
+  if o.minutes and not o.steps and not o.epochs then spec.epochs = 0 end
   local sched = st.schedule
   if type(sched) == "userdata" then spec.sched = sched end
   local ok, t = pcall(core.new, spec)
@@ -324,6 +324,15 @@ function Metrics:names() return self._t:series_names() end
 function Metrics:evals() return self._t:evals() end
 function Metrics:events(first) return self._t:events(first) end
 function Metrics:progress() return self._t:progress() end
+Metrics.__tostring = function(m)
+  local t = rawget(m, "_t")
+  local parts = {}
+  for _, n in ipairs(t:series_names()) do
+    local v = t:last(n)
+    if v then parts[#parts + 1] = ("%s %.4g"):format(n, v) end
+  end
+  return ("<metrics: %s; %d evaluations>"):format(#parts > 0 and table.concat(parts, ", ") or "no steps yet", #t:evals())
+end
 
 local fields = {
   optim = optim_proxy,

@@ -167,7 +167,7 @@ static void progress(struct trainer *t, int state, const char *text)
 	p.state = state;
 	snprintf(p.name, sizeof p.name, "%.47s", t->cfg.name);
 	p.step = t->step;
-	p.total_steps = t->planned > 0 ? t->planned : t->total_steps;
+	p.total_steps = t->planned > 0 ? t->planned : t->total_steps < INT64_MAX / 4 ? t->total_steps : 0;
 	p.epoch = frac_epoch(t);
 	p.epochs = t->cfg.steps > 0 ? 0 : t->cfg.epochs;
 	p.elapsed_s = elapsed(t);
@@ -286,8 +286,14 @@ struct trainer *trainer_new(const struct trainer_config *cfg, const struct train
 	}
 	if (cfg->steps > 0)
 		t->total_steps = cfg->steps;
-	else
+	else if (cfg->epochs > 0)
 		t->total_steps = (cfg->epochs * t->batches_per_epoch + cfg->accumulate - 1) / cfg->accumulate;
+	else if (cfg->minutes > 0)
+		t->total_steps = INT64_MAX / 4; /* only the budget ends it */
+	else {
+		det_error_set(DET_EINVAL, "trainer: say how long to train (steps, epochs or minutes)");
+		goto fail;
+	}
 	t->base_lr = optim_config(io->opt)->lr;
 	if (t->sched && cfg->minutes > 0 && cfg->steps <= 0 && !(t->sched_proto = sched_clone(t->sched)))
 		goto nomem;
@@ -1286,7 +1292,7 @@ static int loop(struct trainer *t)
 			struct trainer_event ev = { .kind = TRAINER_EV_EPOCH, .step = t->step, .epoch = frac_epoch(t),
 				.epoch_index = ended, .state = METRICS_TRAINING };
 			event_push(t, &ev);
-			int last = t->cfg.steps <= 0 && ended >= t->cfg.epochs;
+			int last = t->cfg.steps <= 0 && t->cfg.epochs > 0 && ended >= t->cfg.epochs;
 			if (can_eval && t->cfg.eval_epochs > 0 && ended % t->cfg.eval_epochs == 0 && !last)
 				evaluate(t);
 			if (t->cfg.save_epochs > 0 && ended % t->cfg.save_epochs == 0) {
