@@ -153,6 +153,12 @@ describe("end to end", function()
   local ds = assert(det.data.fashion { images = 8, size = 64, seed = 3, min_objects = 1, max_objects = 3,
     classes = names, min_scale = 0.3, max_scale = 0.55 })
 
+  -- one thread: on a loaded 2-core machine these tiny convolutions run ~20x
+  -- slower with two (the threads spin waiting for each other's core)
+  local saved
+  setup(function() saved = det.threads(); det.threads(1) end)
+  teardown(function() det.threads(saved) end)
+
   local function overfit(head, steps)
     local model = det.model { backbone = det.backbone.resnet { depth = 18, width = 0.125 },
       neck = det.neck.fpn { channels = 16 }, head = head, size = 64, names = names, seed = 1 }
