@@ -254,9 +254,10 @@ function Exp:eval()
   local t = trainer(self)
   if not st.val then error("det.experiment: no val set to evaluate on", 2) end
   if t:running() then
-    local before = #t:evals()
+    local before = st.evals_seen or 0
     t:eval_now()
-    while t:running() and #t:evals() == before do self:poll(50) end
+    -- the eval event comes after the result is ready to take
+    while t:running() and (st.evals_seen or 0) == before do self:poll(50) end
   else
     local ok, err = t:evaluate()
     if not ok then error("det.experiment: " .. tostring(err), 2) end

@@ -45,3 +45,4 @@ EXTRA_DIST += tests/train/run_cli.sh tests/data/coco_small/annotations.json \
 	tests/data/coco_small/images/000005.png tests/data/coco_small/images/000006.png
 experimentdocdir = $(docdir)/api
 dist_experimentdoc_DATA = doc/api/experiment.md
+EXTRA_DIST += bench/fashion_curve.sh

@@ -858,16 +858,20 @@ static int evaluate(struct trainer *t)
 	metrics_event_add(t->metrics, METRICS_EV_EVAL, t->step, frac_epoch(t), elapsed(t), "AP", NAN, r->stats[0],
 		"eval at step %lld: AP %.4f AP50 %.4f", (long long)t->step, r->stats[0], r->stats[1]);
 	/* keep it; take a copy of the GT for the keeper (the trainer keeps t->gt) */
+	/* early stopping and best.ckpt */
+	const char *metric = t->cfg.es_metric[0] ? t->cfg.es_metric : "AP";
+	double v = eval_figure(r, metric), ap = r->stats[0];
+	struct eval_gt *gt_copy = NULL;
+	eval_gt_from_dataset(t->io.val, &gt_copy);
+	pthread_mutex_lock(&t->mu); /* trainer_eval_take may run on the main thread */
 	eval_result_free(t->last_r);
 	eval_dets_free(t->last_dets);
 	eval_gt_free(t->last_gt);
 	t->last_r = r;
 	t->last_dets = dets;
-	t->last_gt = NULL;
-	eval_gt_from_dataset(t->io.val, &t->last_gt);
-	/* early stopping and best.ckpt */
-	const char *metric = t->cfg.es_metric[0] ? t->cfg.es_metric : "AP";
-	double v = eval_figure(r, metric);
+	t->last_gt = gt_copy;
+	pthread_mutex_unlock(&t->mu);
+
 	int better;
 	if (t->cfg.es_mode == TRAINER_ES_MIN)
 		better = isfinite(v) && (!isfinite(t->best) || v < t->best - t->cfg.es_min_delta);
@@ -884,7 +888,7 @@ static int evaluate(struct trainer *t)
 	}
 	progress(t, prev_state == METRICS_EVALUATING ? METRICS_TRAINING : prev_state, NULL);
 	struct trainer_event ev = { .kind = TRAINER_EV_EVAL, .step = t->step, .epoch = frac_epoch(t),
-		.state = prev_state, .loss = r->stats[0] };
+		.state = prev_state, .loss = ap };
 	event_push(t, &ev);
 	return 0;
 }

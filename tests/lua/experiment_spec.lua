@@ -63,6 +63,9 @@ describe("det.experiment", function()
     local at = e.step
     e:poll(100)
     assert.are.equal(at, e.step)
+    local r = e:eval()   -- while the thread runs (paused): at its next boundary
+    assert.are.equal("number", type(r.AP))
+    assert.are.equal(1, evals)
     e.optim.lr = 5e-4
     e.optim.weight_decay = 0.02
     e.loss.weights.box = 2
