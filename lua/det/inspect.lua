@@ -127,11 +127,26 @@ function methods.summary(r, opts)
   return setmetatable(rows, { __tostring = function() return (text:gsub("\n$", "")) end })
 end
 
--- r:hardest{ n = 10, min_score = 0.3 } -> { {image_id, image, errors, fp, fn} ... }
+-- r:hardest{ n = 10, min_score = 0.3, open = false } -> { {image_id, image, errors, fp, fn} ... };
+-- open = true shows those images' failures in the inspector, hardest first
 function methods.hardest(r, opts)
   opts = opts or {}
   local list = r:hardest_list(opts)
-  add_image_index(r, list, opts)
+  local ds = add_image_index(r, list, opts)
+  if opts.open then
+    -- the failures of those images, hardest image first
+    local rank = {}
+    for i, it in ipairs(list) do rank[it.image_id] = i end
+    local items = {}
+    for _, f in ipairs(r:failures{ open = false, min_score = opts.min_score or 0.3, dataset = ds }) do
+      if rank[f.image_id] then items[#items + 1] = f end
+    end
+    table.sort(items, function(a, b)
+      if rank[a.image_id] ~= rank[b.image_id] then return rank[a.image_id] < rank[b.image_id] end
+      return a.score > b.score
+    end)
+    core.inspect.open(items, ds, { title = "hardest images", export = opts.export })
+  end
   return listing(list, string.format("%4s  %8s  %6s  %4s  %4s", "#", "image", "errors", "fp", "fn"),
     function(i, it)
       return string.format("%4d  %8s  %6d  %4d  %4d", i, tostring(it.image or it.image_id), it.errors, it.fp, it.fn)

@@ -518,6 +518,18 @@ static long find_box(const struct dataset *ds, size_t ii, lua_Integer gt_id, int
 	return -1;
 }
 
+struct image_id {
+	int64_t id;
+	size_t index;
+};
+
+static int cmp_image_id(const void *a, const void *b)
+{
+	const struct image_id *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 static int ds_class_index(const struct dataset *ds, const char *name)
 {
 	for (int c = 0; c < ds->nclasses; c++)
@@ -535,6 +547,7 @@ static int correct(lua_State *L, int relabel)
 	struct edit *ed;
 	size_t *adds_img = NULL;  /* image of each added box */
 	struct dataset_box *adds = NULL;
+	struct image_id *ids;
 	size_t nadd = 0, changed = 0, skipped = 0;
 	int64_t next_id = 1;
 	lua_Integer n;
@@ -546,6 +559,12 @@ static int correct(lua_State *L, int relabel)
 	ed = lua_newuserdatauv(L, (ds->nboxes + 1) * sizeof *ed, 0);
 	adds = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *adds, 0);
 	adds_img = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *adds_img, 0);
+	ids = lua_newuserdatauv(L, (ds->nimages + 1) * sizeof *ids, 0);
+	for (size_t j = 0; j < ds->nimages; j++) {
+		ids[j].id = ds->images[j].id;
+		ids[j].index = j;
+	}
+	qsort(ids, ds->nimages, sizeof *ids, cmp_image_id);
 	for (size_t k = 0; k < ds->nboxes; k++) {
 		ed[k].drop = 0;
 		ed[k].cls = -1;
@@ -592,11 +611,21 @@ static int correct(lua_State *L, int relabel)
 			read_box(L, -1, "box", b, (int)i);
 		}
 		lua_pop(L, 1);
-		for (size_t j = 0; j < ds->nimages; j++)
-			if (ds->images[j].id == image_id) {
-				ii = (long)j;
-				break;
+		{
+			/* binary search in the ids sorted once below the loop's first item */
+			size_t lo = 0, hi = ds->nimages;
+
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+
+				if (ids[mid].id < image_id)
+					lo = mid + 1;
+				else
+					hi = mid;
 			}
+			if (lo < ds->nimages && ids[lo].id == image_id)
+				ii = (long)ids[lo].index;
+		}
 		if (ii < 0)
 			return luaL_error(L, "item %d: the dataset has no image id %d", (int)i, (int)image_id);
 		if (strcmp(reason, "missing_box") == 0) {

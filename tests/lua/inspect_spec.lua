@@ -114,6 +114,10 @@ describe("r:failures / r:summary / r:hardest / r:confusion_map", function()
     assert.is_true(#h <= 5 and #h > 0)
     for i = 2, #h do assert.is_true(h[i - 1].errors >= h[i].errors) end
     assert.are.equal(h[1].fp + h[1].fn, h[1].errors)
+    -- open = true hands the failures of those images to the inspector (kept for det.inspect.marks)
+    assert.is_false(det.inspect.open({}, nil))
+    r:hardest{ n = 2, min_score = 0.3, open = true }
+    assert.are.same({}, det.inspect.marks())
     local m = tostring(r:confusion_map{ conf = 0.3, ascii = true })
     assert.truthy(m:find("background", 1, true))
     assert.truthy(m:find("#", 1, true))
