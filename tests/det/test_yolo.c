@@ -3,11 +3,13 @@
  * hand-made cases, and the gradients against central finite differences
  * (targets held fixed, as YOLOv8 detaches them) for reg_max 4 and 0. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "det/box.h"
 #include "det/yolo.h"
 #include "tests/tap.h"
 
@@ -91,7 +93,27 @@ static void loss_case(int R, enum det_loss_kind boxk, enum det_loss_kind clsk, c
 		if (t.gt[P + p] > 0 || (t.gt[P + p] == 0 && t.cls[P + p] != 1))
 			img1_ok = 0;
 	ok(img1_ok, "%s: image 1's positives all take its one box and class", what);
-	/* each gt's best positive has score = its max IoU (the normalisation) */
+	/* the normalisation: over each gt's positives, max u = max IoU (the
+	 * anchor of largest alignment t gets u = max IoU) */
+	int norm_ok = 1;
+	for (int n = 0; n < NIMG; n++)
+		for (int j = 0; j < counts[n]; j++) {
+			float umax = 0, iomax = 0;
+			int any = 0;
+			for (size_t p = 0; p < P; p++) {
+				const size_t r = (size_t)n * P + p;
+				float pb[4];
+				if (t.gt[r] != j)
+					continue;
+				any = 1;
+				det_yolo_decode_one(R, box + r * nb, 1, points[2 * p], points[2 * p + 1], strides[p], pb, NULL);
+				umax = fmaxf(umax, t.score[r]);
+				iomax = fmaxf(iomax, det_box_iou_one(DET_IOU_PLAIN, pb, gt + ((size_t)n * MAXB + j) * 4, 0));
+			}
+			if (any && fabsf(umax - iomax) > 1e-5f * (1 + iomax))
+				norm_ok = 0;
+		}
+	ok(norm_ok, "%s: each gt's largest score target is its positives' largest IoU", what);
 	rc = det_yolo_loss(&o, NIMG, P, points, strides, cls, box, &t, &l, dcls, dbox);
 	ok(rc == 0 && isfinite(l.total) && l.cls > 0 && l.box > 0 && (R == 0 || l.dfl > 0),
 		"%s: losses cls %g box %g dfl %g total %g", what, l.cls, l.box, l.dfl, l.total);
@@ -151,6 +173,91 @@ static void empty_case(void)
 	det_yolo_targets_free(&t);
 }
 
+/* Reads "name v1 v2 ..." rows of tests/golden/zoo/yolo_loss.txt. */
+static int golden_row(FILE *f, const char *name, double *v, int max)
+{
+	char key[32];
+	int n = 0;
+
+	rewind(f);
+	while (fscanf(f, "%31s", key) == 1) {
+		if (key[0] == '#') {
+			int c;
+			while ((c = fgetc(f)) != '\n' && c != EOF)
+				;
+			continue;
+		}
+		if (strcmp(key, name)) {
+			int c;
+			while ((c = fgetc(f)) != '\n' && c != EOF)
+				;
+			continue;
+		}
+		while (n < max && fscanf(f, "%lf", &v[n]) == 1)
+			n++;
+		return n;
+	}
+	return -1;
+}
+
+/* The loss parts and gradients for fixed targets against PyTorch
+ * (make_yolo_loss.py: Ultralytics' v8DetectionLoss with torchvision's
+ * CIoU loss, float64). */
+static void golden_case(void)
+{
+	char path[1024];
+	const char *top = getenv("top_srcdir");
+	FILE *f;
+	double dims[3], v[512];
+	float pts[64], st[32], cls[64], box[512], dcls[64], dbox[512];
+	int gt_[32], gc_[32];
+	float score[32], gtb[128];
+
+	snprintf(path, sizeof(path), "%s/tests/golden/zoo/yolo_loss.txt", top ? top : TOP_SRCDIR);
+	f = fopen(path, "r");
+	if (!f) {
+		ok(0, "golden: cannot open %s", path);
+		return;
+	}
+	golden_row(f, "dims", dims, 3);
+	const int Pn = (int)dims[0], C = (int)dims[1], R = (int)dims[2], nb = 4 * (R + 1);
+	int n;
+#define READ(name, dst, count) do { n = golden_row(f, name, v, 512); for (int i = 0; i < n && i < (count); i++) (dst)[i] = v[i]; } while (0)
+	READ("points", pts, 2 * Pn);
+	READ("strides", st, Pn);
+	READ("cls", cls, Pn * C);
+	READ("box", box, Pn * nb);
+	READ("gt", gt_, Pn);
+	READ("gtcls", gc_, Pn);
+	READ("score", score, Pn);
+	READ("gtbox", gtb, 4 * Pn);
+#undef READ
+	struct det_yolo_opts o;
+	struct det_yolo_targets t = { .rows = (size_t)Pn, .gt = gt_, .cls = gc_, .score = score, .gtbox = gtb };
+	struct det_yolo_losses l;
+	double want[4], wc[64], wb[512];
+
+	for (int i = 0; i < Pn; i++)
+		if (gt_[i] >= 0)
+			t.sum += score[i], t.npos++;
+	det_yolo_opts_default(&o, C, R);
+	ok(det_yolo_loss(&o, 1, (size_t)Pn, pts, st, cls, box, &t, &l, dcls, dbox) == 0, "golden: loss runs");
+	golden_row(f, "losses", want, 4);
+	ok(fabs(l.cls - want[0]) < 1e-5 * (1 + fabs(want[0])) && fabs(l.box - want[1]) < 1e-5 * (1 + fabs(want[1])) &&
+		fabs(l.dfl - want[2]) < 1e-5 * (1 + fabs(want[2])) && fabs(l.total - want[3]) < 1e-5 * (1 + fabs(want[3])),
+		"golden: cls %g box %g dfl %g total %g as PyTorch (%g %g %g %g)", l.cls, l.box, l.dfl, l.total,
+		want[0], want[1], want[2], want[3]);
+	golden_row(f, "dcls", wc, 64);
+	golden_row(f, "dbox", wb, 512);
+	double worst = 0;
+	for (int i = 0; i < Pn * C; i++)
+		worst = fmax(worst, fabs(dcls[i] - wc[i]));
+	for (int i = 0; i < Pn * nb; i++)
+		worst = fmax(worst, fabs(dbox[i] - wb[i]));
+	ok(worst < 1e-5, "golden: d total / d cls and d box as PyTorch's autograd (max |diff| %.2g)", worst);
+	fclose(f);
+}
+
 int main(void)
 {
 	make_points();
@@ -159,5 +266,6 @@ int main(void)
 	loss_case(4, DET_LOSS_DIOU, DET_LOSS_VFL, "reg_max 4, diou, vfl");
 	loss_case(0, DET_LOSS_GIOU, DET_LOSS_BCE, "reg_max 0, giou, bce");
 	empty_case();
+	golden_case();
 	return tap_done();
 }
