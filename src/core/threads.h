@@ -1,6 +1,14 @@
 /* threads.h: the one thread-count policy. OpenBLAS runs matrix products with
  * its own threads, OpenMP runs element-wise loops; both are set to the same
- * count and never run at the same time, so the cores are never oversubscribed. */
+ * count and never run at the same time, so the cores are never oversubscribed.
+ * Matrix products inside the conv kernels run single-threaded sgemm, one per
+ * OpenMP thread over cache-sized blocks (OpenBLAS's own threads only when a
+ * call has fewer blocks than threads), so OpenBLAS's workers, which spin
+ * after each threaded call, rarely exist. OpenMP waits passively: every
+ * executable sets OMP_WAIT_POLICY=passive before libgomp starts unless the
+ * environment chose a policy (src/core/threads_preinit.c); a spinning
+ * teammate costs 2x on a loaded machine. A host that loads the Lua module
+ * (lua5.4) should export OMP_WAIT_POLICY=passive itself. */
 #ifndef DET_CORE_THREADS_H
 #define DET_CORE_THREADS_H
 
