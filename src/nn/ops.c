@@ -435,9 +435,10 @@ void nn_maxpool_forward(const float *x, float *y, int64_t planes, int h, int w,
 				b1 = b1 > w ? w : b1;
 				for (int a = a0; a < a1; a++) {
 					const float *row = xp + a * w;
-					for (int b = b0; b < b1; b++)
-						if (!(row[b] <= best))
-							best = row[b];
+					for (int b = b0; b < b1; b++) {
+						float v = row[b];
+						best = !(v <= best) ? v : best;
+					}
 				}
 				yp[i * ow + j] = best;
 			}
@@ -446,7 +447,13 @@ void nn_maxpool_forward(const float *x, float *y, int64_t planes, int h, int w,
 }
 
 /* dx[argmax of each window] += dy; the argmax (the first maximum, as the
- * forward found it) is recomputed from x, so nothing is saved between passes */
+ * forward found it) is recomputed from x, so nothing is saved between passes.
+ * The scan starts at the window's first element and replaces on !(v <= best),
+ * as the forward does, but as selects instead of branches: the comparisons
+ * follow the data, and mispredicted branches cost more than the loads.
+ * Unless accumulating, each plane's dx is cleared a few rows at a time, just
+ * before the first window that reaches them (window bottoms only grow with
+ * i), so the cleared rows are still in cache for the adds. */
 void nn_maxpool_backward(const float *x, const float *dy, float *dx, int64_t planes, int h, int w,
 	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, int acc)
 {
@@ -454,27 +461,38 @@ void nn_maxpool_backward(const float *x, const float *dy, float *dx, int64_t pla
 	for (int64_t p = 0; p < planes; p++) {
 		const float *xp = x + p * h * w, *gp = dy + p * oh * ow;
 		float *dp = dx + p * h * w;
-		if (!acc)
-			memset(dp, 0, sizeof(float) * (size_t)h * (size_t)w);
+		int cleared = acc ? h : 0;
 		for (int i = 0; i < oh; i++) {
 			int a0 = i * sh - ph, a1 = a0 + kh;
 			a0 = a0 < 0 ? 0 : a0;
 			a1 = a1 > h ? h : a1;
+			if (a1 > cleared) {
+				memset(dp + (int64_t)cleared * w, 0, sizeof(float) * (size_t)(a1 - cleared) * (size_t)w);
+				cleared = a1;
+			}
+			if (a0 >= a1)
+				continue;
 			for (int j = 0; j < ow; j++) {
-				int b0 = j * sw - pw, b1 = b0 + kw, at = -1;
-				float best = -INFINITY;
+				int b0 = j * sw - pw, b1 = b0 + kw, at;
+				float best;
 				b0 = b0 < 0 ? 0 : b0;
 				b1 = b1 > w ? w : b1;
+				if (b0 >= b1)
+					continue;
+				at = a0 * w + b0;
+				best = xp[at];
 				for (int a = a0; a < a1; a++)
-					for (int b = b0; b < b1; b++)
-						if (!(xp[a * w + b] <= best) || at < 0) {
-							best = xp[a * w + b];
-							at = a * w + b;
-						}
-				if (at >= 0)
-					dp[at] += gp[i * ow + j];
+					for (int b = b0; b < b1; b++) {
+						float v = xp[a * w + b];
+						int take = !(v <= best);
+						best = take ? v : best;
+						at = take ? a * w + b : at;
+					}
+				dp[at] += gp[i * ow + j];
 			}
 		}
+		if (cleared < h)
+			memset(dp + (int64_t)cleared * w, 0, sizeof(float) * (size_t)(h - cleared) * (size_t)w);
 	}
 }
 
