@@ -53,3 +53,20 @@ EXTRA_DIST += tests/lua/complete_spec.lua
 check_PROGRAMS += tests/tui/test_widgets
 tests_tui_test_widgets_LDADD = $(TEST_LDADD)
 TESTS += tests/tui/test_widgets
+
+# The renderer beside libchafa (bench/render_compare): built by `make bench`
+# only when pkg-config finds chafa (Debian: libchafa-dev); configure does
+# not need it, so its flags are asked for at build time.
+EXTRA_PROGRAMS += bench/render_compare
+bench_render_compare_SOURCES = bench/render_compare.c
+bench_render_compare_CFLAGS = $(AM_CFLAGS) `$(PKG_CONFIG) --cflags chafa 2>/dev/null`
+bench_render_compare_LDADD = $(TEST_LDADD)
+bench_render_compare_LDFLAGS = `$(PKG_CONFIG) --libs chafa 2>/dev/null`
+bench: bench-render-compare
+bench-render-compare:
+	@if $(PKG_CONFIG) --exists chafa; then \
+	  $(MAKE) $(AM_MAKEFLAGS) bench/render_compare$(EXEEXT); \
+	else \
+	  echo "bench/render_compare skipped: chafa not found (apt-get install libchafa-dev)"; \
+	fi
+.PHONY: bench-render-compare
