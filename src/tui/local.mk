@@ -70,3 +70,8 @@ bench-render-compare:
 	  echo "bench/render_compare skipped: chafa not found (apt-get install libchafa-dev)"; \
 	fi
 .PHONY: bench-render-compare
+
+# Keystroke echo latency and the screen's CPU share while training.
+EXTRA_PROGRAMS += bench/ui_latency
+BENCH_BINS += bench/ui_latency
+bench_ui_latency_LDADD = -lutil
