@@ -5,7 +5,7 @@
  * OpenMP thread over cache-sized blocks (OpenBLAS's own threads only when a
  * call has fewer blocks than threads), so OpenBLAS's workers, which spin
  * after each threaded call, rarely exist. OpenMP waits passively: every
- * executable sets OMP_WAIT_POLICY=passive before libgomp starts unless the
+ * executable re-executes itself once with OMP_WAIT_POLICY=passive unless the
  * environment chose a policy (src/core/threads_preinit.c); a spinning
  * teammate costs 2x on a loaded machine. A host that loads the Lua module
  * (lua5.4) should export OMP_WAIT_POLICY=passive itself. */
