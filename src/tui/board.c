@@ -295,9 +295,9 @@ static void status_update(struct board *b)
 	}
 	if (!isfinite(pr.images_per_s) && metrics_series_last(b->m, "images_per_s", &v) == 0)
 		pr.images_per_s = v;
-	snprintf(info, sizeof info, "%s%s%s%sep %.2f%sstep %s%s%s%.0f img/s%sETA %s", b->watch ? "" : state,
-		b->watch ? "" : sep, pr.name[0] ? pr.name : "run", sep, pr.epoch, sep, steps, extra, sep,
-		isfinite(pr.images_per_s) ? pr.images_per_s : 0.0, sep, eta);
+	snprintf(info, sizeof info, "%s%s%s%sep %.2f%sstep %s%s%sETA %s%s%.0f img/s", b->watch ? "" : state,
+		b->watch ? "" : sep, pr.name[0] ? pr.name : "run", sep, pr.epoch, sep, steps, extra, sep, eta, sep,
+		isfinite(pr.images_per_s) ? pr.images_per_s : 0.0);
 	if (metrics_series_last(b->m, "data_wait", &v) == 0) {
 		len = strlen(info);
 		snprintf(info + len, sizeof info - len, "%sdata wait %.0f%%", sep, 100 * v);
@@ -326,16 +326,19 @@ static void log_eval(struct board *b, size_t i)
 	for (int c = 0; c < e.ncats; c++)
 		if (!isnan(e.cls[c].ap) && (worst < 0 || e.cls[c].ap < e.cls[worst].ap))
 			worst = c;
-	snprintf(line, sizeof line, "[%6lld] eval       AP %.3f  AP50 %.3f  AP75 %.3f", (long long)e.step, e.stats[0],
+	snprintf(line, sizeof line, "%6lld eval  AP %.3f AP50 %.3f AP75 %.3f", (long long)e.step, e.stats[0],
 		e.stats[1], e.stats[2]);
-	if (worst >= 0) {
-		size_t len = strlen(line);
-
-		snprintf(line + len, sizeof line - len, "  worst %s %.3f", e.cls[worst].name, e.cls[worst].ap);
-	}
 	board_log_append(b->log, ROLE_NOTE, line);
+	if (worst >= 0) {
+		snprintf(line, sizeof line, "%6s       worst %s %.3f", "", e.cls[worst].name, e.cls[worst].ap);
+		board_log_append(b->log, ROLE_TEXT, line);
+	}
 	metrics_eval_fini(&e);
 }
+
+/* Event kinds as the log shows them (5 columns). */
+static const char *const short_kind[METRICS_NEVENTS] = { "info", "set", "ckpt", "NaN", "eval", "stop", "state",
+	"error" };
 
 /* New events and evaluations into the log, in the order they happened:
  * an evaluation's summary goes where its EVAL event is. */
@@ -365,8 +368,8 @@ static void log_feed(struct board *b)
 					log_eval(b, b->logged_evals++);
 				continue;
 			}
-			snprintf(line, sizeof line, "[%6lld] %-10s %s", (long long)ev[i].step,
-				metrics_event_names[ev[i].kind >= 0 && ev[i].kind < METRICS_NEVENTS ? ev[i].kind : 0], ev[i].text);
+			snprintf(line, sizeof line, "%6lld %-5s %s", (long long)ev[i].step,
+				short_kind[ev[i].kind >= 0 && ev[i].kind < METRICS_NEVENTS ? ev[i].kind : 0], ev[i].text);
 			board_log_append(b->log, (int)role, line);
 		}
 		b->logged_events += got;
