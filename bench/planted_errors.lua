@@ -19,9 +19,14 @@ local P = det.experiment.params {
   width = 0.25, fpn = 32, seed = 1, workers = 2, swap = 0.05, delete = 0.05,
   -- scenes a short training can learn: 1-3 garments of 35-60% of the side
   min_objects = 1, max_objects = 3, min_scale = 0.35, max_scale = 0.6,
+  classes = "all",       -- or a comma list of names, e.g. "T-shirt/top,Trouser,Sandal,Bag"
 }
 local scene = { split = "train", size = P.size, seed = P.seed, min_objects = P.min_objects,
   max_objects = P.max_objects, min_scale = P.min_scale, max_scale = P.max_scale }
+if P.classes ~= "all" then
+  scene.classes = {}
+  for name in P.classes:gmatch("[^,]+") do scene.classes[#scene.classes + 1] = name end
+end
 local function scenes(n)
   local o = { images = n }
   for k, v in pairs(scene) do o[k] = v end
@@ -76,7 +81,7 @@ local check, planted = plant(check_clean)
 local model = det.model {
   backbone = det.backbone.resnet { depth = 18, width = P.width, norm = "bn" },
   neck = det.neck.fpn { channels = P.fpn, levels = { 3, 4, 5 } },
-  head = det.head.fcos { classes = 10, channels = P.fpn, towers = 2, norm = "gn" },
+  head = det.head.fcos { classes = #clean:classes(), channels = P.fpn, towers = 2, norm = "gn" },
   names = clean:classes(), size = P.size, seed = P.seed,
 }
 local settings = {
