@@ -20,6 +20,7 @@ local P = det.experiment.params {
   -- scenes a short training can learn: 1-3 garments of 35-60% of the side
   min_objects = 1, max_objects = 3, min_scale = 0.35, max_scale = 0.6,
   classes = "all",       -- or a comma list of names, e.g. "T-shirt/top,Trouser,Sandal,Bag"
+  save = "",             -- a path prefix: write the predictions and corrupted labels there
 }
 local scene = { split = "train", size = P.size, seed = P.seed, min_objects = P.min_objects,
   max_objects = P.max_objects, min_scale = P.min_scale, max_scale = P.max_scale }
@@ -101,6 +102,12 @@ local r = exp:predict(check)
 print(string.format("trained %d s, %d steps; AP50 on the corrupted labels of the %d checked scenes: %.3f",
   os.time() - t0, exp.step or -1, #check, r.AP50))
 
+if P.save ~= "" then
+  -- the predictions and the corrupted labels, to study the ranking without training again:
+  -- det.eval.coco(P.save .. ".check/annotations.json", P.save .. ".dets.json"):suspects{}
+  r:save(P.save .. ".dets.json")
+  check:export_coco(P.save .. ".check")
+end
 local s = r:suspects {}
 local n = ngt(check)
 local recall, found, k = det.inspect.planted_recall(s, planted, 0.10, n)
@@ -130,5 +137,11 @@ print(string.format("planted errors in the top 10%% of the suspect ranking: %d o
   found, #planted, 100 * recall))
 print(string.format("  swapped classes %d/%d, deleted boxes %d/%d; top 10%% = %d suspects of %d GT boxes",
   by.swap[1], by.swap[2], by.delete[1], by.delete[2], k, n))
+do
+  local reasons = {}
+  for i = 1, math.min(k, #s) do reasons[s[i].reason] = (reasons[s[i].reason] or 0) + 1 end
+  print(string.format("  reasons in the top 10%%: wrong_class %d, missing_box %d, bad_box %d",
+    reasons.wrong_class or 0, reasons.missing_box or 0, reasons.bad_box or 0))
+end
 print(string.format("  the same ranking with perfect predictions (ceiling): %.1f%%", 100 * ceiling))
 os.exit(recall >= 0.70 and 0 or 1)
