@@ -41,6 +41,11 @@ tt_check "resume shows in the status bar" 'training · tmux-tiny'
 tt_run 'recipe:stop()'
 tt_check "stop shows in the status bar" '(stopped|done) · tmux-tiny'
 [ -s "$TT_TMP/runs/tmux-tiny/metrics.jsonl" ]; ok $? "the run's metrics.jsonl was written"
+tt resize-window -x 160 -y 48
+tt_run 'recipe:wait()'
+tt_run 'print(det.ui.show_eval(recipe:predict(recipe.val), recipe.val))'
+tt_check "after training: the samples panel shows predictions on the val images" 'samples 1/8 #1 +[0-9]+ GT, [0-9]+ pred'
+tt_check "  and draws them" '▀▀▀▀▀▀▀▀'
 
 # the same run, watched from another process
 tt_new_server
