@@ -6,3 +6,5 @@ libdetbench_la_SOURCES += \
 # the OpenMP wait policy, executables only (see src/core/threads_preinit.c)
 detbench_SOURCES += src/core/threads_preinit.c
 EXTRA_DIST += src/core/threads_preinit.c
+TESTS += tests/core/wait_policy.sh
+EXTRA_DIST += tests/core/wait_policy.sh
