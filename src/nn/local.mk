@@ -23,7 +23,7 @@ EXTRA_DIST += tests/lua/optim_spec.lua
 # optimiser step time beside PyTorch's (make bench)
 EXTRA_PROGRAMS += bench/optim_bench
 BENCH_BINS += bench/optim_bench
-bench_optim_bench_SOURCES = bench/optim_bench.c
+bench_optim_bench_SOURCES = bench/optim_bench.c src/core/threads_preinit.c
 bench_optim_bench_LDADD = libdetbench.la $(DET_LIBS)
 bench_optim_bench_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_SRCDIR='"$(abs_top_srcdir)/bench"'
 EXTRA_DIST += bench/optim_torch.py
