@@ -9,7 +9,7 @@
 #   sh bench/fashion_curve.sh build/detbench minutes=10 eval_minutes=2
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-bin=${1:-$top/build/detbench}
+bin=$(cd "$(dirname "${1:-$top/build/detbench}")" && pwd)/$(basename "${1:-$top/build/detbench}")
 [ $# -gt 0 ] && shift
 name=bench-fashion-curve
 out=$(mktemp -d)
