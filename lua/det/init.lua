@@ -19,6 +19,7 @@ det.data, det.aug, det.sample = require "det.data", require "det.aug", require "
 det.eval = require "det.eval"
 det.inspect = require "det.inspect"
 det.experiment = require "det.experiment"
+det.ui = require "det.ui"
 det.backbone, det.neck, det.head, det.model = require "det.backbone", require "det.neck", require "det.head", require "det.model"
 
 -- internal: the C modules, for the Lua modules that wrap them

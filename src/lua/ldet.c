@@ -20,6 +20,7 @@ static const luaL_Reg submodules[] = {
 	{ "inspect", luaopen_det_inspect },
 	{ "experiment", luaopen_det_experiment },
 	{ "detector", luaopen_det_detector },
+	{ "ui", luaopen_det_ui },
 	{ NULL, NULL },
 };
 

@@ -25,4 +25,5 @@ int luaopen_det_coco(lua_State *L), luaopen_det_eval(lua_State *L);
 int luaopen_det_inspect(lua_State *L);
 int luaopen_det_experiment(lua_State *L);
 int luaopen_det_detector(lua_State *L);
+int luaopen_det_ui(lua_State *L);
 #endif
