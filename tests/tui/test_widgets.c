@@ -242,7 +242,11 @@ static void test_image(void)
 	cells_clear(&cb);
 	o.labels = 1;
 	img_draw(&cb, 0, 0, 4, 16, &im, boxes, 2, &o);
-	ok(strstr(text_of(&cb), "Bag 0.87") != NULL, "a prediction's label with its score:\n%s", text_of(&cb));
+	{
+		const char *t = text_of(&cb); /* one call: text_of frees the previous text */
+
+		ok(strstr(t, "Bag 0.87") != NULL, "a prediction's label with its score:\n%s", t);
+	}
 	ok(cells_at(&cb, 0, 8)->bg == img_class_color(2), "the label in the class colour");
 	ok(strstr(text_of(&cb), "Shirt") != NULL, "the GT label");
 	{
