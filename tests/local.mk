@@ -11,3 +11,4 @@ TESTS += tests/core/test_rng
 TESTS += tests/cli.sh tests/lua_module.sh
 TESTS += tests/lua/pretty_spec.lua tests/lua/help_spec.lua
 EXTRA_DIST += tests/cli.sh tests/lua_module.sh tests/lua/pretty_spec.lua tests/lua/help_spec.lua
+CLEANFILES += tests/lua54-asan
