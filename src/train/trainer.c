@@ -1326,10 +1326,13 @@ static int loop(struct trainer *t)
 	           (metrics_eval_count(t->metrics) == 0 || t->last_eval_t < elapsed(t) - 1e-9)) {
 		/* the final evaluation, unless one just ran */
 		struct metrics_eval last;
-		int fresh = metrics_eval_get(t->metrics, -1, &last) == 0 && last.step == t->step;
-		if (fresh)
+		int fresh = 0;
+
+		if (metrics_eval_get(t->metrics, -1, &last) == 0) {
+			fresh = last.step == t->step;
 			metrics_eval_fini(&last);
-		else
+		}
+		if (!fresh)
 			evaluate(t);
 	}
 	save_ckpt(t, "last.ckpt");
