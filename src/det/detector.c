@@ -217,13 +217,13 @@ struct detector *detector_new(const struct detector_config *cfg)
 
 void detector_free(struct detector *d)
 {
+	if (!d)
+		return;
 	struct buf *all[] = { &d->points, &d->anchors, &d->stride, &d->cls_pred, &d->cls_tgt, &d->cls_w,
 		&d->cls_grad, &d->assigned, &d->iou, &d->pos_row, &d->pos_gt, &d->pos_cls, &d->b_raw,
 		&d->b_pred, &d->b_tgt, &d->b_w, &d->b_w4, &d->b_grad, &d->b_draw, &d->b_gtbox, &d->q_pred, &d->q_tgt,
 		&d->q_grad, &d->dec_scores, &d->dec_boxes, &d->dec_idx, &d->dec_cls, &d->dec_score };
 
-	if (!d)
-		return;
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		buf_free(all[i]);
 	det_loss_fini(&d->cfg.cls_loss);

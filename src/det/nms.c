@@ -240,8 +240,9 @@ long det_nms_run(const struct det_nms_opts *o, const float *boxes, const float *
 	};
 	{
 		size_t *fill = (size_t *)(key + n + 1); /* the sort's scratch, free now */
-		memcpy(fill, start, (size_t)ncls * sizeof(*fill));
-		if ((size_t)ncls > n + 1) {
+		if ((size_t)ncls <= n + 1)
+			memcpy(fill, start, (size_t)ncls * sizeof(*fill));
+		else {
 			fill = malloc((size_t)ncls * sizeof(*fill));
 			if (fill == NULL) {
 				nkeep = det_error_set(DET_ENOMEM, "nms: no memory for %d classes", ncls);

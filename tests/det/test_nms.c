@@ -92,6 +92,18 @@ int main(void)
 		o.max_dets = 1;
 		nk = det_nms_run(&o, b, s, NULL, 5, keep, NULL);
 		ok(nk == 1 && keep[0] == 0, "max_dets caps the result");
+		{
+			/* class ids larger than the box count: the per-class table must
+			 * not be written into the sort's n + 1 scratch (ASan found it) */
+			float two[8] = { 0, 0, 10, 10, 0, 0, 10, 10 };
+			float sc[2] = { 0.9f, 0.8f };
+			int big[2] = { 70, 9 };
+
+			det_nms_opts_init(&o);
+			nk = det_nms_run(&o, two, sc, big, 2, keep, NULL);
+			ok(nk == 2 && keep[0] == 0 && keep[1] == 1,
+				"class ids beyond the box count: both kept, no overflow (kept %ld)", nk);
+		}
 		det_nms_opts_init(&o);
 		float s2[5] = { .9f, .1f, .2f, .05f, .3f };
 		o.score_threshold = 0.15f;
