@@ -15,7 +15,6 @@
 #include "lua/ldata.h"
 #include "lua/ldet.h"
 #include "lua/leval.h"
-#include "lua/leval.h"
 
 #define RESULT_NAME "det.eval.result"
 
@@ -32,16 +31,6 @@ static struct lresult *checkresult(lua_State *L, int arg)
 	if (p->r == NULL)
 		luaL_argerror(L, arg, "evaluation result is closed");
 	return p;
-}
-
-void leval_check(lua_State *L, int arg, const struct eval_gt **gt, const struct eval_dets **dets,
-	const struct eval_result **r)
-{
-	struct lresult *p = checkresult(L, arg);
-
-	*gt = p->gt;
-	*dets = p->dets;
-	*r = p->r;
 }
 
 void leval_check(lua_State *L, int arg, const struct eval_gt **gt, const struct eval_dets **dets,
