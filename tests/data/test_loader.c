@@ -196,8 +196,8 @@ static void test_broken(void)
 	ok(rc == 0 && b->n == 3 && b->skipped == 3, "3 of 6 files load, 3 are skipped (n = %d)", b ? b->n : -1);
 	ok(b->indices[0] == 0 && b->indices[1] == 2 && b->indices[2] == 5, "the good ones keep their order");
 	loader_stats(l, &st);
-	/* the workers may be batches ahead: 3 skips per epoch so far */
-	ok(st.skipped >= 3 && st.skipped % 3 == 0 && strstr(st.last_error, "files: image") && (strstr(st.last_error, ".jpg") || strstr(st.last_error, ".png")),
+	/* the workers may be batches ahead, possibly mid-epoch: at least 3 */
+	ok(st.skipped >= 3 && strstr(st.last_error, "files: image") && (strstr(st.last_error, ".jpg") || strstr(st.last_error, ".png")),
 		"skips counted and named: %s", st.last_error);
 	ok(loader_next(l, &b) == 0 && b->n == 3 && b->epoch == 1, "the next epoch goes on");
 	loader_free(l);
