@@ -16,6 +16,7 @@
 #include <stb_image_write.h>
 
 #include "core/error.h"
+#include "core/json.h"
 #include "data/coco_json.h"
 #include "data/image.h"
 
@@ -612,20 +613,6 @@ int coco_read(const char *json_path, const char *image_root, struct dataset **ou
 
 /* ---- writing ------------------------------------------------------------ */
 
-static void put_json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
 /* The file name an image is written under: its own, or images/NNNNNN.png
  * (relative to the JSON file's folder) when it is generated. */
 static void image_file_name(const struct dataset *ds, size_t i, char *out, size_t outsz)
@@ -657,14 +644,14 @@ static int write_json(const struct dataset *ds, FILE *f)
 	int keep_ids = box_ids_usable(ds);
 
 	fprintf(f, "{\"info\": {\"description\": ");
-	put_json_string(f, ds->name ? ds->name : "dataset");
+	json_write_string(f, ds->name ? ds->name : "dataset");
 	fprintf(f, ", \"generator\": \"detbench\"},\n\"images\": [");
 	for (size_t i = 0; i < ds->nimages; i++) {
 		const struct dataset_image *im = &ds->images[i];
 
 		image_file_name(ds, i, file, sizeof file);
 		fprintf(f, "%s\n{\"id\": %lld, \"file_name\": ", i ? "," : "", (long long)im->id);
-		put_json_string(f, file);
+		json_write_string(f, file);
 		fprintf(f, ", \"width\": %d, \"height\": %d}", im->width, im->height);
 	}
 	fprintf(f, "],\n\"annotations\": [");
@@ -684,7 +671,7 @@ static int write_json(const struct dataset *ds, FILE *f)
 	fprintf(f, "],\n\"categories\": [");
 	for (int c = 0; c < ds->nclasses; c++) {
 		fprintf(f, "%s\n{\"id\": %lld, \"name\": ", c ? "," : "", (long long)ds->class_ids[c]);
-		put_json_string(f, ds->class_names[c]);
+		json_write_string(f, ds->class_names[c]);
 		fputc('}', f);
 	}
 	fprintf(f, "]}\n");

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/json.h"
 #include "eval/failures.h"
 
 const char *const suspect_reason_names[SUSPECT_NREASONS] = { "wrong_class", "missing_box", "bad_box" };
@@ -220,22 +221,6 @@ done:
 	return rc;
 }
 
-static void put_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 int eval_suspects_write_json(const struct eval_gt *gt, const struct suspect *s, size_t n, const char *path)
 {
 	size_t len = strlen(path) + 8;
@@ -259,11 +244,11 @@ int eval_suspects_write_json(const struct eval_gt *gt, const struct suspect *s, 
 
 		fprintf(f, "%s\n{\"image\": %lld, \"box\": [%.17g, %.17g, %.17g, %.17g], \"class\": ", i ? "," : "",
 			(long long)gt->image_ids[x->img], x->box[0], x->box[1], x->box[2], x->box[3]);
-		put_string(f, cls >= 0 ? gt->cat_names[cls] : "");
+		json_write_string(f, cls >= 0 ? gt->cat_names[cls] : "");
 		fprintf(f, ", \"reason\": \"%s\", \"score\": %.6g", suspect_reason_names[x->reason], x->score);
 		if (x->suggested >= 0) {
 			fprintf(f, ", \"suggested\": ");
-			put_string(f, gt->cat_names[x->suggested]);
+			json_write_string(f, gt->cat_names[x->suggested]);
 		}
 		if (x->gt >= 0)
 			fprintf(f, ", \"gt_id\": %lld", (long long)gt->boxes[x->gt].id);

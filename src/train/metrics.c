@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/error.h"
+#include "core/json.h"
 
 #define METRICS_EVENT_RING 4096
 
@@ -185,22 +186,6 @@ static void put_num(FILE *f, double v)
 		fputs("null", f);
 }
 
-static void put_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", f);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
 static void write_step(FILE *f, int64_t step, double epoch, double t, size_t n, const char *const *names,
 	const double *values)
 {
@@ -210,7 +195,7 @@ static void write_step(FILE *f, int64_t step, double epoch, double t, size_t n, 
 	put_num(f, t);
 	for (size_t i = 0; i < n; i++) {
 		fputc(',', f);
-		put_str(f, names[i]);
+		json_write_string(f, names[i]);
 		fputc(':', f);
 		put_num(f, values[i]);
 	}
@@ -233,7 +218,7 @@ static void write_eval(FILE *f, const struct metrics_eval *e)
 	for (int k = 0; k < e->ncats; k++) {
 		const struct metrics_class_ap *c = &e->cls[k];
 		fputs(k ? ",{\"name\":" : "{\"name\":", f);
-		put_str(f, c->name);
+		json_write_string(f, c->name);
 		fputs(",\"ap\":", f);
 		put_num(f, c->ap);
 		fputs(",\"ap50\":", f);
@@ -248,28 +233,28 @@ static void write_eval(FILE *f, const struct metrics_eval *e)
 static void write_event(FILE *f, const struct metrics_event *e)
 {
 	fputs("{\"type\":\"event\",\"kind\":", f);
-	put_str(f, metrics_event_names[e->kind]);
+	json_write_string(f, metrics_event_names[e->kind]);
 	fprintf(f, ",\"step\":%lld,\"epoch\":", (long long)e->step);
 	put_num(f, e->epoch);
 	fputs(",\"t\":", f);
 	put_num(f, e->t);
 	fputs(",\"key\":", f);
-	put_str(f, e->key);
+	json_write_string(f, e->key);
 	fputs(",\"old\":", f);
 	put_num(f, e->old_value);
 	fputs(",\"new\":", f);
 	put_num(f, e->new_value);
 	fputs(",\"text\":", f);
-	put_str(f, e->text);
+	json_write_string(f, e->text);
 	fputs("}\n", f);
 }
 
 static void write_state(FILE *f, const struct metrics_progress *p)
 {
 	fputs("{\"type\":\"state\",\"state\":", f);
-	put_str(f, metrics_state_names[p->state]);
+	json_write_string(f, metrics_state_names[p->state]);
 	fputs(",\"name\":", f);
-	put_str(f, p->name);
+	json_write_string(f, p->name);
 	fprintf(f, ",\"step\":%lld,\"total_steps\":%lld,\"epoch\":", (long long)p->step, (long long)p->total_steps);
 	put_num(f, p->epoch);
 	fprintf(f, ",\"epochs\":%lld,\"t\":", (long long)p->epochs);
@@ -283,7 +268,7 @@ static void write_state(FILE *f, const struct metrics_progress *p)
 	fputs(",\"best\":", f);
 	put_num(f, p->best);
 	fprintf(f, ",\"best_step\":%lld,\"text\":", (long long)p->best_step);
-	put_str(f, p->text);
+	json_write_string(f, p->text);
 	fputs("}\n", f);
 }
 

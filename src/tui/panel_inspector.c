@@ -13,6 +13,7 @@
 #include <curses.h>
 
 #include "core/error.h"
+#include "core/json.h"
 #include "data/dataset.h"
 #include "data/image.h"
 #include "data/imageio.h"
@@ -136,22 +137,6 @@ size_t inspector_marks(size_t *out, size_t max)
 	return k;
 }
 
-static void put_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 int inspector_export(const char *path)
 {
 	size_t len = strlen(path) + 8, k = 0;
@@ -176,13 +161,13 @@ int inspector_export(const char *path)
 			continue;
 		fprintf(f, "%s\n{\"image\": %lld, \"box\": [%.17g, %.17g, %.17g, %.17g], \"class\": ", k++ ? "," : "",
 			(long long)it->image_id, it->box[0], it->box[1], it->box[2], it->box[3]);
-		put_string(f, it->cls);
+		json_write_string(f, it->cls);
 		fprintf(f, ", \"reason\": \"marked\", \"kind\": ");
-		put_string(f, it->kind);
+		json_write_string(f, it->kind);
 		fprintf(f, ", \"score\": %.6g", it->score);
 		if (it->other[0]) {
 			fprintf(f, ", \"confused_with\": ");
-			put_string(f, it->other);
+			json_write_string(f, it->other);
 		}
 		fputc('}', f);
 	}

@@ -35,7 +35,7 @@ tests/fuzz/libfuzzer-yolo: $(top_srcdir)/tests/fuzz/fuzz_yolo.c $(top_srcdir)/sr
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_CPPFLAGS) -o $@ $^ $(FUZZ_LIBS)
 
 # fuzz_coco also reads the bytes as evaluation ground truth and runs the evaluator
-FUZZ_COCO_SRCS = $(top_srcdir)/src/data/coco.c $(top_srcdir)/src/data/coco_json.c \
+FUZZ_COCO_SRCS = $(top_srcdir)/src/data/coco.c $(top_srcdir)/src/data/coco_json.c $(top_srcdir)/src/core/json.c \
 	$(top_srcdir)/src/data/image.c $(top_srcdir)/src/eval/coco_eval.c \
 	$(top_srcdir)/src/eval/eval_io.c $(top_srcdir)/src/eval/tide.c
 
