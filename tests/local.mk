@@ -4,10 +4,11 @@
 TEST_LDADD = libdetbench.la $(DET_LIBS)
 EXTRA_DIST += tests/tap.h tests/lib.sh tests/run-busted.sh tests/summary.sh
 
-check_PROGRAMS += tests/core/test_rng
+check_PROGRAMS += tests/core/test_rng tests/core/test_atomic
 tests_core_test_rng_LDADD = $(TEST_LDADD)
+tests_core_test_atomic_LDADD = $(TEST_LDADD)
 
-TESTS += tests/core/test_rng
+TESTS += tests/core/test_rng tests/core/test_atomic
 TESTS += tests/cli.sh tests/lua_module.sh
 TESTS += tests/lua/pretty_spec.lua tests/lua/help_spec.lua
 EXTRA_DIST += tests/cli.sh tests/lua_module.sh tests/lua/pretty_spec.lua tests/lua/help_spec.lua

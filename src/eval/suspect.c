@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/atomic.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "eval/failures.h"
@@ -223,20 +224,13 @@ done:
 
 int eval_suspects_write_json(const struct eval_gt *gt, const struct suspect *s, size_t n, const char *path)
 {
-	size_t len = strlen(path) + 8;
-	char *tmp = malloc(len);
+	struct atomic_file af;
 	FILE *f;
-	int bad = 0;
+	int rc = atomic_file_open(&af, path);
 
-	if (tmp == NULL)
-		return det_error_set(DET_ENOMEM, "out of memory writing %s", path);
-	snprintf(tmp, len, "%s.tmp", path);
-	if ((f = fopen(tmp, "wb")) == NULL) {
-		int rc = det_error_set(DET_EIO, "can't write %s (%s)", tmp, strerror(errno));
-
-		free(tmp);
+	if (rc < 0)
 		return rc;
-	}
+	f = af.f;
 	fputc('[', f);
 	for (size_t i = 0; i < n; i++) {
 		const struct suspect *x = &s[i];
@@ -255,17 +249,5 @@ int eval_suspects_write_json(const struct eval_gt *gt, const struct suspect *s, 
 		fputc('}', f);
 	}
 	fprintf(f, "%s]\n", n ? "\n" : "");
-	bad |= ferror(f) != 0;
-	bad |= fflush(f) != 0;
-	bad |= fsync(fileno(f)) != 0;
-	bad |= fclose(f) != 0;
-	if (bad || rename(tmp, path) != 0) {
-		int rc = det_error_set(DET_EIO, "can't write %s (%s)", path, strerror(errno ? errno : EIO));
-
-		unlink(tmp);
-		free(tmp);
-		return rc;
-	}
-	free(tmp);
-	return 0;
+	return atomic_file_commit(&af);
 }

@@ -12,6 +12,7 @@
 
 #include <curses.h>
 
+#include "core/atomic.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "data/dataset.h"
@@ -139,20 +140,14 @@ size_t inspector_marks(size_t *out, size_t max)
 
 int inspector_export(const char *path)
 {
-	size_t len = strlen(path) + 8, k = 0;
-	char *tmp = malloc(len);
+	size_t k = 0;
+	struct atomic_file af;
 	FILE *f;
-	int bad = 0;
+	int rc = atomic_file_open(&af, path);
 
-	if (tmp == NULL)
-		return det_error_set(DET_ENOMEM, "out of memory writing %s", path);
-	snprintf(tmp, len, "%s.tmp", path);
-	if ((f = fopen(tmp, "wb")) == NULL) {
-		int rc = det_error_set(DET_EIO, "can't write %s (%s)", tmp, strerror(errno));
-
-		free(tmp);
+	if (rc < 0)
 		return rc;
-	}
+	f = af.f;
 	fputc('[', f);
 	for (size_t i = 0; i < the.n; i++) {
 		const struct inspector_item *it = &the.items[i];
@@ -172,19 +167,7 @@ int inspector_export(const char *path)
 		fputc('}', f);
 	}
 	fprintf(f, "%s]\n", k ? "\n" : "");
-	bad |= ferror(f) != 0;
-	bad |= fflush(f) != 0;
-	bad |= fsync(fileno(f)) != 0;
-	bad |= fclose(f) != 0;
-	if (bad || rename(tmp, path) != 0) {
-		int rc = det_error_set(DET_EIO, "can't write %s (%s)", path, strerror(errno ? errno : EIO));
-
-		unlink(tmp);
-		free(tmp);
-		return rc;
-	}
-	free(tmp);
-	return 0;
+	return atomic_file_commit(&af);
 }
 
 /* Loads (renders or reads) image i of the dataset into the cache. */
