@@ -1,6 +1,8 @@
 /* dataset.c: building and freeing the in-memory dataset. */
 #include "data/dataset.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,4 +107,19 @@ int dataset_box_add(struct dataset *ds, const struct dataset_box *box)
 	ds->boxes[ds->nboxes++] = *box;
 	ds->images[ds->nimages - 1].box_count++;
 	return 0;
+}
+
+void dataset_problem(struct dataset *ds, void (*warn)(void *ctx, const char *msg), void *ctx,
+	const char *fmt, ...)
+{
+	char msg[sizeof ds->report.first_problem];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (ds->report.first_problem[0] == '\0')
+		memcpy(ds->report.first_problem, msg, sizeof msg);
+	if (warn)
+		warn(ctx, msg);
 }

@@ -71,6 +71,10 @@ int dataset_class_add(struct dataset *ds, const char *name, int64_t source_id);
 long dataset_image_add(struct dataset *ds, int64_t id, const char *file, int width, int height);
 /* Adds a box to the last image added; 0 or a negative code. */
 int dataset_box_add(struct dataset *ds, const struct dataset_box *box);
+/* Records a reader's problem: kept as report.first_problem when it is the
+ * first, and passed to warn(ctx, message) when warn is not NULL. */
+void dataset_problem(struct dataset *ds, void (*warn)(void *ctx, const char *msg), void *ctx,
+	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* The boxes of image i. */
 static inline const struct dataset_box *dataset_image_boxes(const struct dataset *ds, size_t i)
 {

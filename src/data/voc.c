@@ -71,21 +71,9 @@ struct voc_state {
 	char root_problem[MSG_MAX];
 };
 
-static void problem(struct dataset *ds, const struct voc_options *opt, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void problem(struct dataset *ds, const struct voc_options *opt, const char *fmt, ...)
-{
-	char msg[sizeof ds->report.first_problem];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (ds->report.first_problem[0] == '\0')
-		memcpy(ds->report.first_problem, msg, sizeof msg);
-	if (opt && opt->warn)
-		opt->warn(opt->warn_ctx, msg);
-}
+/* Every problem goes through dataset_problem with this reader's warn hook. */
+#define problem(ds, opt, ...) \
+	dataset_problem((ds), (opt) ? (opt)->warn : NULL, (opt) ? (opt)->warn_ctx : NULL, __VA_ARGS__)
 
 static enum tag tag_of(const char *name)
 {
