@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,9 +19,27 @@ static void release(struct atomic_file *af)
 	af->tmp = af->path = NULL;
 }
 
+/* The umask without changing it (umask(2) would, for every thread, for a
+ * moment): Linux reports it in /proc/self/status; 022 when it does not. */
+static mode_t process_umask(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	unsigned mask = 022;
+
+	if (f) {
+		while (fgets(line, sizeof line, f))
+			if (sscanf(line, "Umask: %o", &mask) == 1)
+				break;
+		fclose(f);
+	}
+	return (mode_t)mask;
+}
+
 int atomic_file_open(struct atomic_file *af, const char *path)
 {
-	size_t len = strlen(path) + 5;
+	size_t len = strlen(path) + 12;
+	int fd;
 
 	af->f = NULL;
 	af->path = strdup(path);
@@ -28,13 +48,20 @@ int atomic_file_open(struct atomic_file *af, const char *path)
 		release(af);
 		return det_error_set(DET_ENOMEM, "out of memory writing %s", path);
 	}
-	snprintf(af->tmp, len, "%s.tmp", path);
-	if ((af->f = fopen(af->tmp, "wb")) == NULL) {
+	/* a unique name: two writers of one target never share a temporary */
+	snprintf(af->tmp, len, "%s.tmpXXXXXX", path);
+	if ((fd = mkstemp(af->tmp)) < 0 || (af->f = fdopen(fd, "wb")) == NULL) {
 		int rc = det_error_set(DET_EIO, "can't write %s (%s)", af->tmp, strerror(errno));
 
+		if (fd >= 0) {
+			close(fd);
+			unlink(af->tmp);
+		}
 		release(af);
 		return rc;
 	}
+	/* mkstemp creates 0600; a saved file gets the usual umask-derived mode */
+	fchmod(fd, 0666 & ~process_umask());
 	return 0;
 }
 

@@ -9,11 +9,11 @@
 
 struct atomic_file {
 	FILE *f;    /* write here */
-	char *tmp;  /* "<path>.tmp" */
+	char *tmp;  /* "<path>.tmpXXXXXX", unique */
 	char *path;
 };
 
-/* Opens "<path>.tmp" for writing. 0, or DET_EIO / DET_ENOMEM with a
+/* Opens a fresh "<path>.tmpXXXXXX" for writing (mode 0666 & ~umask). 0, or DET_EIO / DET_ENOMEM with a
  * message naming the file. */
 int atomic_file_open(struct atomic_file *af, const char *path);
 /* Makes the written file the one at path. 0, or DET_EIO naming path and
