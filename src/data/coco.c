@@ -15,6 +15,7 @@
 
 #include <stb_image_write.h>
 
+#include "core/atomic.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "data/coco_json.h"
@@ -680,33 +681,17 @@ static int write_json(const struct dataset *ds, FILE *f)
 
 int coco_write(const struct dataset *ds, const char *json_path)
 {
-	size_t n = strlen(json_path) + 16;
-	char *tmp = malloc(n);
-	FILE *f;
-	int bad;
+	struct atomic_file af;
+	int rc = atomic_file_open(&af, json_path);
 
-	if (tmp == NULL)
-		return det_error_set(DET_ENOMEM, "out of memory writing %s", json_path);
-	snprintf(tmp, n, "%s.tmp", json_path);
-	if ((f = fopen(tmp, "wb")) == NULL) {
-		int rc = det_error_set(DET_EIO, "can't write %s (%s)", tmp, strerror(errno));
-
-		free(tmp);
+	if (rc)
+		return rc;
+	if (write_json(ds, af.f)) {
+		rc = det_error_set(DET_EIO, "can't write %s (%s)", af.tmp, strerror(errno));
+		atomic_file_abort(&af);
 		return rc;
 	}
-	bad = write_json(ds, f);
-	bad |= fflush(f) != 0;
-	bad |= fsync(fileno(f)) != 0;
-	bad |= fclose(f) != 0;
-	if (bad || rename(tmp, json_path) != 0) {
-		int rc = det_error_set(DET_EIO, "can't write %s (%s)", json_path, strerror(errno));
-
-		unlink(tmp);
-		free(tmp);
-		return rc;
-	}
-	free(tmp);
-	return 0;
+	return atomic_file_commit(&af);
 }
 
 static int mkdir_p(const char *dir)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/atomic.h"
 #include "core/error.h"
 
 #define MAGIC "detbench-params 1"
@@ -36,29 +37,17 @@ static int write_entries(FILE *f, const struct nn_store *s)
 
 int nn_store_save(const struct nn_store *s, const char *path)
 {
-	size_t n = strlen(path) + 16;
-	char *tmp = malloc(n);
-	FILE *f;
-	int rc = 0;
+	struct atomic_file af;
+	int rc = atomic_file_open(&af, path);
 
-	if (!tmp)
-		return det_error_set(DET_ENOMEM, "save %s: out of memory", path);
-	snprintf(tmp, n, "%s.tmp", path);
-	if (!(f = fopen(tmp, "wb"))) {
-		rc = det_error_set(DET_EIO, "can't write %s (%s)", tmp, strerror(errno));
-		free(tmp);
+	if (rc)
+		return rc;
+	if (write_entries(af.f, s)) {
+		rc = det_error_set(DET_EIO, "can't write %s (%s)", af.tmp, strerror(errno));
+		atomic_file_abort(&af);
 		return rc;
 	}
-	if (write_entries(f, s) || fflush(f) || fsync(fileno(f)))
-		rc = det_error_set(DET_EIO, "can't write %s (%s)", tmp, strerror(errno));
-	if (fclose(f) && !rc)
-		rc = det_error_set(DET_EIO, "can't write %s (%s)", tmp, strerror(errno));
-	if (!rc && rename(tmp, path))
-		rc = det_error_set(DET_EIO, "can't rename %s to %s (%s)", tmp, path, strerror(errno));
-	if (rc)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	return atomic_file_commit(&af);
 }
 
 struct entry {

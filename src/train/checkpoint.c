@@ -12,6 +12,7 @@
 
 #include <zlib.h>
 
+#include "core/atomic.h"
 #include "core/error.h"
 #include "nn/graph.h"
 
@@ -96,7 +97,7 @@ const void *ckpt_get(const struct ckpt *c, const char *name, size_t *size)
 /* ---- writing ---- */
 
 struct wr {
-	int fd;
+	FILE *f;
 	uLong crc;
 	size_t written, half;
 	const char *tmp;
@@ -113,18 +114,17 @@ static void wr_bytes(struct wr *w, const void *p, size_t n)
 		size_t chunk = n;
 		if (!w->hooked && ckpt_write_hook && w->written < w->half && w->written + chunk > w->half)
 			chunk = w->half - w->written;
-		ssize_t k = write(w->fd, b, chunk);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			w->err = errno;
+		if (fwrite(b, 1, chunk, w->f) != chunk) {
+			w->err = errno ? errno : EIO;
 			return;
 		}
-		b += k;
-		n -= (size_t)k;
-		w->written += (size_t)k;
+		b += chunk;
+		n -= chunk;
+		w->written += chunk;
 		if (!w->hooked && ckpt_write_hook && w->written >= w->half) {
+			/* the hook sees the first half on disk, as a crash would */
 			w->hooked = 1;
+			fflush(w->f);
 			ckpt_write_hook(w->tmp);
 		}
 	}
@@ -143,41 +143,13 @@ static void wr_u64(struct wr *w, uint64_t v)
 	wr_u32(w, (uint32_t)(v >> 32));
 }
 
-static int fsync_dir(const char *path)
-{
-	char *dir = strdup(path);
-	if (!dir)
-		return -1;
-	char *slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = 0;
-	else if (slash)
-		*slash = 0;
-	else
-		strcpy(dir, ".");
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
-	free(dir);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 int ckpt_write(const struct ckpt *c, const char *path)
 {
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 16);
-	if (!tmp)
-		return det_error_set(DET_ENOMEM, "out of memory writing %s", path);
-	snprintf(tmp, plen + 16, "%s.tmpXXXXXX", path);
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		int rc = det_error_set(DET_EIO, "can't create a temporary file for %s (%s)", path, strerror(errno));
-		free(tmp);
+	struct atomic_file af;
+	int rc = atomic_file_open(&af, path);
+	if (rc)
 		return rc;
-	}
-	struct wr w = { .fd = fd, .crc = crc32_z(0, NULL, 0), .tmp = tmp };
+	struct wr w = { .f = af.f, .crc = crc32_z(0, NULL, 0), .tmp = af.tmp };
 	size_t total = 8 + 4 + 12;
 	for (size_t i = 0; i < c->n; i++)
 		total += 4 + strlen(c->sec[i].name) + 8 + c->sec[i].size + 4;
@@ -196,21 +168,12 @@ int ckpt_write(const struct ckpt *c, const char *path)
 	wr_u32(&w, 0);
 	wr_u32(&w, (uint32_t)w.crc);
 	wr_bytes(&w, TRAILER, 8);
-	int rc = 0;
-	if (w.err)
-		rc = det_error_set(DET_EIO, "can't write %s (%s)", tmp, strerror(w.err));
-	else if (fsync(fd) != 0)
-		rc = det_error_set(DET_EIO, "can't fsync %s (%s)", tmp, strerror(errno));
-	if (close(fd) != 0 && !rc)
-		rc = det_error_set(DET_EIO, "can't close %s (%s)", tmp, strerror(errno));
-	if (!rc && rename(tmp, path) != 0)
-		rc = det_error_set(DET_EIO, "can't rename %s to %s (%s)", tmp, path, strerror(errno));
-	if (rc)
-		unlink(tmp);
-	else if (fsync_dir(path) != 0)
-		rc = det_error_set(DET_EIO, "can't fsync the directory of %s (%s)", path, strerror(errno));
-	free(tmp);
-	return rc;
+	if (w.err) {
+		rc = det_error_set(DET_EIO, "can't write %s (%s)", af.tmp, strerror(w.err));
+		atomic_file_abort(&af);
+		return rc;
+	}
+	return atomic_file_commit(&af);
 }
 
 /* ---- reading ---- */
