@@ -569,3 +569,162 @@ int sched_describe(const struct sched *s, char *buf, size_t size)
 #undef OUT
 	return snprintf(buf, size, "%s", tmp);
 }
+
+/* ---- saving and loading (a checkpoint keeps a schedule replaced live) ---- */
+
+/* Every field, by name, as written: doubles with %.17g (exact round trip). */
+static const struct field {
+	const char *name;
+	size_t off;
+	int is_int;
+} fields[] = {
+	{ "per_epoch", offsetof(struct sched, per_epoch), 1 }, { "mode", offsetof(struct sched, mode), 1 },
+	{ "anneal", offsetof(struct sched, anneal), 1 }, { "lr", offsetof(struct sched, lr), 0 },
+	{ "steps", offsetof(struct sched, steps), 0 }, { "gamma", offsetof(struct sched, gamma), 0 },
+	{ "step_size", offsetof(struct sched, step_size), 0 }, { "power", offsetof(struct sched, power), 0 },
+	{ "min_lr", offsetof(struct sched, min_lr), 0 }, { "T_0", offsetof(struct sched, T_0), 0 },
+	{ "T_mult", offsetof(struct sched, T_mult), 0 }, { "max_lr", offsetof(struct sched, max_lr), 0 },
+	{ "step_size_up", offsetof(struct sched, step_size_up), 0 },
+	{ "step_size_down", offsetof(struct sched, step_size_down), 0 },
+	{ "pct_start", offsetof(struct sched, pct_start), 0 }, { "div_factor", offsetof(struct sched, div_factor), 0 },
+	{ "final_div_factor", offsetof(struct sched, final_div_factor), 0 },
+	{ "start", offsetof(struct sched, start), 0 },
+	{ "cycle_momentum", offsetof(struct sched, cycle_momentum), 0 },
+	{ "base_momentum", offsetof(struct sched, base_momentum), 0 },
+	{ "max_momentum", offsetof(struct sched, max_momentum), 0 },
+};
+#define NFIELDS (sizeof fields / sizeof fields[0])
+
+int sched_save(const struct sched *s, FILE *f)
+{
+	for (int depth = 0; s; s = s->inner, depth++) {
+		char pre[64] = "";
+		for (int d = 0; d < depth && d < 8; d++)
+			strcat(pre, "inner.");
+		if (s->kind == SCHED_FUNCTION)
+			return det_error_set(DET_EINVAL, "a schedule that calls a Lua function can't be saved (save its table)");
+		fprintf(f, "%skind %s\n", pre, sched_kind_name(s->kind));
+		for (size_t i = 0; i < NFIELDS; i++) {
+			const char *p = (const char *)s + fields[i].off;
+			if (fields[i].is_int)
+				fprintf(f, "%s%s %d\n", pre, fields[i].name, *(const int *)p);
+			else
+				fprintf(f, "%s%s %.17g\n", pre, fields[i].name, *(const double *)p);
+		}
+		if (s->nmilestones) {
+			fprintf(f, "%smilestones %zu", pre, s->nmilestones);
+			for (size_t i = 0; i < s->nmilestones; i++)
+				fprintf(f, " %.17g", s->milestones[i]);
+			fputc('\n', f);
+		}
+	}
+	return ferror(f) ? det_error_set(DET_EIO, "can't write the schedule") : 0;
+}
+
+/* One level of the text sched_save wrote: the lines whose key, after
+ * stripping `depth` "inner." prefixes, has no further prefix. */
+static struct sched *load_level(const char *text, size_t n, int depth)
+{
+	struct sched *s = NULL;
+	const char *p = text, *end = text + n;
+	int kind = -1;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char line[4096];
+		const char *key = line;
+
+		if (len >= sizeof line)
+			len = sizeof line - 1;
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p = nl ? nl + 1 : end;
+		int d = 0;
+		while (strncmp(key, "inner.", 6) == 0)
+			key += 6, d++;
+		if (d != depth)
+			continue;
+		char name[64];
+		int used = 0;
+		if (sscanf(key, "%63s %n", name, &used) != 1)
+			continue;
+		const char *val = key + used;
+		if (strcmp(name, "kind") == 0) {
+			char kn[64] = "";
+			sscanf(val, "%63s", kn);
+			if ((kind = sched_kind_parse(kn)) < 0 || kind == SCHED_FUNCTION) {
+				det_error_set(DET_EFORMAT, "saved schedule: unknown kind '%s'", kn);
+				goto fail;
+			}
+			sched_free(s);
+			if (!(s = sched_new((enum sched_kind)kind))) {
+				det_error_set(DET_ENOMEM, "out of memory loading a schedule");
+				return NULL;
+			}
+			continue;
+		}
+		if (!s) {
+			det_error_set(DET_EFORMAT, "saved schedule: '%s' before its kind", name);
+			return NULL;
+		}
+		if (strcmp(name, "milestones") == 0) {
+			char *q;
+			unsigned long long m = strtoull(val, &q, 10);
+			double *ms = m ? calloc((size_t)m, sizeof *ms) : NULL;
+			if (m && !ms) {
+				det_error_set(DET_ENOMEM, "out of memory loading a schedule");
+				goto fail;
+			}
+			for (size_t i = 0; i < m; i++) {
+				const char *v = q;
+				ms[i] = strtod(v, &q);
+				if (q == v) {
+					free(ms);
+					det_error_set(DET_EFORMAT, "saved schedule: %llu milestones expected", m);
+					goto fail;
+				}
+			}
+			free(s->milestones);
+			s->milestones = ms;
+			s->nmilestones = (size_t)m;
+			continue;
+		}
+		size_t i;
+		for (i = 0; i < NFIELDS && strcmp(fields[i].name, name) != 0; i++)
+			;
+		if (i == NFIELDS)
+			continue; /* a field from a newer version: its default stands */
+		char *q;
+		double v = strtod(val, &q);
+		if (q == val) {
+			det_error_set(DET_EFORMAT, "saved schedule: '%s' has no number", name);
+			goto fail;
+		}
+		char *fp = (char *)s + fields[i].off;
+		if (fields[i].is_int)
+			*(int *)fp = (int)v;
+		else
+			*(double *)fp = v;
+	}
+	if (!s)
+		return NULL;
+	if (s->kind == SCHED_WARMUP && !(s->inner = load_level(text, n, depth + 1))) {
+		if (det_error_code() == 0)
+			det_error_set(DET_EFORMAT, "saved schedule: a warm-up without its inner schedule");
+		goto fail;
+	}
+	return s;
+fail:
+	sched_free(s);
+	return NULL;
+}
+
+struct sched *sched_load(const char *text, size_t n)
+{
+	det_error_clear();
+	struct sched *s = load_level(text, n, 0);
+	if (!s && det_error_code() == 0)
+		det_error_set(DET_EFORMAT, "saved schedule: no kind");
+	return s;
+}

@@ -11,6 +11,7 @@
 #define DET_TRAIN_SCHED_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 enum sched_kind {
 	SCHED_CONSTANT,        /* lr */
@@ -123,5 +124,12 @@ double sched_momentum(const struct sched *s, double step, double epoch);
 
 /* One line: "warmup(300 steps from 0.001) of cosine lr=0.01 steps=1000 min_lr=0". */
 int sched_describe(const struct sched *s, char *buf, size_t size);
+
+/* Writes every field of s (and its inner schedules) as "key value" lines,
+ * doubles exact; DET_EINVAL for a function schedule (save its table). */
+int sched_save(const struct sched *s, FILE *f);
+/* The schedule sched_save wrote in text[0..n); NULL with DET_EFORMAT naming
+ * the bad line's key, or DET_ENOMEM. Unknown keys are skipped. */
+struct sched *sched_load(const char *text, size_t n);
 
 #endif

@@ -284,8 +284,75 @@ static void test_keys_and_binding(void)
 	   "kinds parse by name");
 }
 
+/* sched_save/sched_load: every kind (warm-ups nested, milestones, string
+ * keys) comes back with the same curve, bit for bit, and the same text. */
+static void test_save_load(void)
+{
+	const char *specs[] = {
+		"constant lr=0.1",
+		"step lr=0.1 step_size=30 gamma=0.5 per=epoch",
+		"multistep lr=0.02 milestones=100,250,400 gamma=0.1",
+		"exponential lr=0.1 gamma=0.99",
+		"polynomial lr=0.1 steps=500 power=0.9 min_lr=1e-5",
+		"cosine lr=0.3 steps=700 min_lr=0.001",
+		"cosine_restarts lr=0.1 T_0=50 T_mult=2",
+		"cyclic base_lr=0.001 max_lr=0.1 step_size_up=40 mode=exp_range gamma=0.999",
+		"onecycle max_lr=0.2 steps=600 anneal=linear pct_start=0.25",
+		"warmup steps=100 start=0.01 | cosine lr=0.1 steps=900",
+		"warmup steps=10 | warmup steps=100 | multistep lr=0.1 milestones=300,600",
+	};
+	for (size_t k = 0; k < sizeof specs / sizeof *specs; k++) {
+		char text[256], *buf = NULL, d1[512], d2[512];
+		size_t len = 0;
+		snprintf(text, sizeof text, "%s", specs[k]);
+		struct sched *s = parse_sched(text), *t = NULL;
+		FILE *f = open_memstream(&buf, &len);
+		if (!s || !f) {
+			ok(0, "%s: built", specs[k]);
+			continue;
+		}
+		sched_bind(s, 0.1, 1000);
+		int rc = sched_save(s, f);
+		fclose(f);
+		if (rc == 0)
+			t = sched_load(buf, len);
+		int same = t != NULL;
+		for (int step = 0; same && step <= 1200; step += 7) {
+			double a = sched_lr(s, step, step / 97.0), b = sched_lr(t, step, step / 97.0);
+			double ma = sched_momentum(s, step, step / 97.0), mb = sched_momentum(t, step, step / 97.0);
+			same = memcmp(&a, &b, sizeof a) == 0 && (memcmp(&ma, &mb, sizeof ma) == 0 || (isnan(ma) && isnan(mb)));
+		}
+		sched_describe(s, d1, sizeof d1);
+		if (t)
+			sched_describe(t, d2, sizeof d2);
+		ok(same && strcmp(d1, d2) == 0, "saved and loaded: %s", d1);
+		sched_free(s);
+		sched_free(t);
+		free(buf);
+	}
+	struct sched *s = sched_function_new(NULL, NULL, NULL, NULL);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ok(sched_save(s, f) == DET_EINVAL && strstr(det_error_message(), "Lua function"),
+	   "a function schedule is refused: %s", det_error_message());
+	fclose(f);
+	free(buf);
+	sched_free(s);
+	const char *bad[] = { "lr 0.1\n", "kind cosin\nlr 0.1\n", "kind cosine\nlr x\n", "kind warmup\nsteps 5\n",
+		"kind multistep\nmilestones 3 1 2\n" };
+	const char *why[] = { "before its kind", "unknown kind", "no number", "inner", "milestones" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct sched *t = sched_load(bad[i], strlen(bad[i]));
+		ok(!t && det_error_code() == DET_EFORMAT && strstr(det_error_message(), why[i]),
+		   "a broken saved schedule is named: %s", det_error_message());
+		sched_free(t);
+	}
+}
+
 int main(void)
 {
+	test_save_load();
 	test_golden();
 	test_formulas();
 	test_keys_and_binding();
