@@ -1,31 +1,9 @@
 -- det.box: the IoU family and NMS from Lua, against torchvision fixtures.
 local det = require "det"
 
-local function fixture()
-  local top = os.getenv("top_srcdir") or "."
-  local f = assert(io.open(top .. "/tests/golden/det/det.txt"))
-  local t = {}
-  for line in f:lines() do
-    local name, rest = line:match("^(%S+) %d+ ?(.*)$")
-    local v = {}
-    for x in rest:gmatch("%S+") do v[#v + 1] = tonumber(x) or (0 / 0) end
-    t[name] = v
-  end
-  f:close()
-  return t
-end
-
-local fx = fixture()
-
-local function rows(flat, cols)
-  local r = {}
-  for i = 1, #flat, cols do
-    local row = {}
-    for k = 0, cols - 1 do row[#row + 1] = flat[i + k] end
-    r[#r + 1] = row
-  end
-  return r
-end
+local golden = dofile((os.getenv("top_srcdir") or ".") .. "/tests/lua/golden.lua")
+local fx = golden.read("det/det.txt")
+local rows = golden.rows
 
 describe("det.box", function()
   it("gives the IoU of two boxes as a number", function()
