@@ -15,6 +15,7 @@
 -- outputs of model.2, model.4, model.6 and model.9), keeping those listed in
 -- `return`.
 local nn = require "det.nn"
+local sequential = require "det.backbone.sequential"
 
 local function conv(cout, k, stride, pad)
   return nn.conv_bn { out = cout, k = k, stride = stride or 1, pad = pad, act = "silu", eps = 1e-3, momentum = 0.03 }
@@ -126,21 +127,7 @@ return function(o)
   -- model.i (0-based) whose output is each level
   b.taps = { [3] = "c2", [5] = "c3", [7] = "c4", [10] = "c5" }
   local frozen = o.frozen_stages or 0
-  b.frozen = {}
-  if frozen > 0 then
-    local upto = ({ 2, 4, 6, 9 })[math.min(frozen, 4)]
-    for i = 0, upto do b.frozen[#b.frozen + 1] = "model." .. i end
-  end
-  b.forward = function(self, x)
-    local got = {}
-    for i, layer in ipairs(self.model) do
-      x = layer(x)
-      local key = self.taps[i]
-      if key then got[key] = x end
-    end
-    local out = {}
-    for _, k in ipairs(self.returns) do out[k] = got[k] end
-    return out
-  end
+  b.frozen = sequential.frozen("model", frozen > 0 and ({ 2, 4, 6, 9 })[math.min(frozen, 4)] or nil)
+  sequential.forward(b, "model")
   return b
 end

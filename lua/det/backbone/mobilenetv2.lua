@@ -9,6 +9,7 @@
 -- 3, 6, 13 and 18, i.e. 24, 32, 96 and 1280 channels at width 1), keeping
 -- those listed in `return`.
 local nn = require "det.nn"
+local sequential = require "det.backbone.sequential"
 
 -- torchvision's _make_divisible: round to a multiple of 8, never below 90%
 local function divisible(v, d)
@@ -117,21 +118,7 @@ return function(o)
   b.width, b.norm, b.taps = width, norm, taps
   -- frozen_stages = k freezes features.0 up to the end of the stride-2^k stage
   local frozen = o.frozen_stages or 0
-  b.frozen = {}
-  if frozen > 0 then
-    local upto = ({ 1, 3, 6, 13, #features - 1 })[math.min(frozen, 5)]
-    for i = 0, upto do b.frozen[#b.frozen + 1] = "features." .. i end
-  end
-  b.forward = function(self, x)
-    local got = {}
-    for i, f in ipairs(self.features) do
-      x = f(x)
-      local key = self.taps[i]
-      if key then got[key] = x end
-    end
-    local out = {}
-    for _, k in ipairs(self.returns) do out[k] = got[k] end
-    return out
-  end
+  b.frozen = sequential.frozen("features", frozen > 0 and ({ 1, 3, 6, 13, #features - 1 })[math.min(frozen, 5)] or nil)
+  sequential.forward(b, "features")
   return b
 end
