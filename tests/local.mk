@@ -4,11 +4,12 @@
 TEST_LDADD = libdetbench.la $(DET_LIBS)
 EXTRA_DIST += tests/tap.h tests/lib.sh tests/run-busted.sh tests/summary.sh tests/lua/golden.lua
 
-check_PROGRAMS += tests/core/test_rng tests/core/test_atomic
+check_PROGRAMS += tests/core/test_rng tests/core/test_atomic tests/core/test_file
 tests_core_test_rng_LDADD = $(TEST_LDADD)
 tests_core_test_atomic_LDADD = $(TEST_LDADD)
+tests_core_test_file_LDADD = $(TEST_LDADD)
 
-TESTS += tests/core/test_rng tests/core/test_atomic
+TESTS += tests/core/test_rng tests/core/test_atomic tests/core/test_file
 TESTS += tests/cli.sh tests/lua_module.sh
 TESTS += tests/lua/pretty_spec.lua tests/lua/help_spec.lua
 EXTRA_DIST += tests/cli.sh tests/lua_module.sh tests/lua/pretty_spec.lua tests/lua/help_spec.lua

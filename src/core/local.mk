@@ -4,6 +4,7 @@ libdetbench_la_SOURCES += \
 	src/core/rng.c src/core/rng.h \
 	src/core/json.c src/core/json.h \
 	src/core/atomic.c src/core/atomic.h \
+	src/core/file.c src/core/file.h \
 	src/core/threads.c src/core/threads.h
 # the OpenMP wait policy, executables only (see src/core/threads_preinit.c)
 detbench_SOURCES += src/core/threads_preinit.c

@@ -20,6 +20,7 @@
 #include <stb_image.h>
 
 #include "core/error.h"
+#include "core/file.h"
 
 const char *const voc_class_names[20] = {
 	"aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
@@ -547,41 +548,6 @@ done:
 	return rc < 0 ? rc : added;
 }
 
-static int read_file(const char *path, char **buf, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *p = NULL;
-	size_t cap = 0, n = 0, got;
-
-	if (f == NULL)
-		return DET_EIO;
-	for (;;) {
-		if (n == cap) {
-			char *q = realloc(p, cap = cap ? 2 * cap : 8192);
-
-			if (q == NULL) {
-				free(p);
-				fclose(f);
-				return DET_ENOMEM;
-			}
-			p = q;
-		}
-		got = fread(p + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		free(p);
-		fclose(f);
-		return DET_EIO;
-	}
-	fclose(f);
-	*buf = p;
-	*len = n;
-	return 0;
-}
-
 /* The stems to read: from the split file, or every Annotations/<id>.xml sorted. */
 struct stem_list {
 	char **stems;
@@ -780,7 +746,7 @@ int voc_read(const char *root, const struct voc_options *opt, struct dataset **o
 			rc = det_error_set(DET_ENOMEM, "out of memory");
 			goto fail;
 		}
-		rc = read_file(xmlpath, &buf, &len);
+		rc = det_file_read(xmlpath, &buf, &len);
 		if (rc == DET_ENOMEM) {
 			rc = det_error_set(DET_ENOMEM, "out of memory reading %s", xmlpath);
 			free(xmlpath);

@@ -20,6 +20,7 @@
 #include <yaml.h>
 
 #include "core/error.h"
+#include "core/file.h"
 
 #define MAX_DISCOVERED 1000
 
@@ -53,42 +54,6 @@ static char *dir_of(const char *path)
 	if (slash == path)
 		return strdup("/");
 	return strndup(path, (size_t)(slash - path));
-}
-
-static int read_file(const char *path, char **buf, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *p = NULL;
-	size_t cap = 0, n = 0, got;
-
-	if (f == NULL)
-		return DET_EIO;
-	for (;;) {
-		if (n + 1 >= cap) {
-			char *q = realloc(p, cap = cap ? 2 * cap : 4096);
-
-			if (q == NULL) {
-				free(p);
-				fclose(f);
-				return DET_ENOMEM;
-			}
-			p = q;
-		}
-		got = fread(p + n, 1, cap - n - 1, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		free(p);
-		fclose(f);
-		return DET_EIO;
-	}
-	fclose(f);
-	p[n] = '\0';
-	*buf = p;
-	*len = n;
-	return 0;
 }
 
 /* ---- labels --------------------------------------------------------------- */
@@ -529,7 +494,7 @@ static int load_names(const char *path, struct yolo_data *d)
 	char *buf, *dir;
 	size_t len;
 	size_t n = strlen(path);
-	int rc = read_file(path, &buf, &len);
+	int rc = det_file_read(path, &buf, &len);
 
 	if (rc == DET_ENOMEM)
 		return det_error_set(rc, "out of memory reading %s", path);
@@ -636,7 +601,7 @@ static int list_images_file(const char *path, struct str_list *l)
 	char *buf;
 	size_t len, i = 0;
 	unsigned long line = 0;
-	int rc = read_file(path, &buf, &len);
+	int rc = det_file_read(path, &buf, &len);
 
 	if (rc == DET_ENOMEM)
 		return det_error_set(rc, "out of memory reading %s", path);
@@ -843,7 +808,7 @@ int yolo_read(const struct yolo_options *opt, struct dataset **out)
 			free(img), free(lbl);
 			goto fail;
 		}
-		rc = read_file(lbl, &buf, &len);
+		rc = det_file_read(lbl, &buf, &len);
 		if (rc == 0)
 			rc = yolo_labels_parse(ds, buf, len, lbl, discover, opt);
 		else if (rc == DET_EIO)
