@@ -55,6 +55,10 @@ out=$(printf '? det.threads\n' | "$DETBENCH")
 echo "$out" | grep -q "det.threads"
 ok $? "? name shows the manual's entry"
 
+out=$(printf '? exp:train\n? r:failures\n' | "$DETBENCH")
+echo "$out" | grep -q "^det.experiment:train()" && echo "$out" | grep -q "^det.eval.result:failures{"
+ok $? "? receiver:method shows the method's entry (no such variable needed)"
+
 "$DETBENCH" --threads 0 -e '' 2>"$tmp/err"
 is $? 2 "--threads 0 is refused"
 

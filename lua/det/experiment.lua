@@ -431,12 +431,14 @@ end
 
 M.find_checkpoint = core.find_checkpoint
 M.Experiment = Exp
+M.Metrics = Metrics
 M.running = function()
   local l = {}
   for e in pairs(running) do l[#l + 1] = e end
   return l
 end
 M.is = function(v) return S[v] ~= nil end
-M.trainer = function(v) return S[v] and trainer(v) end
+-- the C trainer (det.trainer) of an experiment: for detbench run (src/train/run_cli.c)
+M._trainer = function(v) return S[v] and trainer(v) end
 
 return setmetatable(M, { __call = function(_, o) return new(o) end })

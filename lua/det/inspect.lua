@@ -108,6 +108,12 @@ end
 local fail_header = string.format("%4s  %6s  %-12s %-4s %-2s %5s %5s  %-14s %s", "#", "image", "class", "kind",
   "", "score", "IoU", "confused with", "box")
 
+-- shows r:failures' list in the inspector, titled by its class and kind
+local function open_panel(list, ds, opts)
+  local title = (opts.class and tostring(opts.class) or "all classes") .. (opts.kind and (" " .. opts.kind) or "")
+  return core.inspect.open(list, ds, { title = title, export = opts.export })
+end
+
 -- r:failures{ class =, kind = "fp"|"fn"|"cls"|"loc"|"both"|"dupe"|"bkg"|"miss",
 --   sort = "score"|"iou"|"size", min_score =, size = "small"|"medium"|"large",
 --   dataset =, open = true } -> list of failures (opens the inspector on the screen)
@@ -116,7 +122,7 @@ function methods.failures(r, opts)
   local list = r:failures_list(opts)
   local ds = add_image_index(r, list, opts)
   listing(list, fail_header, fail_row)
-  if opts.open ~= false then inspect.open_panel(r, list, ds, opts) end
+  if opts.open ~= false then open_panel(list, ds, opts) end
   return list
 end
 
@@ -180,11 +186,6 @@ end
 -- det.inspect.marks() and returns false.
 function inspect.open(list, ds, opts)
   return core.inspect.open(list, ds, opts or {})
-end
-
-function inspect.open_panel(r, list, ds, opts)
-  local title = (opts.class and tostring(opts.class) or "all classes") .. (opts.kind and (" " .. opts.kind) or "")
-  return core.inspect.open(list, ds, { title = title, export = opts.export })
 end
 
 -- det.inspect.marks() -> the items marked (m) in the inspector, in list order

@@ -105,7 +105,7 @@ function Model:graph(o)
 end
 
 -- the first graph (made at model.size when there is none yet): its store is the model's
-function Model:store()
+local function store(self)
   return self.base or self:graph { batch = 1 }
 end
 
@@ -119,7 +119,7 @@ function Model:summary(o)
 end
 
 -- model:save(path) -> true | nil, message; model:load(path, { strict }) -> report | nil, message
-function Model:save(path) return self:store():save(path) end
+function Model:save(path) return store(self):save(path) end
 -- The names a checkpoint file holds (its text header), or nil.
 local function file_names(path)
   local f = io.open(path, "rb")
@@ -137,7 +137,7 @@ end
 -- model:load(path, { strict }) -> { loaded, missing, unexpected,
 -- missing_names = {...}, unexpected_names = {...} } | nil, message
 function Model:load(path, o)
-  local m = self:store()
+  local m = store(self)
   local rep, err = m:load(path, o)
   if not rep then return nil, err end
   local have = file_names(path)
@@ -159,16 +159,16 @@ function Model:load(path, o)
 end
 -- model:bind(opt): the optimiser updates the model's one store
 function Model:bind(opt)
-  self:store():bind(opt)
+  store(self):bind(opt)
   return self
 end
-function Model:parameters() return self:store():parameters() end
+function Model:parameters() return store(self):parameters() end
 
 -- The detector config table for det.core.detector.new.
-function Model:detector_config(o)
+local function detector_config(self, o)
   o = o or {}
   local hd = self.head
-  local m = self:store()
+  local m = store(self)
   local cfg = {
     kind = hd.head, classes = hd.classes, anchors = hd.anchors, input = m.input, levels = {},
     assigner = o.assigner or hd.assigner, center_sampling = o.center_sampling or hd.center_sampling,
@@ -207,7 +207,7 @@ function Model:detector(o)
       end
     end
   end
-  local ok, d = pcall(core.detector.new, self:detector_config(o))
+  local ok, d = pcall(core.detector.new, detector_config(self, o))
   if not ok then error("model:detector: " .. tostring(d):gsub("^[^:]*:%d+: ", ""), 2) end
   self._detector = d
   return d
@@ -275,4 +275,4 @@ function Model:__tostring()
     kind_of(self.head), self.classes, n > 0 and (", %d parameters"):format(n) or "")
 end
 
-return setmetatable({ Model = Model, new = new }, { __call = function(_, o) return new(o) end })
+return setmetatable({ Model = Model, Predictions = Preds, new = new }, { __call = function(_, o) return new(o) end })

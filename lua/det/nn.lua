@@ -382,6 +382,7 @@ end
 
 local Model = {}
 Model.__index = Model
+local format_summary -- the summary table of a model's block rows (below)
 
 local function map_nodes(v, fn)
   if is_node(v) then return fn(v) end
@@ -503,7 +504,7 @@ function Model:bind(opt)
   self.graph:bind(opt)
   return self
 end
-function Model:summary() return nn.format_summary(self.rows) end
+function Model:summary() return format_summary(self.rows) end
 function Model:__tostring()
   local s = self.graph:stats()
   return ("<det.nn model %s: %d nodes, %d parameters, %s>"):format(self.block.kind or "block",
@@ -518,7 +519,7 @@ local function human(n)
 end
 
 -- The summary table of a built model's block rows.
-function nn.format_summary(rows)
+function format_summary(rows)
   local lines, w = {}, { 5, 4, 12, 6, 5 }
   local cells = {}
   -- rows arrive children first; list them in build order by depth-first start

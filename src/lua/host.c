@@ -217,6 +217,26 @@ static int incomplete(lua_State *L, int status)
 	return 0;
 }
 
+/* The length of a method reference such as `exp:train` or `r:failures`
+ * (a dotted name with one ':', then only blanks), else 0. It is not an
+ * expression, so `? exp:train` hands it to help as a string, which finds
+ * the method's entry by its receiver (lua/det/help.lua). */
+static size_t method_ref_len(const char *s)
+{
+	size_t n = 0;
+	int colons = 0;
+
+	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= '0' && s[n] <= '9') ||
+	       s[n] == '_' || s[n] == '.' || s[n] == ':') {
+		colons += s[n] == ':';
+		n++;
+	}
+	for (size_t i = n; s[i]; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n')
+			return 0;
+	return colons == 1 && s[n - 1] != ':' ? n : 0;
+}
+
 enum host_result host_eval(struct host *h, const char *input)
 {
 	lua_State *L = h->L;
@@ -228,7 +248,17 @@ enum host_result host_eval(struct host *h, const char *input)
 	while (*code == ' ' || *code == '\t')
 		code++;
 	if (code[0] == '?') {
-		lua_pushfstring(L, "help(%s)", code + 1);
+		const char *name = code + 1 + strspn(code + 1, " \t");
+		size_t len = method_ref_len(name);
+
+		if (len > 0) {
+			lua_pushliteral(L, "help(\"");
+			lua_pushlstring(L, name, len);
+			lua_pushliteral(L, "\")");
+			lua_concat(L, 3);
+		} else {
+			lua_pushfstring(L, "help(%s)", code + 1);
+		}
 		code = lua_tostring(L, -1); /* kept alive at base + 1 */
 	} else if (code[0] == '=') {
 		code++;

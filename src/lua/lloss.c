@@ -407,8 +407,11 @@ static const luaL_Reg loss_meta[] = {
 
 static void createmeta(lua_State *L)
 {
-	if (luaL_newmetatable(L, LLOSS_NAME))
+	if (luaL_newmetatable(L, LLOSS_NAME)) {
 		luaL_setfuncs(L, loss_meta, 0);
+		luaL_newlib(L, loss_methods); /* the methods, as a table for det.help */
+		lua_setfield(L, -2, "methods");
+	}
 	lua_pop(L, 1);
 }
 

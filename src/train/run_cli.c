@@ -237,7 +237,7 @@ int run_cli_main(int argc, char **argv)
 		status = 1;
 		goto restore;
 	}
-	lua_getfield(L, mod, "trainer");
+	lua_getfield(L, mod, "_trainer");
 	lua_pushvalue(L, exp);
 	lua_call(L, 1, 1);
 	struct trainer *t = lexperiment_trainer(L, -1);
