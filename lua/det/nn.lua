@@ -292,12 +292,24 @@ end
 function F.slice(x, axis, first, last)
   return x.ctx:op("slice", { x }, { axis = axis, first = first, last = last or x.shape[axis] })
 end
--- Splits along axis into pieces of the given sizes (a list), or n equal parts.
+-- Splits along axis into pieces of the given sizes (a list that covers the
+-- axis), or n equal parts; anything else raises rather than drop elements.
 function F.split(x, axis, sizes)
+  local size = x.shape[axis]
   if type(sizes) == "number" then
-    local n, each = sizes, x.shape[axis] // sizes
+    local n = sizes
+    if n < 1 or size % n ~= 0 then
+      error(("det.nn: split: size %s along axis %s does not divide into %s equal parts"):format(
+        tostring(size), tostring(axis), tostring(n)), 2)
+    end
     sizes = {}
-    for i = 1, n do sizes[i] = each end
+    for i = 1, n do sizes[i] = size // n end
+  end
+  local total = 0
+  for _, s in ipairs(sizes) do total = total + s end
+  if total ~= size then
+    error(("det.nn: split: the sizes add up to %d, axis %s has %s"):format(total, tostring(axis),
+      tostring(size)), 2)
   end
   local out, at = {}, 1
   for i, s in ipairs(sizes) do

@@ -218,6 +218,8 @@ static int g_op(lua_State *L)
 		break;
 	case NN_OP_LEAKY_RELU:
 		p.f[0] = opt_num(L, opts, "slope", 0.01f);
+		/* the backward reads the sign of y, which a negative slope flips */
+		luaL_argcheck(L, p.f[0] >= 0, 5, "leaky_relu's slope must be >= 0");
 		break;
 	case NN_OP_MAXPOOL:
 	case NN_OP_AVGPOOL:

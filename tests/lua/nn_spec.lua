@@ -244,6 +244,18 @@ describe("det.nn", function()
       return x:slice(2, 1, 2) * nn.param("s", { 4 }) end }, { 1, 4, 2, 2 }) end)
   end)
 
+  it("refuses a split that would drop elements and a negative leaky_relu slope", function()
+    local function build(f) return nn.build(nn.block { forward = function(self, x) return f(x) end }, { 1, 5, 2, 2 }) end
+    -- 5 channels in 2 equal parts used to give two of 2 and drop the fifth
+    assert.has_error(function() build(function(x) return x:split(2, 2)[1] end) end)
+    assert.has_error(function() build(function(x) return x:split(2, { 2, 2 })[1] end) end)
+    local m = build(function(x) local a, b = table.unpack(x:split(2, { 2, 3 })); return b end)
+    assert.are.same({ 1, 3, 2, 2 }, m:forward(T.full({ 1, 5, 2, 2 }, 1)):shape())
+    -- a negative slope flips the sign of y that the backward reads: refused
+    assert.has_error(function() build(function(x) return x:leaky_relu(-0.5) end) end)
+    assert.truthy(build(function(x) return x:leaky_relu(0) end))
+  end)
+
   it("says which node made a NaN when checking", function()
     local m = nn.build(nn.block { forward = function(self, x) return (x * 1e30 * 1e30):relu() end }, { 1, 2 })
     assert.truthy(m:forward(T.full({ 1, 2 }, 1)))
