@@ -557,7 +557,10 @@ static int t_series(lua_State *L)
 {
 	struct metrics *m = trainer_metrics(check(L, 1)->t);
 	const char *name = luaL_checkstring(L, 2);
-	size_t max = (size_t)luaL_optinteger(L, 3, 100000);
+	lua_Integer nmax = luaL_optinteger(L, 3, 100000);
+	/* a negative max wrapped to SIZE_MAX: malloc(0), then a copy past it */
+	luaL_argcheck(L, nmax >= 0 && nmax <= 100000000, 3, "the number of points must be 0 to 1e8");
+	size_t max = (size_t)nmax;
 	struct metrics_point *pts = malloc((max + 1) * sizeof *pts);
 	if (!pts)
 		return luaL_error(L, "out of memory");

@@ -104,6 +104,11 @@ describe("det.experiment", function()
     assert.truthy(s:match("^%["))
     assert.are.equal(3, #e.metrics:series("loss").value)
     assert.truthy(e.metrics.loss)
+    -- the latest max points; a negative max used to wrap to SIZE_MAX and
+    -- copy the series past a malloc(0) buffer
+    local two = e.metrics:series("loss", 2)
+    assert.are.same({ 2, 3 }, two.step)
+    assert.has_error(function() e.metrics:series("loss", -1) end)
   end)
 
   it("resumes a run and continues its losses bit for bit", function()
