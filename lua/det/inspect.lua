@@ -1,6 +1,6 @@
 -- det.inspect: the failure inspector. Adds to every evaluation result
 -- (det.eval.coco, exp:eval()) the methods r:failures{}, r:summary{},
--- r:heatmap{}, r:hardest{}, r:suspects{}, r:export_suspects(), r:attach(ds),
+-- r:confusion_map{}, r:hardest{}, r:suspects{}, r:export_suspects(), r:attach(ds),
 -- and to datasets ds:drop(list) / ds:relabel(list). The counting is done in
 -- C (src/eval/failures.c, src/eval/suspect.c, bound in src/lua/linspect.c);
 -- doc/api/inspect.md documents every function.
@@ -119,7 +119,7 @@ end
 --   dataset =, open = true } -> list of failures (opens the inspector on the screen)
 function methods.failures(r, opts)
   opts = opts or {}
-  local list = r:failures_list(opts)
+  local list = r:_failures_list(opts)
   local ds = add_image_index(r, list, opts)
   listing(list, fail_header, fail_row)
   if opts.open ~= false then open_panel(list, ds, opts) end
@@ -129,7 +129,7 @@ end
 -- r:summary{ sort = "AP"|"Cls"|...|"Miss"|"small"|"medium"|"large"|"confused"|"class" }
 --   -> rows (prints as an aligned table)
 function methods.summary(r, opts)
-  local rows, text = r:summary_table(opts or {})
+  local rows, text = r:_summary_table(opts or {})
   return setmetatable(rows, { __tostring = function() return (text:gsub("\n$", "")) end })
 end
 
@@ -137,7 +137,7 @@ end
 -- open = true shows those images' failures in the inspector, hardest first
 function methods.hardest(r, opts)
   opts = opts or {}
-  local list = r:hardest_list(opts)
+  local list = r:_hardest_list(opts)
   local ds = add_image_index(r, list, opts)
   if opts.open then
     -- the failures of those images, hardest image first
@@ -164,7 +164,7 @@ end
 --   reason, score, suggested, gt, gt_id, det, iou }
 function methods.suspects(r, opts)
   opts = opts or {}
-  local list = r:suspects_list(opts)
+  local list = r:_suspects_list(opts)
   local ds = add_image_index(r, list, opts)
   if opts.open then core.inspect.open(list, ds, { title = "suspect labels", export = opts.export }) end
   return listing(list, string.format("%4s  %6s  %-12s %-11s %5s  %-12s %s", "#", "image", "class", "reason",
@@ -177,7 +177,7 @@ end
 
 -- r:confusion_map{ conf = 0.25, iou = 0.5, ascii = false } -> text (a heat map)
 function methods.confusion_map(r, opts)
-  return setmetatable({ text = r:heatmap(opts or {}) }, { __tostring = function(t) return (t.text:gsub("\n$", "")) end })
+  return setmetatable({ text = r:_heatmap(opts or {}) }, { __tostring = function(t) return (t.text:gsub("\n$", "")) end })
 end
 
 -- det.inspect.open(list, ds, { title =, export = }) -> shown: shows a list

@@ -1,8 +1,9 @@
 /* linspect.c: det.core.inspect — the failure inspector's C half. Adds
- * r:failures_list, r:summary_table, r:heatmap, r:hardest_list,
- * r:suspects_list and r:export_suspects to the evaluation result class, and
- * ds:drop / ds:relabel to datasets. lua/det/inspect.lua wraps these into
- * the public r:failures{}, r:summary(), r:hardest{}, r:suspects{}. */
+ * r:_failures_list, r:_summary_table, r:_heatmap, r:_hardest_list,
+ * r:_suspects_list and r:export_suspects to the evaluation result class, and
+ * ds:drop / ds:relabel to datasets. lua/det/inspect.lua wraps the private
+ * ("_") ones into the public r:failures{}, r:summary(), r:confusion_map{},
+ * r:hardest{}, r:suspects{}. */
 #define _GNU_SOURCE /* open_memstream */
 #include <lauxlib.h>
 #include <math.h>
@@ -884,11 +885,11 @@ static const luaL_Reg funcs[] = {
 };
 
 static const luaL_Reg result_methods[] = {
-	{ "failures_list", r_failures_list },
-	{ "summary_table", r_summary_table },
-	{ "heatmap", r_heatmap },
-	{ "hardest_list", r_hardest_list },
-	{ "suspects_list", r_suspects_list },
+	{ "_failures_list", r_failures_list },
+	{ "_summary_table", r_summary_table },
+	{ "_heatmap", r_heatmap },
+	{ "_hardest_list", r_hardest_list },
+	{ "_suspects_list", r_suspects_list },
 	{ "export_suspects", r_export_suspects },
 	{ NULL, NULL },
 };
