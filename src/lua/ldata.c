@@ -124,11 +124,14 @@ static int ds_report(lua_State *L)
 	return 1;
 }
 
+/* No ds:close(): loaders, samplers and running experiments point into the
+ * dataset (their Lua objects keep it reachable), so only the collector
+ * knows when it may go; a close under a loader's workers freed their
+ * images mid-read. */
 static const luaL_Reg ds_methods[] = {
 	{ "classes", ds_classes },
 	{ "item", ds_item },
 	{ "report", ds_report },
-	{ "close", ds_gc },
 	{ NULL, NULL },
 };
 

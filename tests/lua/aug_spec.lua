@@ -67,6 +67,18 @@ describe("det.aug", function()
     assert.truthy(err:find("/nonexistent%-dir/grid.png"))
   end)
 
+  it("keeps a loader's dataset alive: no ds:close() to free it under the workers", function()
+    -- ds:close() used to free the dataset while the loader's threads read it
+    local ds = det.data.fashion{ images = 16, size = 64, seed = 1 }
+    assert.is_nil(ds.close)
+    local l = ds:loader{ batch = 4, size = 64, workers = 2 }
+    ds = nil
+    collectgarbage()
+    collectgarbage()
+    for _ = 1, 6 do assert.are.equal(4, #l:next().indices) end
+    l:close()
+  end)
+
   it("loads the same batches with 1 or 2 workers", function()
     local ds = det.data.fashion{ images = 24, seed = 5 }
     ds:augment{ det.aug.mosaic{ p = 0.5 }, det.aug.affine{}, det.aug.hflip{}, det.aug.noise{} }
