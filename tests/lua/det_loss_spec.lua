@@ -6,6 +6,10 @@ local golden = dofile((os.getenv("top_srcdir") or ".") .. "/tests/lua/golden.lua
 local fx = golden.read("det/det.txt")
 local rows = golden.rows
 
+local function close(a, b, tol)
+  return math.abs(a - b) <= tol * (1 + math.abs(b))
+end
+
 describe("det.loss", function()
   it("makes printable configs whose fields read and write", function()
     local f = det.loss.focal { alpha = 0.25, gamma = 2 }
