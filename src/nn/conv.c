@@ -1,4 +1,9 @@
 /* conv.c: 2-D convolution kernels, NCHW float32, forward and both backwards.
+ * Direct path (groups 1, 3x3/7x7/..., where the build has AVX-512 or
+ * AVX2+FMA): implicit GEMM on the micro-kernels of conv_simd.c, reading a
+ * zero-padded, phase-split copy of the input rows in place of a column
+ * matrix (view) or im2col'ing tiles of 48/24 columns straight into the
+ * kernel's panel layout (panel, maps under 24 wide); see "direct path".
  * General path: im2col of a block of output columns into a per-thread
  * buffer that fits the cache, then cblas_sgemm; 1x1 stride-1 unpadded
  * convolutions use the input itself as the column matrix; depthwise runs a
@@ -16,6 +21,7 @@
  * cores the other needs. Depthwise kernels split (image, channel) planes,
  * or channels for the weights. */
 #include "nn/conv.h"
+#include "nn/conv_simd.h"
 
 #include "core/error.h"
 #include "core/threads.h"
@@ -23,6 +29,7 @@
 #include <cblas.h>
 #include <omp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Floats of im2col buffer a thread aims for (1 MiB: stays in L2 while the
@@ -142,6 +149,109 @@ static struct conv2d_shape transposed_shape(const struct conv2d_shape *s)
 	return t;
 }
 
+/* ---- direct path: implicit GEMM on the conv_simd.h micro-kernels ----
+ * Groups 1 only. Each tile of CONV_MR output channels x CONV_NR output
+ * pixels sums over all K = C_in*KH*KW taps in order, reading the weights
+ * as they lie (CONV_MR rows of the C_out x K matrix, broadcast one at a
+ * time). Two ways to feed the pixels:
+ *
+ * View (maps at least VIEW_MIN_WIDTH wide): a band of output rows of one
+ * image reads a zero-padded copy of the input rows it needs, P, split into
+ * stride_h x stride_w phase planes of pitch Wq = W_out + (KW-1)*dil_w/sw:
+ *   P[c][rh*sw + rw][t][u] = xpad[c][(i0 + t)*sh + rh][u*sw + rw]
+ * Output pixel (i0 + i, j) sits at flat position m = i*Wq + j, and tap
+ * (c, p, q) of every pixel at m + off[k], off[k] = c*|P_c| + phase*|plane|
+ * + ((p*dil_h)/sh)*Wq + (q*dil_w)/sw with phase = ((p*dil_h)%sh, (q*dil_w)%sw):
+ * a row of the implicit column matrix is a contiguous run of P, so nothing
+ * is im2col'd or repacked; the Wq - W_out columns past each row are
+ * computed and dropped.
+ *
+ * Panel (narrower maps, where those dropped columns would cost more than a
+ * copy): the output columns of all images (N x H_out*W_out) are cut into
+ * tiles of CONV_NR, each im2col'd once into a K x CONV_NR panel that every
+ * channel tile then reads.
+ *
+ * Backward-weights (view maps): per band, dW[o][k] (+)= sum_m dYf[o][m] *
+ * P[off[k] + m], dYf being dy laid out at the same flat positions with
+ * zeros in the dropped columns; thread t sums a fixed range of bands, as
+ * the general path does. */
+
+#if CONV_SIMD
+/* A band is enough output rows to give at least VIEW_MIN_M flat pixels,
+ * within VIEW_BUDGET floats of P (fewer rows when the channels are many). */
+#ifndef VIEW_MIN_M
+#define VIEW_MIN_M 1024L
+#endif
+#ifndef VIEW_BUDGET
+#define VIEW_BUDGET (1L << 17)
+#endif
+#ifndef VIEW_MIN_WIDTH
+#define VIEW_MIN_WIDTH 24
+#endif
+#endif
+
+enum direct_mode { DIRECT_NONE, DIRECT_VIEW, DIRECT_PANEL };
+
+static enum conv2d_kernel kernel_choice = CONV2D_KERNEL_AUTO;
+static int kernel_env_read;
+
+void conv2d_kernel_set(enum conv2d_kernel k)
+{
+	kernel_choice = k;
+	kernel_env_read = 1;
+}
+
+const char *conv2d_kernel_isa(void)
+{
+	return CONV_SIMD_NAME;
+}
+
+#if CONV_SIMD
+/* $DETBENCH_CONV_KERNEL (auto, blas, view, panel) when nothing was set. */
+static enum conv2d_kernel kernel_get(void)
+{
+	if (!kernel_env_read) {
+		const char *e = getenv("DETBENCH_CONV_KERNEL");
+
+		if (e && !strcmp(e, "blas"))
+			kernel_choice = CONV2D_KERNEL_BLAS;
+		else if (e && !strcmp(e, "view"))
+			kernel_choice = CONV2D_KERNEL_VIEW;
+		else if (e && !strcmp(e, "panel"))
+			kernel_choice = CONV2D_KERNEL_PANEL;
+		kernel_env_read = 1;
+	}
+	return kernel_choice;
+}
+
+static enum direct_mode direct_mode_of(const struct conv2d_shape *s)
+{
+	enum conv2d_kernel k = kernel_get();
+
+	if (s->groups != 1 || k == CONV2D_KERNEL_BLAS)
+		return DIRECT_NONE;
+	if (k == CONV2D_KERNEL_VIEW)
+		return DIRECT_VIEW;
+	if (k == CONV2D_KERNEL_PANEL)
+		return DIRECT_PANEL;
+	if (s->kh * s->kw == 1)
+		return DIRECT_NONE;
+	return s->w_out >= VIEW_MIN_WIDTH ? DIRECT_VIEW : DIRECT_PANEL;
+}
+
+/* Backward-weights runs on the view of the input (whatever the forward
+ * uses), where its lanes are filled (see backward_weights_direct). */
+static int wgrad_lanes_ok(const struct conv2d_shape *s);
+static enum direct_mode direct_mode_bwdw(const struct conv2d_shape *s)
+{
+	if (direct_mode_of(s) != DIRECT_NONE &&
+	    (kernel_get() != CONV2D_KERNEL_AUTO || wgrad_lanes_ok(s)))
+		return DIRECT_VIEW;
+	return DIRECT_NONE;
+}
+#endif
+
+
 /* How one call splits its work: blocks of output columns (the columns of
  * all images side by side), shared among `threads` (see blocks_run). */
 struct conv_plan {
@@ -246,6 +356,11 @@ long conv2d_block_columns(const struct conv2d_shape *s)
 	return p.max_cols;
 }
 
+#if CONV_SIMD
+static long fwd_direct_floats(const struct conv2d_shape *s, enum direct_mode m, int nthreads);
+static long bwdw_direct_floats(const struct conv2d_shape *s, int nthreads);
+#endif
+
 /* Floats of per-thread scratch for forward (col + output staging). */
 static long fwd_thread_floats(const struct conv2d_shape *s, const struct conv_plan *p)
 {
@@ -273,6 +388,10 @@ static long fwd_floats(const struct conv2d_shape *s, int nthreads)
 
 	if (is_depthwise(s))
 		return nthreads * dw_pad_floats(s);
+#if CONV_SIMD
+	if (direct_mode_of(s) != DIRECT_NONE)
+		return fwd_direct_floats(s, direct_mode_of(s), nthreads);
+#endif
 	plan_make(s, nthreads, 0, &p);
 	return p.threads * fwd_thread_floats(s, &p);
 }
@@ -288,6 +407,10 @@ static long bwdw_floats(const struct conv2d_shape *s, int nthreads)
 
 	if (is_depthwise(s))
 		return 0;
+#if CONV_SIMD
+	if (direct_mode_bwdw(s) != DIRECT_NONE)
+		return bwdw_direct_floats(s, nthreads);
+#endif
 	plan_make(s, nthreads, 0, &p);
 	return p.threads * bwdw_thread_floats(s, &p) + (p.threads - 1) * weight_floats(s);
 }
@@ -309,6 +432,10 @@ static long bwdd_floats(const struct conv2d_shape *s, int nthreads)
 	if (bwd_data_as_conv(s)) {
 		struct conv2d_shape t = transposed_shape(s);
 
+#if CONV_SIMD
+		if (direct_mode_of(&t) != DIRECT_NONE)
+			return weight_floats(s) + fwd_floats(&t, nthreads);
+#endif
 		return weight_floats(s) + fwd_floats(&t, nthreads);
 	}
 	plan_make(s, nthreads, 1, &p);
@@ -426,17 +553,18 @@ static void valid_cols(int w, int w_out, int sw, int off, int *ja, int *jb)
 	*jb = (int)b;
 }
 
-static void im2col_seg(const struct conv2d_shape *s, const float *xn, long c0, long c1,
-	float *col, long ldcol)
+/* rows [r0, r1) of the column matrix, row r at col + (r - r0)*ldcol */
+static void im2col_seg(const struct conv2d_shape *s, const float *xn, long r0, long r1, long c0,
+	long c1, float *col, long ldcol)
 {
 	const int kk = s->kh * s->kw, wo = s->w_out, sw = s->stride_w;
 	const long plane = (long)s->h * s->w;
 
-	for (long r = 0; r < (long)s->c_in * kk; r++) {
+	for (long r = r0; r < r1; r++) {
 		int c = (int)(r / kk), p = (int)(r % kk) / s->kw, q = (int)(r % kk) % s->kw;
 		int off = q * s->dil_w - s->pad_w, ja, jb;
 		const float *xc = xn + c * plane;
-		float *dst = col + r * ldcol - c0;
+		float *dst = col + (r - r0) * ldcol - c0;
 
 		valid_cols(s->w, wo, sw, off, &ja, &jb);
 		for (long hw = c0; hw < c1;) {
@@ -524,6 +652,505 @@ static void col2im_seg(const struct conv2d_shape *s, const float *col, long ldco
 	}
 }
 
+#if CONV_SIMD
+struct view_geom {
+	int nph, halo_r, rows, bands;
+	long wq, hq, phstride, cstride, mfull, pfloats;
+};
+
+static void view_geom_make(const struct conv2d_shape *s, struct view_geom *g)
+{
+	const int sh = s->stride_h, sw = s->stride_w;
+	long rows;
+
+	g->nph = sh * sw;
+	g->halo_r = (s->kh - 1) * s->dil_h / sh;
+	g->wq = s->w_out + (long)(s->kw - 1) * s->dil_w / sw;
+	rows = ceil_div(VIEW_MIN_M, g->wq);
+	while (rows > 1 && (long)s->c_in * g->nph * (rows + g->halo_r) * g->wq > VIEW_BUDGET)
+		rows--;
+	if (rows > s->h_out)
+		rows = s->h_out;
+	g->bands = (int)ceil_div(s->h_out, rows);
+	g->rows = (int)ceil_div(s->h_out, g->bands);
+	g->hq = g->rows + g->halo_r;
+	g->phstride = g->hq * g->wq;
+	g->cstride = g->nph * g->phstride;
+	g->mfull = g->rows * g->wq;
+	/* reads of the last tile run up to CONV_NR past the last plane */
+	g->pfloats = round_up((long)s->c_in * g->cstride + round_up(g->mfull, CONV_NR), ALIGN_FLOATS);
+}
+
+/* off[k] for k = (c*KH + p)*KW + q, and `pad` more entries repeating off[0]. */
+static void view_offsets(const struct conv2d_shape *s, const struct view_geom *g, long *off,
+	long pad)
+{
+	const int sh = s->stride_h, sw = s->stride_w;
+	long k = 0;
+
+	for (int c = 0; c < s->c_in; c++)
+		for (int p = 0; p < s->kh; p++)
+			for (int q = 0; q < s->kw; q++) {
+				int ph = p * s->dil_h, pw = q * s->dil_w;
+
+				off[k++] = c * g->cstride + ((ph % sh) * sw + pw % sw) * g->phstride +
+					(ph / sh) * g->wq + pw / sw;
+			}
+	for (long e = 0; e < pad; e++)
+		off[k + e] = off[0];
+}
+
+/* P for the band of output rows starting at i0 of image xn (see above). */
+static void view_fill(const struct conv2d_shape *s, const struct view_geom *g, const float *xn,
+	int i0, float *P)
+{
+	const int sh = s->stride_h, sw = s->stride_w;
+	const long plane = (long)s->h * s->w, wq = g->wq;
+
+	for (int c = 0; c < s->c_in; c++)
+		for (int rh = 0; rh < sh; rh++)
+			for (int rw = 0; rw < sw; rw++) {
+				float *dst = P + c * g->cstride + (rh * sw + rw) * g->phstride;
+				int ua, ub;
+
+				valid_cols(s->w, (int)wq, sw, rw - s->pad_w, &ua, &ub);
+				for (long t = 0; t < g->hq; t++) {
+					long iy = (i0 + t) * sh + rh - s->pad_h;
+					float *d = dst + t * wq;
+					const float *src;
+
+					if (iy < 0 || iy >= s->h) {
+						memset(d, 0, (size_t)wq * sizeof(float));
+						continue;
+					}
+					src = xn + c * plane + iy * s->w + rw - s->pad_w;
+					memset(d, 0, (size_t)ua * sizeof(float));
+					if (sw == 1) {
+						memcpy(d + ua, src + ua, (size_t)(ub - ua) * sizeof(float));
+					} else {
+						for (int u = ua; u < ub; u++)
+							d[u] = src[(long)u * sw];
+					}
+					memset(d + ub, 0, (size_t)(wq - ub) * sizeof(float));
+				}
+			}
+}
+
+
+/* y[o0 + r, i0 + m/Wq, m%Wq] (+)= tile[r][m - m0] for the flat positions
+ * m in [m0, min(m0 + NR, mb)) that are pixels (m%Wq < W_out). */
+static void view_store(const struct conv2d_shape *s, long wq, long mb, long m0, int i0,
+	const float *tile, int nr, float *y0, const float *bias, float beta)
+{
+	const long hwo = (long)s->h_out * s->w_out;
+	const long m1 = m0 + CONV_NR < mb ? m0 + CONV_NR : mb;
+
+	for (long m = m0; m < m1;) {
+		long i = m / wq, j = m % wq, e = j + (m1 - m) < wq ? j + (m1 - m) : wq;
+		long je = e < s->w_out ? e : s->w_out;
+
+		for (int r = 0; r < nr && j < je; r++) {
+			float *yr = y0 + r * hwo + (i0 + i) * s->w_out;
+			const float *tr = tile + r * CONV_NR + (m - m0) - j;
+			const float bo = bias ? bias[r] : 0.0f;
+
+			if (beta != 0) {
+#pragma omp simd
+				for (long jj = j; jj < je; jj++)
+					yr[jj] += tr[jj];
+			} else {
+#pragma omp simd
+				for (long jj = j; jj < je; jj++)
+					yr[jj] = tr[jj] + bo;
+			}
+		}
+		m += e - j;
+	}
+}
+
+struct direct_job {
+	const struct conv2d_shape *s;
+	struct view_geom g;
+	const float *x, *w, *b, *dy;
+	float *y, *dw, *partials;
+	const long *off;
+	float beta;
+	long K, nob, units, per_thread;
+};
+
+static long direct_k(const struct conv2d_shape *s)
+{
+	return (long)s->c_in * s->kh * s->kw;
+}
+
+/* the offset table, in floats of workspace */
+static long off_floats(const struct conv2d_shape *s)
+{
+	return round_up((direct_k(s) + CONV_GMR) * (long)(sizeof(long) / sizeof(float)), ALIGN_FLOATS);
+}
+
+/* Panel mode: units of `nt` tiles of CONV_NR columns (a multiple of the
+ * threads in number), the K taps in chunks of `kc`: a chunk of every tile's
+ * panel and of one channel tile's weights stay in cache while the channel
+ * tiles sweep them, and the tiles' sums wait in cbuf between chunks. */
+#ifndef PANEL_KC
+#define PANEL_KC 384L
+#endif
+#ifndef PANEL_TILES
+#define PANEL_TILES 4L
+#endif
+
+struct panel_geom {
+	long tiles, nt, units, kc;
+};
+
+static void panel_geom_make(const struct conv2d_shape *s, int nthreads, struct panel_geom *g)
+{
+	long per;
+
+	g->tiles = ceil_div(s->n * (long)s->h_out * s->w_out, CONV_NR);
+	per = nthreads * ceil_div(g->tiles, nthreads * PANEL_TILES);
+	g->nt = ceil_div(g->tiles, per);
+	g->units = ceil_div(g->tiles, g->nt);
+	g->kc = direct_k(s) < PANEL_KC ? direct_k(s) : PANEL_KC;
+}
+
+static long panel_cbuf_at(const struct conv2d_shape *s, const struct panel_geom *g)
+{
+	(void)s;
+	return round_up(g->kc * CONV_NR * g->nt, ALIGN_FLOATS);
+}
+
+static long fwd_direct_thread_floats(const struct conv2d_shape *s, enum direct_mode m,
+	int nthreads)
+{
+	struct view_geom g;
+
+	if (m == DIRECT_PANEL) {
+		struct panel_geom pg;
+
+		panel_geom_make(s, nthreads, &pg);
+		return panel_cbuf_at(s, &pg) + ceil_div(s->c_out, CONV_MR) * CONV_MR * CONV_NR * pg.nt;
+	}
+	view_geom_make(s, &g);
+	return g.pfloats + CONV_MR * CONV_NR;
+}
+
+static long fwd_direct_floats(const struct conv2d_shape *s, enum direct_mode m, int nthreads)
+{
+	return off_floats(s) + nthreads * fwd_direct_thread_floats(s, m, nthreads);
+}
+
+static void view_fwd_unit(const struct direct_job *job, long u, float *tws)
+{
+	const struct conv2d_shape *s = job->s;
+	const struct view_geom *g = &job->g;
+	const long hwo = (long)s->h_out * s->w_out;
+	const long n = u / g->bands;
+	const int i0 = (int)(u % g->bands) * g->rows;
+	const int rb = s->h_out - i0 < g->rows ? s->h_out - i0 : g->rows;
+	const long mb = rb * g->wq;
+	float *P = tws, *tile = tws + g->pfloats;
+
+	view_fill(s, g, job->x + n * s->c_in * (long)s->h * s->w, i0, P);
+	for (long m0 = 0; m0 < mb; m0 += CONV_NR)
+		for (long ob = 0; ob < job->nob; ob++) {
+			const int o0 = (int)ob * CONV_MR;
+			const int nr = s->c_out - o0 < CONV_MR ? s->c_out - o0 : CONV_MR;
+
+			conv_simd_tile_fwd(job->K, job->w + o0 * job->K, job->K, nr, P + m0, job->off,
+				tile, CONV_NR, 0);
+			view_store(s, g->wq, mb, m0, i0, tile, nr, job->y + (n * s->c_out + o0) * hwo,
+				job->b ? job->b + o0 : NULL, job->beta);
+		}
+}
+
+static void panel_fwd_unit(const struct direct_job *job, const struct panel_geom *pg, long u,
+	float *tws)
+{
+	const struct conv2d_shape *s = job->s;
+	const long hwo = (long)s->h_out * s->w_out, plane = (long)s->h * s->w, K = job->K;
+	const long total = s->n * hwo, t0 = u * pg->nt;
+	const long ntl = t0 + pg->nt < pg->tiles ? pg->nt : pg->tiles - t0;
+	float *panel = tws, *cbuf = tws + panel_cbuf_at(s, pg);
+
+	for (long k0 = 0; k0 < K; k0 += pg->kc) {
+		const long kn = K - k0 < pg->kc ? K - k0 : pg->kc;
+
+		for (long tl = 0; tl < ntl; tl++) {
+			const long g0 = (t0 + tl) * CONV_NR;
+			const long g1 = g0 + CONV_NR < total ? g0 + CONV_NR : total;
+
+			for (long gc = g0; gc < g1;) {
+				long n = gc / hwo, c0 = gc % hwo;
+				long c1 = c0 + (g1 - gc) < hwo ? c0 + (g1 - gc) : hwo;
+
+				im2col_seg(s, job->x + n * s->c_in * plane, k0, k0 + kn, c0, c1,
+					panel + tl * kn * CONV_NR + (gc - g0), CONV_NR);
+				gc += c1 - c0;
+			}
+		}
+		for (long ob = 0; ob < job->nob; ob++)
+			for (long tl = 0; tl < ntl; tl++)
+				conv_simd_tile_fwd(kn, job->w + ob * CONV_MR * K + k0, K,
+					s->c_out - ob * CONV_MR < CONV_MR ? (int)(s->c_out - ob * CONV_MR) : CONV_MR,
+					panel + tl * kn * CONV_NR, job->off,
+					cbuf + (ob * ntl + tl) * CONV_MR * CONV_NR, CONV_NR, k0 > 0);
+	}
+	for (long ob = 0; ob < job->nob; ob++) {
+		const int o0 = (int)ob * CONV_MR;
+		const int nr = s->c_out - o0 < CONV_MR ? s->c_out - o0 : CONV_MR;
+
+		for (long tl = 0; tl < ntl; tl++) {
+			const float *tile = cbuf + (ob * ntl + tl) * CONV_MR * CONV_NR;
+			const long g0 = (t0 + tl) * CONV_NR;
+			const long g1 = g0 + CONV_NR < total ? g0 + CONV_NR : total;
+
+			for (long gc = g0; gc < g1;) {
+				long n = gc / hwo, c0 = gc % hwo;
+				long c1 = c0 + (g1 - gc) < hwo ? c0 + (g1 - gc) : hwo;
+
+				for (int r = 0; r < nr; r++) {
+					float *yr = job->y + (n * s->c_out + o0 + r) * hwo;
+					const float *tr = tile + r * CONV_NR + (gc - g0) - c0;
+					const float bo = job->b ? job->b[o0 + r] : 0.0f;
+
+					if (job->beta != 0) {
+#pragma omp simd
+						for (long j = c0; j < c1; j++)
+							yr[j] += tr[j];
+					} else {
+#pragma omp simd
+						for (long j = c0; j < c1; j++)
+							yr[j] = tr[j] + bo;
+					}
+				}
+				gc += c1 - c0;
+			}
+		}
+	}
+}
+
+/* y = beta*y + conv(x, w) (+ b). */
+static void forward_direct(const struct conv2d_shape *s, enum direct_mode mode, const float *x,
+	const float *w, const float *b, float *y, float beta, float *ws)
+{
+	struct direct_job job = { .s = s, .x = x, .w = w, .b = b, .y = y, .beta = beta };
+	struct panel_geom pg;
+	const int nt = conv_threads();
+	long *off = (long *)ws;
+	float *tws = ws + off_floats(s);
+
+	job.K = direct_k(s);
+	job.nob = ceil_div(s->c_out, CONV_MR);
+	job.off = off;
+	job.per_thread = fwd_direct_thread_floats(s, mode, nt);
+	if (mode == DIRECT_VIEW) {
+		view_geom_make(s, &job.g);
+		view_offsets(s, &job.g, off, 0);
+		job.units = s->n * job.g.bands;
+	} else {
+		panel_geom_make(s, nt, &pg);
+		for (long k = 0; k < pg.kc; k++)
+			off[k] = k * CONV_NR;
+		job.units = pg.units;
+	}
+	openblas_set_num_threads(1);
+#pragma omp parallel num_threads(job.units < nt ? (int)job.units : nt)
+	{
+		float *t = tws + omp_get_thread_num() * job.per_thread;
+
+		/* the slack past P (view) or the panel's unused columns stay zero */
+		memset(t, 0, (size_t)job.per_thread * sizeof(float));
+#pragma omp for schedule(dynamic, 1)
+		for (long u = 0; u < job.units; u++) {
+			if (mode == DIRECT_VIEW)
+				view_fwd_unit(&job, u, t);
+			else
+				panel_fwd_unit(&job, &pg, u, t);
+		}
+	}
+	openblas_set_num_threads(det_threads_get());
+}
+
+/* Backward-weights per band, with output channels along the vector lanes:
+ *   dWT[k][o] (+)= sum_{i<rb, j<W_out} P[off[k] + i*Wq + j] * dT[i*W_out + j][o]
+ * dT being the band of dy transposed (pixels x channels, zero columns past
+ * C_out up to a multiple of CONV_GNR). Each thread sums its bands into its
+ * own dWT, laid out as [C_out/GNR][K][GNR] (padded) so that consecutive
+ * tiles of one channel block are contiguous, and dw is their sum in
+ * thread order. */
+static long wgrad_ldd(const struct conv2d_shape *s)
+{
+	return round_up(s->c_out, CONV_GNR);
+}
+
+static long wgrad_kpad(const struct conv2d_shape *s)
+{
+	return round_up(direct_k(s), CONV_GMR);
+}
+
+/* Whole images per unit where a band is a whole image (small maps), so
+ * that each tile of dWT is loaded and stored once per several images; as
+ * many as fit VIEW_WGRAD_BUDGET floats, leaving every thread a unit. */
+#ifndef VIEW_WGRAD_BUDGET
+#define VIEW_WGRAD_BUDGET (1L << 18)
+#endif
+
+static long wgrad_images(const struct conv2d_shape *s, const struct view_geom *g, int nthreads)
+{
+	long per = g->pfloats + (long)g->rows * s->w_out * wgrad_ldd(s);
+	long ipu = VIEW_WGRAD_BUDGET / per, most = s->n / nthreads;
+
+	if (g->bands > 1 || ipu < 1)
+		return 1;
+	if (ipu > most)
+		ipu = most > 1 ? most : 1;
+	return ipu;
+}
+
+static long bwdw_dt_at(const struct conv2d_shape *s, const struct view_geom *g, long ipu)
+{
+	return ipu * g->pfloats;
+}
+
+static long bwdw_dwt_at(const struct conv2d_shape *s, const struct view_geom *g, long ipu)
+{
+	return bwdw_dt_at(s, g, ipu) +
+		round_up(ipu * g->rows * s->w_out * wgrad_ldd(s), ALIGN_FLOATS);
+}
+
+static long bwdw_direct_thread_floats(const struct conv2d_shape *s, int nthreads)
+{
+	struct view_geom g;
+	long ipu;
+
+	view_geom_make(s, &g);
+	ipu = wgrad_images(s, &g, nthreads);
+	return bwdw_dwt_at(s, &g, ipu) + round_up(wgrad_kpad(s) * wgrad_ldd(s), ALIGN_FLOATS);
+}
+
+static long bwdw_direct_floats(const struct conv2d_shape *s, int nthreads)
+{
+	return off_floats(s) + nthreads * bwdw_direct_thread_floats(s, nthreads);
+}
+
+/* Unit u: the band u of image u / bands, or (ipu > 1) images
+ * [u*ipu, u*ipu + ipu) whole. */
+static void view_bwdw_unit(const struct direct_job *job, long ipu, long u, float *tws,
+	int first)
+{
+	const struct conv2d_shape *s = job->s;
+	const struct view_geom *g = &job->g;
+	const long hwo = (long)s->h_out * s->w_out, ldd = wgrad_ldd(s), kpad = wgrad_kpad(s);
+	const long n0 = ipu > 1 ? u * ipu : u / g->bands;
+	const long ni = ipu > 1 ? (s->n - n0 < ipu ? s->n - n0 : ipu) : 1;
+	const int i0 = ipu > 1 ? 0 : (int)(u % g->bands) * g->rows;
+	const int rb = s->h_out - i0 < g->rows ? s->h_out - i0 : g->rows;
+	const long mv = (long)rb * s->w_out;
+	float *dt = tws + bwdw_dt_at(s, g, ipu), *dwt = tws + bwdw_dwt_at(s, g, ipu);
+
+	for (long l = 0; l < ni; l++) {
+		float *dtl = dt + l * mv * ldd;
+
+		view_fill(s, g, job->x + (n0 + l) * s->c_in * (long)s->h * s->w, i0,
+			tws + l * g->pfloats);
+		/* dt[l][m][o] = dy[n0 + l, o, i0 + m / W_out, m % W_out], in 16-pixel strips */
+		for (long m0 = 0; m0 < mv; m0 += 16) {
+			const long m1 = m0 + 16 < mv ? m0 + 16 : mv;
+
+			for (int o = 0; o < s->c_out; o++) {
+				const float *src = job->dy + ((n0 + l) * s->c_out + o) * hwo +
+					(long)i0 * s->w_out;
+
+				for (long m = m0; m < m1; m++)
+					dtl[m * ldd + o] = src[m];
+			}
+		}
+	}
+	for (long ob = 0; ob < ldd; ob += CONV_GNR)
+		for (long k0 = 0; k0 < kpad; k0 += CONV_GMR)
+			conv_simd_tile_wgrad(ni, g->pfloats, rb, s->w_out, g->wq, tws, job->off + k0,
+				dt + ob, ldd, dwt + ob * kpad + k0 * CONV_GNR, CONV_GNR, !first);
+}
+
+/* Whether the direct backward-weights is worth it: the lanes run over
+ * output channels, so too few of them would leave most lanes idle. */
+static int wgrad_lanes_ok(const struct conv2d_shape *s)
+{
+	return s->c_out * 2 >= CONV_GNR;
+}
+
+static void backward_weights_direct(const struct conv2d_shape *s, const float *x,
+	const float *dy, float *dw, float *db, int accumulate, float *ws)
+{
+	struct direct_job job = { .s = s, .x = x, .dy = dy, .dw = dw };
+	const long hwo = (long)s->h_out * s->w_out, K = direct_k(s);
+	const long kpad = wgrad_kpad(s);
+	const int nt = conv_threads();
+	long *off = (long *)ws;
+	float *tws = ws + off_floats(s);
+	long per_thread, dwt_at, ipu;
+	int team = 1;
+
+	job.K = K;
+	view_geom_make(s, &job.g);
+	view_offsets(s, &job.g, off, CONV_GMR);
+	job.off = off;
+	ipu = wgrad_images(s, &job.g, nt);
+	job.units = ipu > 1 ? ceil_div(s->n, ipu) : s->n * job.g.bands;
+	per_thread = bwdw_direct_thread_floats(s, nt);
+	dwt_at = bwdw_dwt_at(s, &job.g, ipu);
+	openblas_set_num_threads(1);
+#pragma omp parallel num_threads(job.units < nt ? (int)job.units : nt)
+	{
+		const int t = omp_get_thread_num(), T = omp_get_num_threads();
+		float *tw = tws + t * per_thread;
+		const long lo = job.units * t / T, hi = job.units * (t + 1) / T;
+
+		if (t == 0)
+			team = T;
+		/* P's slack and dT's columns past C_out stay zero */
+		memset(tw, 0, (size_t)dwt_at * sizeof(float));
+		for (long u = lo; u < hi; u++)
+			view_bwdw_unit(&job, ipu, u, tw, u == lo);
+	}
+	openblas_set_num_threads(det_threads_get());
+	/* dw[o][k] (+)= sum_t dWT_t[o / GNR][k][o % GNR], one row of dw at a
+	 * time (the 16 rows that share dWT's lines one after the other) */
+#pragma omp parallel for num_threads(nt) schedule(static)
+	for (int o = 0; o < s->c_out; o++) {
+		const float *p0 = tws + dwt_at + (o / CONV_GNR) * kpad * CONV_GNR + o % CONV_GNR;
+		float *d = dw + o * K;
+
+		for (long k = 0; k < K; k++) {
+			float v = accumulate ? d[k] : 0.0f;
+
+			for (int t = 0; t < team; t++)
+				v += p0[t * per_thread + k * CONV_GNR];
+			d[k] = v;
+		}
+	}
+	if (db) {
+#pragma omp parallel for num_threads(nt) schedule(static)
+		for (int o = 0; o < s->c_out; o++) {
+			double v = 0;
+
+			for (int n = 0; n < s->n; n++) {
+				const float *r = dy + ((long)n * s->c_out + o) * hwo;
+				float sum = 0;
+
+#pragma omp simd reduction(+ : sum)
+				for (long j = 0; j < hwo; j++)
+					sum += r[j];
+				v += sum;
+			}
+			db[o] = (float)(accumulate ? db[o] + v : v);
+		}
+	}
+}
+#endif
+
 /* ---- general path: forward ----
  * Per group g (Cog = C_out/G, K = C_in/G*KH*KW), per block of columns:
  *   Y[g*Cog:(g+1)*Cog, cols] = beta*Y + W_g (Cog x K) * col_g (K x cols) (+ b)
@@ -553,7 +1180,8 @@ static const float *block_col(const struct conv_job *job, const struct block *k,
 	}
 	*ldcol = k->cols;
 	for (long n = k->n0; n < k->n1; n++)
-		im2col_seg(s, job->x + n * s->c_in * plane, k->c0, k->c1, buf + (n - k->n0) * hwo,
+		im2col_seg(s, job->x + n * s->c_in * plane, 0, (long)s->c_in * s->kh * s->kw, k->c0, k->c1,
+			buf + (n - k->n0) * hwo,
 			k->cols);
 	return buf;
 }
@@ -628,6 +1256,12 @@ static void forward_general(const struct conv2d_shape *s, const float *x, const 
 	struct conv_plan p;
 	struct conv_job job = { .s = s, .p = &p, .x = x, .w = w, .b = b, .y = y, .beta = beta };
 
+#if CONV_SIMD
+	if (direct_mode_of(s) != DIRECT_NONE) {
+		forward_direct(s, direct_mode_of(s), x, w, b, y, beta, ws);
+		return;
+	}
+#endif
 	plan_make(s, conv_threads(), 0, &p);
 	job.col_floats = col_floats(s, &p);
 	blocks_run(&p, ws, fwd_thread_floats(s, &p), fwd_block, &job, 1);
@@ -697,6 +1331,12 @@ static void backward_weights_general(const struct conv2d_shape *s, const float *
 	long per_thread, nw = (long)s->c_out * (s->c_in / s->groups) * s->kh * s->kw;
 	int team;
 
+#if CONV_SIMD
+	if (direct_mode_bwdw(s) != DIRECT_NONE) {
+		backward_weights_direct(s, x, dy, dw, db, accumulate, ws);
+		return;
+	}
+#endif
 	plan_make(s, conv_threads(), 0, &p);
 	per_thread = bwdw_thread_floats(s, &p);
 	job.col_floats = col_floats(s, &p);
@@ -754,33 +1394,45 @@ static void col2im_block(const void *vjob, long blk, float *tws, int t, int firs
 	col2im_seg(s, tws, k.cols, k.c0, k.c1, dxn);
 }
 
+/* wt[g*Cg + c][o][KH-1-p][KW-1-q] = w[g*Cog + o][c][p][q]: the weights of
+ * the convolution that backward-data of a stride-1 convolution is (see
+ * transposed_shape), in 32x32 tiles of (o, c). */
+static void weights_flip(const struct conv2d_shape *s, const float *w, float *wt)
+{
+	const int G = s->groups, cog = s->c_out / G, cg = s->c_in / G, kk = s->kh * s->kw;
+	const int tile = 32, otiles = (cog + tile - 1) / tile, ctiles = (cg + tile - 1) / tile;
+
+#pragma omp parallel for num_threads(conv_threads()) schedule(static) collapse(2)
+	for (int g = 0; g < G; g++)
+		for (int tt = 0; tt < otiles * ctiles; tt++) {
+			int o0 = tt / ctiles * tile, c0 = tt % ctiles * tile;
+			int o1 = o0 + tile < cog ? o0 + tile : cog, c1 = c0 + tile < cg ? c0 + tile : cg;
+
+			for (int c = c0; c < c1; c++)
+				for (int o = o0; o < o1; o++) {
+					const float *src = w + (((long)g * cog + o) * cg + c) * kk;
+					float *dst = wt + (((long)g * cg + c) * cog + o) * kk;
+
+					for (int r = 0; r < kk; r++)
+						dst[kk - 1 - r] = src[r];
+				}
+		}
+}
+
 static void backward_data_general(const struct conv2d_shape *s, const float *dy,
 	const float *w, float *dx, int accumulate, float *ws)
 {
 	if (bwd_data_as_conv(s)) {
 		struct conv2d_shape t = transposed_shape(s);
-		const int G = s->groups, cog = s->c_out / G, cg = s->c_in / G, kk = s->kh * s->kw;
-		const long nw = (long)s->c_out * cg * kk;
-
-		/* w'[g*Cg + c, o, kk-1-r] = w[g*Cog + o, c, r], in 32x32 tiles of (o, c) */
-		const int tile = 32, otiles = (cog + tile - 1) / tile, ctiles = (cg + tile - 1) / tile;
-
-#pragma omp parallel for num_threads(conv_threads()) schedule(static) collapse(2)
-		for (int g = 0; g < G; g++)
-			for (int tt = 0; tt < otiles * ctiles; tt++) {
-				int o0 = tt / ctiles * tile, c0 = tt % ctiles * tile;
-				int o1 = o0 + tile < cog ? o0 + tile : cog, c1 = c0 + tile < cg ? c0 + tile : cg;
-
-				for (int c = c0; c < c1; c++)
-					for (int o = o0; o < o1; o++) {
-						const float *src = w + (((long)g * cog + o) * cg + c) * kk;
-						float *dst = ws + (((long)g * cg + c) * cog + o) * kk;
-
-						for (int r = 0; r < kk; r++)
-							dst[kk - 1 - r] = src[r];
-					}
-			}
-		(void)nw;
+#if CONV_SIMD
+		if (direct_mode_of(&t) != DIRECT_NONE) {
+			weights_flip(s, w, ws);
+			forward_direct(&t, direct_mode_of(&t), dy, ws, NULL, dx,
+				accumulate ? 1.0f : 0.0f, ws + weight_floats(s));
+			return;
+		}
+#endif
+		weights_flip(s, w, ws);
 		forward_general(&t, dy, ws, NULL, dx, accumulate ? 1.0f : 0.0f, ws + weight_floats(s));
 		return;
 	}

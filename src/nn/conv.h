@@ -12,7 +12,9 @@
  *                x[n, g*Cg + c, i*stride_h - pad_h + p*dil_h, j*stride_w - pad_w + q*dil_w]
  *   where g = o / (C_out/groups), Cg = C_in/groups; out-of-range x reads as 0.
  *
- * Paths: im2col + cblas_sgemm in general; 1x1 stride-1 unpadded convolution
+ * Paths: groups-1 convolutions with a kernel over 1x1 run on direct SIMD
+ * micro-kernels (conv_simd.h) where the build has them; otherwise im2col +
+ * cblas_sgemm; 1x1 stride-1 unpadded convolution
  * skips im2col; depthwise (groups == C_in == C_out) runs a direct kernel;
  * backward-data of a stride-1 convolution runs as the forward convolution of
  * dy with the flipped, transposed weights (otherwise col2im).
@@ -61,6 +63,19 @@ void conv2d_backward_weights(const struct conv2d_shape *s, const float *x, const
  * (C_out/groups x K) * (K x columns), K = C_in/groups*KH*KW. For benchmarks
  * that compare the kernels with sgemm on the same shapes. */
 long conv2d_block_columns(const struct conv2d_shape *s);
+
+/* Which kernels run a groups-1 convolution: AUTO picks per shape (the
+ * direct micro-kernels of conv_simd.h where the build has AVX-512 or
+ * AVX2+FMA, im2col + OpenBLAS otherwise); BLAS, VIEW and PANEL force one
+ * path (VIEW and PANEL fall back to BLAS where no micro-kernel was built),
+ * for tests and benchmarks. Without a call, $DETBENCH_CONV_KERNEL (auto,
+ * blas, view, panel) decides. Workspace sizes depend on it: set it before
+ * conv2d_workspace_size(). */
+enum conv2d_kernel { CONV2D_KERNEL_AUTO, CONV2D_KERNEL_BLAS, CONV2D_KERNEL_VIEW, CONV2D_KERNEL_PANEL };
+void conv2d_kernel_set(enum conv2d_kernel k);
+
+/* The micro-kernels' instruction set: "avx512", "avx2" or "none". */
+const char *conv2d_kernel_isa(void);
 
 /* FLOPs of one forward pass (2 per multiply-add), for benchmarks and summaries. */
 double conv2d_flops(const struct conv2d_shape *s);

@@ -2,7 +2,11 @@
  * defining sums (every path: im2col blocks of part of an image or several
  * images, serial plans, 1x1, col2im, stride-1 backward-data as a convolution,
  * groups, depthwise), central finite differences, the accumulate flag,
- * run-to-run bit identity, and the shape errors. */
+ * run-to-run bit identity, and the shape errors; then every case again with
+ * each path forced (im2col + OpenBLAS, the direct view and panel kernels of
+ * conv_simd.h, which also serve backward-data of stride-1 convolutions and
+ * backward-weights), with shapes for their tails: channel counts off the
+ * tile sizes, K over the panel's chunk, bands, images per unit. */
 #include "core/error.h"
 #include "core/rng.h"
 #include "core/threads.h"
@@ -338,6 +342,43 @@ int main(void)
 			check_against_ref(&rng, &k[i]);
 		}
 		ws_threads = 0;
+		det_threads_set(2);
+	}
+
+	/* each path forced; the direct ones fall back to OpenBLAS without SIMD */
+	tap_diag("direct kernels: %s", conv2d_kernel_isa());
+	{
+		struct kcase extra[] = {
+			{ "K = 432 over the panel's K chunk, 10 channels",
+				shp(2, 48, 6, 7, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
+			{ "70 output channels (two lane blocks, tails)",
+				shp(2, 4, 6, 5, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
+			{ "3x3 on 64 channels, 9 images of 4x4",
+				shp(9, 64, 4, 4, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1), 0 },
+			{ "3x3/2 view, odd sizes, 3 bands",
+				shp(1, 3, 141, 57, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1), 1 },
+			{ "3x3 pad 0, one image, many bands",
+				shp(1, 2, 90, 40, 5, 3, 3, 1, 1, 0, 0, 1, 1, 1), 1 },
+			{ "5x5 pad 2 stride 1x2",
+				shp(2, 3, 11, 13, 6, 5, 5, 1, 2, 2, 2, 1, 1, 1), 1 },
+		};
+		enum conv2d_kernel kern[] = { CONV2D_KERNEL_BLAS, CONV2D_KERNEL_VIEW, CONV2D_KERNEL_PANEL };
+		const char *kname[] = { "blas", "view", "panel" };
+
+		for (size_t m = 0; m < sizeof kern / sizeof *kern; m++) {
+			conv2d_kernel_set(kern[m]);
+			det_threads_set(m == 1 ? 3 : 2);
+			tap_diag("%s kernels forced, %d threads", kname[m], det_threads_get());
+			for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+				check_against_ref(&rng, &cases[i]);
+			for (size_t i = 0; i < sizeof extra / sizeof *extra; i++)
+				check_against_ref(&rng, &extra[i]);
+			determinism(&rng, kname[m], shp(8, 32, 33, 35, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1));
+		}
+		conv2d_kernel_set(CONV2D_KERNEL_AUTO);
+		det_threads_set(1);
+		for (size_t i = 0; i < sizeof extra / sizeof *extra; i++)
+			check_against_ref(&rng, &extra[i]);
 		det_threads_set(2);
 	}
 

@@ -1,0 +1,104 @@
+/* conv_simd.c: the two register-blocked micro-kernels of the direct
+ * convolution path (see conv_simd.h for the maths and conv.c for the
+ * drivers that pack their operands). One source for AVX-512 and AVX2+FMA:
+ * the vector type and its five operations are macros below, the tile sizes
+ * come from conv_simd.h, and the loops over them have constant trip counts
+ * that the compiler unrolls into registers. */
+#include "nn/conv_simd.h"
+
+#if CONV_SIMD
+#include <immintrin.h>
+
+#if defined(__AVX512F__)
+typedef __m512 vec;
+#define vzero() _mm512_setzero_ps()
+#define vload(p) _mm512_loadu_ps(p)
+#define vstore(p, v) _mm512_storeu_ps((p), (v))
+#define vbcast(p) _mm512_set1_ps(*(p))
+#define vfma(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#else
+typedef __m256 vec;
+#define vzero() _mm256_setzero_ps()
+#define vload(p) _mm256_loadu_ps(p)
+#define vstore(p, v) _mm256_storeu_ps((p), (v))
+#define vbcast(p) _mm256_broadcast_ss(p)
+#define vfma(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#endif
+
+#define NV (CONV_NR / CONV_VL)
+
+void conv_simd_tile_fwd(long K, const float *a, long lda, int nr, const float *b,
+	const long *off, float *c, long ldc, int add)
+{
+	vec acc[CONV_MR][NV];
+	const float *ar[CONV_MR];
+
+#pragma GCC unroll 16
+	for (int r = 0; r < CONV_MR; r++) {
+		ar[r] = a + (r < nr ? r : nr - 1) * lda;
+#pragma GCC unroll 4
+		for (int v = 0; v < NV; v++)
+			acc[r][v] = add ? vload(c + r * ldc + v * CONV_VL) : vzero();
+	}
+	for (long k = 0; k < K; k++) {
+		const float *bk = b + off[k];
+		vec bv[NV];
+
+#pragma GCC unroll 4
+		for (int v = 0; v < NV; v++)
+			bv[v] = vload(bk + v * CONV_VL);
+#pragma GCC unroll 16
+		for (int r = 0; r < CONV_MR; r++) {
+			vec av = vbcast(ar[r] + k);
+
+#pragma GCC unroll 4
+			for (int v = 0; v < NV; v++)
+				acc[r][v] = vfma(av, bv[v], acc[r][v]);
+		}
+	}
+#pragma GCC unroll 16
+	for (int r = 0; r < CONV_MR; r++)
+#pragma GCC unroll 4
+		for (int v = 0; v < NV; v++)
+			vstore(c + r * ldc + v * CONV_VL, acc[r][v]);
+}
+
+#define GNV (CONV_GNR / CONV_VL)
+
+void conv_simd_tile_wgrad(long nimg, long ldimg, long rows, long cols, long ldb, const float *b,
+	const long *off, const float *d, long ldd, float *c, long ldc, int add)
+{
+	vec acc[CONV_GMR][GNV];
+
+#pragma GCC unroll 8
+	for (int r = 0; r < CONV_GMR; r++)
+#pragma GCC unroll 4
+		for (int v = 0; v < GNV; v++)
+			acc[r][v] = add ? vload(c + r * ldc + v * CONV_VL) : vzero();
+	for (long li = 0; li < nimg * rows; li++) {
+		const float *bi = b + (li / rows) * ldimg + (li % rows) * ldb, *di = d + li * cols * ldd;
+
+		for (long j = 0; j < cols; j++) {
+			const float *dj = di + j * ldd;
+			vec dv[GNV];
+
+#pragma GCC unroll 4
+			for (int v = 0; v < GNV; v++)
+				dv[v] = vload(dj + v * CONV_VL);
+#pragma GCC unroll 8
+			for (int r = 0; r < CONV_GMR; r++) {
+				vec br = vbcast(bi + off[r] + j);
+
+#pragma GCC unroll 4
+				for (int v = 0; v < GNV; v++)
+					acc[r][v] = vfma(br, dv[v], acc[r][v]);
+			}
+		}
+	}
+#pragma GCC unroll 8
+	for (int r = 0; r < CONV_GMR; r++)
+#pragma GCC unroll 4
+		for (int v = 0; v < GNV; v++)
+			vstore(c + r * ldc + v * CONV_VL, acc[r][v]);
+}
+#endif
