@@ -343,6 +343,14 @@ static int d_weights(lua_State *L)
 	struct detector_config *c = detector_config_get(ldetector_check(L, 1));
 
 	if (lua_istable(L, 2)) {
+		/* a misspelt part ({ bx = 2 }) used to be ignored without a word */
+		for (lua_pushnil(L); lua_next(L, 2); lua_pop(L, 1)) {
+			const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+			if (strcmp(k, "cls") && strcmp(k, "box") && strcmp(k, "quality") && strcmp(k, "dfl"))
+				return luaL_error(L, "d:weights: unknown loss part '%s' (expected cls, box, quality, dfl)", k);
+			if (!lua_isnumber(L, -1) || lua_tonumber(L, -1) < 0)
+				return luaL_error(L, "d:weights: %s must be a number >= 0", k);
+		}
 		c->w_cls = (float)opt_num(L, 2, "cls", c->w_cls);
 		c->w_box = (float)opt_num(L, 2, "box", c->w_box);
 		c->w_quality = (float)opt_num(L, 2, "quality", c->w_quality);

@@ -143,6 +143,10 @@ describe("det.model", function()
     assert.are.same({ 1, 2, 0.5 }, { w.cls, w.box, w.quality })
     d:weights { box = 1.5 }
     assert.are.equal(1.5, d:weights().box)
+    -- a misspelt part or a negative weight used to pass unnoticed
+    expect_error(function() d:weights { bx = 2 } end, "unknown loss part 'bx'")
+    expect_error(function() d:weights { box = -1 } end, "box must be a number >= 0")
+    assert.are.equal(1.5, d:weights().box)
     expect_error(function() model:detector { loss = { dfl = det.loss.dfl {} } } end, "loss has no part 'dfl'")
     expect_error(function() model:detector { loss = { box = det.loss.focal {} } } end, "loss.box is iou, giou")
   end)
