@@ -244,6 +244,12 @@ int main(int argc, char **argv)
 		printf("\noutside the graph: detector_loss %.1f ms, SGD step %.1f ms (%zu parameters)\n", tl * 1e3,
 			ts * 1e3, nn_graph_store(g)->count);
 	}
+	{
+		int step;
+		size_t bytes;
+		printf("\n");
+		nn_graph_peak(g, &step, &bytes, stdout, getenv("DET_PEAK_TOP") ? atoi(getenv("DET_PEAK_TOP")) : 12);
+	}
 	printf("\ntime per op kind (ms per step): forward, backward\n");
 	for (int op = 0; op < NN_OP_COUNT; op++)
 		if (fwd[op] + bwd[op] > 0)

@@ -808,6 +808,7 @@ static int backward_reads_src(const struct nn_graph *g, const struct nn_node *nd
 		return s == 0 && g->nodes[nd->src[1]].needs_grad;
 	case NN_OP_BATCHNORM:
 	case NN_OP_GROUPNORM:
+		return 1; /* x, and gamma and beta for xhat and the ReLU mask */
 	case NN_OP_MAXPOOL:
 		return s == 0;
 	case NN_OP_MUL:
@@ -827,8 +828,8 @@ static int backward_reads_self(const struct nn_node *nd)
 	case NN_OP_RELU6: case NN_OP_RECIPROCAL:
 	case NN_OP_SOFTMAX: case NN_OP_LOG_SOFTMAX:
 		return 1;
-	case NN_OP_BATCHNORM: case NN_OP_GROUPNORM: case NN_OP_ADD:
-		return nd->fused_relu;
+	case NN_OP_ADD:
+		return nd->fused_relu; /* norms re-compute their ReLU mask from x */
 	default:
 		return 0;
 	}
@@ -838,7 +839,7 @@ struct interval {
 	int64_t size;          /* floats, rounded up to 16 */
 	int start, end;        /* inclusive timeline steps */
 	int64_t offset;
-	int node, grad;        /* whose buffer: value (grad 0) or gradient (grad 1) */
+	int node, grad;        /* whose buffer: value (grad 0), gradient (1) or re-computed value (2) */
 };
 
 static int cmp_interval(const void *pa, const void *pb)
@@ -939,7 +940,7 @@ int nn_graph_plan(struct nn_graph *g)
 {
 	const int n = g->n, T = 2 * n;
 	int *uses = NULL, *first = NULL, *start = NULL, *end = NULL, *gstart = NULL;
-	int *param_first = NULL, *dyown = NULL, *gend = NULL;
+	int *param_first = NULL, *dyown = NULL, *gend = NULL, *rstart = NULL, *rend = NULL;
 	struct interval *iv = NULL, **tmp = NULL;
 	int niv = 0, rc = 0;
 	int64_t total;
@@ -953,9 +954,12 @@ int nn_graph_plan(struct nn_graph *g)
 	param_first = calloc((size_t)g->store->nparams + 1, sizeof(int));
 	dyown = calloc((size_t)n + 1, sizeof(int));
 	gend = calloc((size_t)n + 1, sizeof(int));
-	iv = calloc(2 * (size_t)n + 1, sizeof(*iv));
-	tmp = calloc(2 * (size_t)n + 1, sizeof(*tmp));
-	if (!uses || !first || !start || !end || !gstart || !param_first || !dyown || !gend || !iv || !tmp) {
+	rstart = calloc((size_t)n + 1, sizeof(int));
+	rend = calloc((size_t)n + 1, sizeof(int));
+	iv = calloc(3 * (size_t)n + 1, sizeof(*iv));
+	tmp = calloc(3 * (size_t)n + 1, sizeof(*tmp));
+	if (!uses || !first || !start || !end || !gstart || !param_first || !dyown || !gend || !rstart ||
+		!rend || !iv || !tmp) {
 		rc = det_error_set(DET_ENOMEM, "graph plan: out of memory");
 		goto out;
 	}
@@ -1010,6 +1014,26 @@ int nn_graph_plan(struct nn_graph *g)
 		}
 	}
 
+	/* re-computation: a norm that runs backward reads its input x there, so x
+	 * lives until then anyway; the norm's output can be made again from x
+	 * and the saved statistics (nn_batchnorm_apply) right before its first
+	 * backward reader (a conv's dw, a max-pool) instead of living from the
+	 * forward through every later activation. Not for outputs, not when
+	 * gamma or beta is computed (their values are not kept), and not for
+	 * the input of another re-computed norm (it must still be there). */
+	for (int i = 0; i < n; i++) {
+		struct nn_node *nd = &g->nodes[i];
+		nd->remat = g->train && nd->run_backward && nd->alias < 0 &&
+			(nd->op == NN_OP_BATCHNORM || nd->op == NN_OP_GROUPNORM) &&
+			g->nodes[nd->src[1]].op == NN_OP_PARAM && g->nodes[nd->src[2]].op == NN_OP_PARAM;
+	}
+	for (int i = 0; i < n; i++)
+		if (g->nodes[i].is_output)
+			g->nodes[root(g, i)].remat = 0;
+	for (int i = n - 1; i >= 0; i--)
+		if (g->nodes[i].remat)
+			g->nodes[root(g, g->nodes[i].src[0])].remat = 0;
+
 	/* lifetimes on the timeline: forward of i at i, backward of i at T-1-i */
 	for (int i = 0; i < n; i++) {
 		start[i] = i;
@@ -1017,6 +1041,8 @@ int nn_graph_plan(struct nn_graph *g)
 		gstart[i] = T;
 		gend[i] = T - 1 - i;
 		dyown[i] = i;
+		rstart[i] = T;
+		rend[i] = -1;
 	}
 	for (int j = 0; j < n; j++) {
 		struct nn_node *nd = &g->nodes[j];
@@ -1031,8 +1057,15 @@ int nn_graph_plan(struct nn_graph *g)
 			int u = root(g, nd->src[s]);
 			if (end[u] < j)
 				end[u] = j;
-			if (nd->run_backward && backward_reads_src(g, nd, s) && end[u] < T - 1 - j)
-				end[u] = T - 1 - j;
+			if (nd->run_backward && backward_reads_src(g, nd, s)) {
+				if (g->nodes[u].remat) {
+					if (rstart[u] > T - 1 - j)
+						rstart[u] = T - 1 - j;
+					if (rend[u] < T - 1 - j)
+						rend[u] = T - 1 - j;
+				} else if (end[u] < T - 1 - j)
+					end[u] = T - 1 - j;
+			}
 			if (nd->run_backward && g->nodes[nd->src[s]].needs_grad && gstart[u] > T - 1 - j)
 				gstart[u] = T - 1 - j;
 		}
@@ -1101,13 +1134,28 @@ int nn_graph_plan(struct nn_graph *g)
 	for (int i = 0; i < n; i++) {
 		struct nn_node *nd = &g->nodes[i];
 		int64_t sz = (nd->numel + 15) / 16 * 16;
+		for (int k = 0; k < 3; k++)
+			nd->live[k][0] = nd->live[k][1] = -1;
+		nd->y_fwd = nd->y_remat = NULL;
+		if (nd->remat && rend[i] < 0)
+			nd->remat = 0; /* no backward reader: nothing to re-compute */
 		if (nd->op == NN_OP_PARAM || nd->op == NN_OP_INPUT || nd->alias >= 0)
 			continue;
 		iv[niv++] = (struct interval){ sz, start[i], end[i], 0, i, 0 };
+		nd->live[0][0] = start[i];
+		nd->live[0][1] = end[i];
 		naive += (size_t)sz;
+		if (nd->remat) {
+			iv[niv++] = (struct interval){ sz, rstart[i], rend[i], 0, i, 2 };
+			nd->live[2][0] = rstart[i];
+			nd->live[2][1] = rend[i];
+		}
 		if (nd->run_backward) {
-			if (dyown[i] == i)
+			if (dyown[i] == i) {
 				iv[niv++] = (struct interval){ sz, gstart[i] < T ? gstart[i] : T - 1 - i, gend[i], 0, i, 1 };
+				nd->live[1][0] = iv[niv - 1].start;
+				nd->live[1][1] = gend[i];
+			}
 			naive += (size_t)sz;
 		}
 		if (nd->op == NN_OP_CONV2D) {
@@ -1139,10 +1187,12 @@ int nn_graph_plan(struct nn_graph *g)
 	}
 	for (int k = 0; k < niv; k++) {
 		struct nn_node *nd = &g->nodes[iv[k].node];
-		if (iv[k].grad)
+		if (iv[k].grad == 1)
 			nd->dy = g->arena + iv[k].offset;
+		else if (iv[k].grad == 2)
+			nd->y_remat = g->arena + iv[k].offset;
 		else
-			nd->y = g->arena + iv[k].offset;
+			nd->y = nd->y_fwd = g->arena + iv[k].offset;
 	}
 	for (int i = n - 1; i >= 0; i--)
 		if (dyown[i] != i)
@@ -1177,6 +1227,8 @@ out:
 	free(param_first);
 	free(dyown);
 	free(gend);
+	free(rstart);
+	free(rend);
 	free(iv);
 	free(tmp);
 	return rc;
@@ -1670,6 +1722,25 @@ void nn_graph_set_profile(struct nn_graph *g, int on)
 			g->nodes[i].time_fwd = g->nodes[i].time_bwd = 0;
 }
 
+/* Points a node's value, and its aliases', at p. */
+static void value_switch(struct nn_graph *g, int u, float *p)
+{
+	g->nodes[u].y = p;
+	for (int i = u + 1; i < g->n; i++)
+		if (g->nodes[i].alias >= 0 && root(g, i) == u)
+			g->nodes[i].y = p;
+}
+
+/* Back to the forward buffers after a backward that re-computed values. */
+static void values_forward(struct nn_graph *g)
+{
+	for (int i = 0; i < g->n; i++)
+		if (g->nodes[i].remat == 2) {
+			value_switch(g, i, g->nodes[i].y_fwd);
+			g->nodes[i].remat = 1;
+		}
+}
+
 int nn_graph_forward(struct nn_graph *g)
 {
 	int rc = ensure_plan(g);
@@ -1677,6 +1748,7 @@ int nn_graph_forward(struct nn_graph *g)
 	if (rc)
 		return rc;
 	bind_params(g);
+	values_forward(g);
 	for (int i = 0; i < g->n; i++) {
 		struct nn_node *nd = &g->nodes[i];
 		double t0 = g->profile ? omp_get_wtime() : 0;
@@ -1746,11 +1818,13 @@ static void node_backward(struct nn_graph *g, struct nn_node *nd)
 		int64_t hw = X->numel / (X->shape[0] * X->shape[1]);
 		float *dgm = src_grad(g, nd, 1), *dbt = src_grad(g, nd, 2);
 		if (nd->op == NN_OP_BATCHNORM)
-			nn_batchnorm_backward(X->y, nd->y, nd->dy, g->nodes[nd->src[1]].y, nd->aux, dx, dgm, dbt,
+			nn_batchnorm_backward(X->y, nd->dy, g->nodes[nd->src[1]].y, g->nodes[nd->src[2]].y, nd->aux,
+				dx, dgm, dbt,
 				(int)X->shape[0], (int)X->shape[1], hw, bn_uses_batch(g, nd), nd->fused_relu,
 				nd->acc[0], nd->acc[1], nd->acc[2]);
 		else
-			nn_groupnorm_backward(X->y, nd->y, nd->dy, g->nodes[nd->src[1]].y, nd->aux, dx, dgm, dbt,
+			nn_groupnorm_backward(X->y, nd->dy, g->nodes[nd->src[1]].y, g->nodes[nd->src[2]].y, nd->aux,
+				dx, dgm, dbt,
 				(int)X->shape[0], (int)X->shape[1], hw, I[1], nd->fused_relu,
 				nd->acc[0], nd->acc[1], nd->acc[2]);
 		break;
@@ -1858,6 +1932,27 @@ static void node_backward(struct nn_graph *g, struct nn_node *nd)
 	}
 }
 
+/* A norm's output again, from its input and the statistics its forward saved. */
+static void node_remat(struct nn_graph *g, int u)
+{
+	struct nn_node *nd = &g->nodes[u];
+	const struct nn_node *X = &g->nodes[nd->src[0]];
+	const float *gm = g->nodes[nd->src[1]].y, *bt = g->nodes[nd->src[2]].y;
+	int64_t hw = X->numel / (X->shape[0] * X->shape[1]);
+	double t0 = g->profile ? omp_get_wtime() : 0;
+
+	if (nd->op == NN_OP_BATCHNORM)
+		nn_batchnorm_apply(X->y, gm, bt, nd->aux, nd->y_remat, (int)X->shape[0], (int)X->shape[1], hw,
+			nd->fused_relu);
+	else
+		nn_groupnorm_apply(X->y, gm, bt, nd->aux, nd->y_remat, (int)X->shape[0], (int)X->shape[1], hw,
+			nd->p.i[1], nd->fused_relu);
+	value_switch(g, u, nd->y_remat);
+	nd->remat = 2;
+	if (g->profile)
+		nd->time_bwd += omp_get_wtime() - t0;
+}
+
 int nn_graph_backward(struct nn_graph *g)
 {
 	if (!g->train)
@@ -1866,9 +1961,15 @@ int nn_graph_backward(struct nn_graph *g)
 		return det_error_set(DET_EINVAL, "backward: run forward first (the plan changed)");
 	for (int i = g->n - 1; i >= 0; i--) {
 		struct nn_node *nd = &g->nodes[i];
-		double t0 = g->profile ? omp_get_wtime() : 0;
+		double t0;
 		if (!nd->run_backward || nd->alias >= 0)
 			continue;
+		for (int s = 0; s < nd->nsrc; s++) {
+			int u = root(g, nd->src[s]);
+			if (g->nodes[u].remat == 1 && backward_reads_src(g, nd, s))
+				node_remat(g, u);
+		}
+		t0 = g->profile ? omp_get_wtime() : 0;
 		node_backward(g, nd);
 		if (g->profile)
 			nd->time_bwd += omp_get_wtime() - t0;
@@ -1880,6 +1981,71 @@ int nn_graph_backward(struct nn_graph *g)
 					nd->name, nn_op_name(nd->op), S->name, isnan(S->dy[at]) ? "nan" : "inf", (long long)at);
 		}
 	}
+	values_forward(g);
+	return 0;
+}
+
+/* Buffers live at step t, as the plan placed them (sizes rounded to 16 floats). */
+static size_t live_bytes(const struct nn_graph *g, int t)
+{
+	size_t sum = 0;
+
+	for (int i = 0; i < g->n; i++) {
+		const struct nn_node *nd = &g->nodes[i];
+		for (int k = 0; k < 3; k++)
+			if (nd->live[k][0] >= 0 && nd->live[k][0] <= t && t <= nd->live[k][1])
+				sum += (size_t)((nd->numel + 15) / 16 * 16) * sizeof(float);
+	}
+	return sum;
+}
+
+static int cmp_live(const void *pa, const void *pb)
+{
+	const int64_t *a = pa, *b = pb;
+
+	return a[0] != b[0] ? (a[0] > b[0] ? -1 : 1) : (a[1] > b[1]) - (a[1] < b[1]);
+}
+
+int nn_graph_peak(const struct nn_graph *g, int *step, size_t *bytes, FILE *f, int top)
+{
+	const int T = 2 * g->n;
+	int best = 0, k = 0, at;
+	size_t most = 0;
+	int64_t (*rows)[2];
+
+	if (!g->planned)
+		return det_error_set(DET_EINVAL, "peak: the graph has no plan yet (run forward first)");
+	for (int t = 0; t <= T; t++) {
+		size_t b = live_bytes(g, t);
+		if (b > most) {
+			most = b;
+			best = t;
+		}
+	}
+	*step = best;
+	*bytes = most;
+	if (!f || !(rows = calloc(3 * (size_t)g->n + 1, sizeof(*rows))))
+		return 0;
+	for (int i = 0; i < g->n; i++)
+		for (int q = 0; q < 3; q++) {
+			const struct nn_node *nd = &g->nodes[i];
+			if (nd->live[q][0] >= 0 && nd->live[q][0] <= best && best <= nd->live[q][1]) {
+				rows[k][0] = nd->numel;
+				rows[k++][1] = 3 * i + q;
+			}
+		}
+	qsort(rows, (size_t)k, sizeof(*rows), cmp_live);
+	at = best < g->n ? best : best < T ? T - 1 - best : 0;
+	fprintf(f, "plan peak at step %d of %d (the %s of %s): %.1f MiB in %d buffers\n", best, T,
+		best < g->n ? "forward" : "backward", g->nodes[at].name, (double)most / 1048576.0, k);
+	for (int j = 0; j < k && j < top; j++) {
+		const struct nn_node *nd = &g->nodes[rows[j][1] / 3];
+		int q = (int)(rows[j][1] % 3);
+		fprintf(f, "  %8.2f MiB  %-6s %-14s %-40s live %d..%d\n", (double)rows[j][0] * 4 / 1048576.0,
+			q == 2 ? "remade" : q ? "grad" : "value", nn_op_name(nd->op), nd->name, nd->live[q][0],
+			nd->live[q][1]);
+	}
+	free(rows);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #define DET_NN_GRAPH_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "core/tensor.h"
@@ -85,6 +86,16 @@ struct nn_node {
 	int fused_relu;  /* the plan folded a following ReLU into this node */
 	int grad_share;  /* ADD: >= 0, the source whose gradient buffer is this node's dy */
 	float *aux;      /* saved statistics between forward and backward */
+	int remat;       /* the plan re-computes this norm's output for its backward
+	                    readers (from its input and saved statistics) into y_remat,
+	                    so y (then y_fwd) dies at its last forward reader; 1 =
+	                    planned, 2 = done in the backward under way */
+	float *y_fwd, *y_remat;
+	int live[3][2];  /* the plan's timeline steps [first, last] of the value
+	                    buffer (live[0]), of the gradient buffer it owns
+	                    (live[1]) and of the re-computed value (live[2]);
+	                    first = -1 where the node has no such buffer of its own
+	                    (parameters, inputs, aliases, shared gradients) */
 	double time_fwd, time_bwd; /* seconds accumulated while profiling */
 };
 
@@ -228,6 +239,12 @@ struct nn_graph_stats {
 	int plans, allocations;
 };
 void nn_graph_stats(const struct nn_graph *g, struct nn_graph_stats *st);
+/* The timeline step (forward of node i at i, its backward at 2n-1-i) where
+ * the plan's live buffers add up to the most bytes, and that sum (a lower
+ * bound of the arena): *step and *bytes. Prints, when f is not NULL, the
+ * buffers live there, largest first, at most top of them. 0 or DET_EINVAL
+ * before a plan. */
+int nn_graph_peak(const struct nn_graph *g, int *step, size_t *bytes, FILE *f, int top);
 /* FLOPs of one forward pass of a node (2 per multiply-add; element-wise ops
  * count one per output element), for summaries. */
 double nn_graph_node_flops(const struct nn_graph *g, int node);

@@ -174,6 +174,37 @@ void nn_act_backward(enum nn_op op, float slope, const float *x, const float *y,
 
 /* ---- batch norm (Ioffe & Szegedy 2015) ---- */
 
+/* The normalised value and the affine output, one expression each, shared by
+ * the forward, the re-computation (nn_batchnorm_apply) and the backward's
+ * ReLU mask so that all three give the same bits:
+ *   xhat = (x - mean) invstd,  v = gamma xhat + beta,  y = v (or max(v, 0)) */
+static inline float norm_xhat(float x, float mean, float invstd)
+{
+	return (x - mean) * invstd;
+}
+
+static inline float norm_affine(float xh, float gamma, float beta)
+{
+	return xh * gamma + beta;
+}
+
+/* One plane of hw values: q = [relu] gamma (p - mean) invstd + beta. */
+static inline void norm_apply_plane(const float *p, float *q, int64_t hw, float mean, float invstd,
+	float gamma, float beta, int relu)
+{
+	if (relu) {
+#pragma omp simd
+		for (int64_t i = 0; i < hw; i++) {
+			float v = norm_affine(norm_xhat(p[i], mean, invstd), gamma, beta);
+			q[i] = v > 0 ? v : 0;
+		}
+	} else {
+#pragma omp simd
+		for (int64_t i = 0; i < hw; i++)
+			q[i] = norm_affine(norm_xhat(p[i], mean, invstd), gamma, beta);
+	}
+}
+
 /* x, y: (N, C, HW); gamma, beta, running_*: (C); save: (2C) */
 void nn_batchnorm_forward(const float *x, const float *gamma, const float *beta, float *y,
 	int n, int c, int64_t hw, float eps, float momentum, int train,
@@ -184,7 +215,6 @@ void nn_batchnorm_forward(const float *x, const float *gamma, const float *beta,
 #pragma omp parallel for schedule(static)
 	for (int ch = 0; ch < c; ch++) {
 		double mean, var;
-		float invstd, scale, shift;
 
 		if (train) {
 			double s = 0, ss = 0;
@@ -213,28 +243,27 @@ void nn_batchnorm_forward(const float *x, const float *gamma, const float *beta,
 			mean = running_mean[ch];
 			var = running_var[ch];
 		}
-		invstd = (float)(1.0 / sqrt(var + eps));
 		save[ch] = (float)mean;
-		save[c + ch] = invstd;
-		scale = gamma[ch] * invstd;
-		shift = beta[ch] - (float)mean * scale;
-		for (int b = 0; b < n; b++) {
-			const float *p = x + ((int64_t)b * c + ch) * hw;
-			float *q = y + ((int64_t)b * c + ch) * hw;
-			if (relu)
-				for (int64_t i = 0; i < hw; i++) {
-					float v = p[i] * scale + shift;
-					q[i] = v > 0 ? v : 0;
-				}
-			else
-				for (int64_t i = 0; i < hw; i++)
-					q[i] = p[i] * scale + shift;
-		}
+		save[c + ch] = (float)(1.0 / sqrt(var + eps));
+		for (int b = 0; b < n; b++)
+			norm_apply_plane(x + ((int64_t)b * c + ch) * hw, y + ((int64_t)b * c + ch) * hw, hw,
+				save[ch], save[c + ch], gamma[ch], beta[ch], relu);
 	}
 }
 
-/* x, y, dy, dx: (N, C, HW); gamma, dgamma, dbeta: (C); save: (2C) */
-void nn_batchnorm_backward(const float *x, const float *y, const float *dy, const float *gamma,
+/* x, y: (N, C, HW); save: (2C) as the forward left it */
+void nn_batchnorm_apply(const float *x, const float *gamma, const float *beta, const float *save,
+	float *y, int n, int c, int64_t hw, int relu)
+{
+#pragma omp parallel for schedule(static)
+	for (int ch = 0; ch < c; ch++)
+		for (int b = 0; b < n; b++)
+			norm_apply_plane(x + ((int64_t)b * c + ch) * hw, y + ((int64_t)b * c + ch) * hw, hw,
+				save[ch], save[c + ch], gamma[ch], beta[ch], relu);
+}
+
+/* x, dy, dx: (N, C, HW); gamma, beta, dgamma, dbeta: (C); save: (2C) */
+void nn_batchnorm_backward(const float *x, const float *dy, const float *gamma, const float *beta,
 	const float *save, float *dx, float *dgamma, float *dbeta, int n, int c, int64_t hw,
 	int train, int relu, int acc_x, int acc_gamma, int acc_beta)
 {
@@ -242,42 +271,42 @@ void nn_batchnorm_backward(const float *x, const float *y, const float *dy, cons
 
 #pragma omp parallel for schedule(static)
 	for (int ch = 0; ch < c; ch++) {
-		const float mean = save[ch], invstd = save[c + ch];
+		const float mean = save[ch], invstd = save[c + ch], gm = gamma[ch], bt = beta[ch];
 		double sg = 0, sgx = 0;
 		float k, a, b0;
 
 		for (int b = 0; b < n; b++) {
 			int64_t off = ((int64_t)b * c + ch) * hw;
-			const float *p = x + off, *g = dy + off, *q = y + off;
+			const float *p = x + off, *g = dy + off;
 			float fsg = 0, fsgx = 0;
 			if (relu) {
 #pragma omp simd reduction(+ : fsg, fsgx)
 				for (int64_t i = 0; i < hw; i++) {
-					float gi = q[i] > 0 ? g[i] : 0;
+					float xh = norm_xhat(p[i], mean, invstd);
+					float gi = norm_affine(xh, gm, bt) > 0 ? g[i] : 0;
 					fsg += gi;
-					fsgx += gi * (p[i] - mean);
+					fsgx += gi * xh;
 				}
 			} else {
 #pragma omp simd reduction(+ : fsg, fsgx)
 				for (int64_t i = 0; i < hw; i++) {
 					fsg += g[i];
-					fsgx += g[i] * (p[i] - mean);
+					fsgx += g[i] * norm_xhat(p[i], mean, invstd);
 				}
 			}
 			sg += fsg;
 			sgx += fsgx;
 		}
-		/* sum g xhat = invstd sum g (x - mean) */
 		if (dbeta)
 			PUT(dbeta, ch, (float)sg, acc_beta);
 		if (dgamma)
-			PUT(dgamma, ch, (float)(sgx * invstd), acc_gamma);
+			PUT(dgamma, ch, (float)sgx, acc_gamma);
 		if (!dx)
 			continue;
-		/* dx = k g + a (x - mean) + b0, folded from the formula above */
-		k = gamma[ch] * invstd;
+		/* dx = k g + a xhat + b0, folded from the formula in ops.h */
+		k = gm * invstd;
 		if (train) {
-			a = -k * invstd * invstd * (float)sgx / m;
+			a = -k * (float)sgx / m;
 			b0 = -k * (float)sg / m;
 		} else {
 			a = 0;
@@ -285,19 +314,21 @@ void nn_batchnorm_backward(const float *x, const float *y, const float *dy, cons
 		}
 		for (int b = 0; b < n; b++) {
 			int64_t off = ((int64_t)b * c + ch) * hw;
-			const float *p = x + off, *g = dy + off, *q = y + off;
+			const float *p = x + off, *g = dy + off;
 			float *d = dx + off;
 			if (acc_x) {
 #pragma omp simd
 				for (int64_t i = 0; i < hw; i++) {
-					float gi = relu && q[i] <= 0 ? 0.0f : g[i];
-					d[i] += k * gi + a * (p[i] - mean) + b0;
+					float xh = norm_xhat(p[i], mean, invstd);
+					float gi = relu && !(norm_affine(xh, gm, bt) > 0) ? 0.0f : g[i];
+					d[i] += k * gi + a * xh + b0;
 				}
 			} else {
 #pragma omp simd
 				for (int64_t i = 0; i < hw; i++) {
-					float gi = relu && q[i] <= 0 ? 0.0f : g[i];
-					d[i] = k * gi + a * (p[i] - mean) + b0;
+					float xh = norm_xhat(p[i], mean, invstd);
+					float gi = relu && !(norm_affine(xh, gm, bt) > 0) ? 0.0f : g[i];
+					d[i] = k * gi + a * xh + b0;
 				}
 			}
 		}
@@ -341,20 +372,32 @@ void nn_groupnorm_forward(const float *x, const float *gamma, const float *beta,
 		save[n * groups + ng] = invstd;
 		for (int j = 0; j < cg; j++) {
 			int ch = (ng % groups) * cg + j;
-			float scale = gamma[ch] * invstd, shift = beta[ch] - mean * scale;
-			const float *pj = p + (int64_t)j * hw;
-			float *qj = q + (int64_t)j * hw;
-			for (int64_t i = 0; i < hw; i++) {
-				float v = pj[i] * scale + shift;
-				qj[i] = relu && v < 0 ? 0 : v;
-			}
+			norm_apply_plane(p + (int64_t)j * hw, q + (int64_t)j * hw, hw, mean, invstd, gamma[ch],
+				beta[ch], relu);
 		}
 	}
 }
 
-/* g = dy (masked by y > 0 if relu); dbeta_c = sum_{n,hw} g; dgamma_c = sum g xhat;
- * per group, with h = g gamma_c:  dx = invstd (h - mean(h) - xhat mean(h xhat)) */
-void nn_groupnorm_backward(const float *x, const float *y, const float *dy, const float *gamma,
+/* x, y: (N, C, HW); save: (2 N G) as the forward left it */
+void nn_groupnorm_apply(const float *x, const float *gamma, const float *beta, const float *save,
+	float *y, int n, int c, int64_t hw, int groups, int relu)
+{
+	const int cg = c / groups;
+
+#pragma omp parallel for schedule(static)
+	for (int ng = 0; ng < n * groups; ng++)
+		for (int j = 0; j < cg; j++) {
+			int64_t off = ((int64_t)ng * cg + j) * hw;
+			int ch = (ng % groups) * cg + j;
+			norm_apply_plane(x + off, y + off, hw, save[ng], save[n * groups + ng], gamma[ch], beta[ch],
+				relu);
+		}
+}
+
+/* g = dy (masked by v > 0 if relu, v recomputed from x); dbeta_c = sum_{n,hw} g;
+ * dgamma_c = sum g xhat; per group, with h = g gamma_c:
+ * dx = invstd (h - mean(h) - xhat mean(h xhat)) */
+void nn_groupnorm_backward(const float *x, const float *dy, const float *gamma, const float *beta,
 	const float *save, float *dx, float *dgamma, float *dbeta, int n, int c, int64_t hw,
 	int groups, int relu, int acc_x, int acc_gamma, int acc_beta)
 {
@@ -364,15 +407,17 @@ void nn_groupnorm_backward(const float *x, const float *y, const float *dy, cons
 	if (dgamma || dbeta) {
 #pragma omp parallel for schedule(static)
 		for (int ch = 0; ch < c; ch++) {
+			const float gm = gamma[ch], bt = beta[ch];
 			double sg = 0, sgx = 0;
 			for (int b = 0; b < n; b++) {
 				int ng = b * groups + ch / cg;
 				float mean = save[ng], invstd = save[n * groups + ng];
 				int64_t off = ((int64_t)b * c + ch) * hw;
 				for (int64_t i = 0; i < hw; i++) {
-					float gi = relu && y[off + i] <= 0 ? 0.0f : dy[off + i];
+					float xh = norm_xhat(x[off + i], mean, invstd);
+					float gi = relu && !(norm_affine(xh, gm, bt) > 0) ? 0.0f : dy[off + i];
 					sg += gi;
-					sgx += gi * (x[off + i] - mean) * invstd;
+					sgx += gi * xh;
 				}
 			}
 			if (dbeta)
@@ -391,22 +436,25 @@ void nn_groupnorm_backward(const float *x, const float *y, const float *dy, cons
 		float mh, mhx;
 
 		for (int j = 0; j < cg; j++) {
-			float gm = gamma[(ng % groups) * cg + j];
+			int ch = (ng % groups) * cg + j;
+			float gm = gamma[ch], bt = beta[ch];
 			for (int64_t i = 0; i < hw; i++) {
 				int64_t k = off + (int64_t)j * hw + i;
-				float gi = relu && y[k] <= 0 ? 0.0f : dy[k];
+				float xh = norm_xhat(x[k], mean, invstd);
+				float gi = relu && !(norm_affine(xh, gm, bt) > 0) ? 0.0f : dy[k];
 				sh += gi * gm;
-				shx += gi * gm * (x[k] - mean) * invstd;
+				shx += gi * gm * xh;
 			}
 		}
 		mh = (float)(sh / (double)m);
 		mhx = (float)(shx / (double)m);
 		for (int j = 0; j < cg; j++) {
-			float gm = gamma[(ng % groups) * cg + j];
+			int ch = (ng % groups) * cg + j;
+			float gm = gamma[ch], bt = beta[ch];
 			for (int64_t i = 0; i < hw; i++) {
 				int64_t k = off + (int64_t)j * hw + i;
-				float gi = relu && y[k] <= 0 ? 0.0f : dy[k];
-				float xh = (x[k] - mean) * invstd;
+				float xh = norm_xhat(x[k], mean, invstd);
+				float gi = relu && !(norm_affine(xh, gm, bt) > 0) ? 0.0f : dy[k];
 				PUT(dx, k, invstd * (gi * gm - mh - xh * mhx), acc_x);
 			}
 		}

@@ -21,27 +21,39 @@ int nn_act_backward_reads(enum nn_op op);
 
 /* Batch norm, x/y: (N, C, HW). Training:
  *   mean_c = sum x / M, var_c = sum (x - mean)^2 / M, M = N*HW
- *   y = gamma_c (x - mean_c) / sqrt(var_c + eps) + beta_c   [then ReLU if relu]
+ *   xhat = (x - mean_c) invstd_c, invstd_c = 1 / sqrt(var_c + eps)
+ *   y = gamma_c xhat + beta_c   [then ReLU if relu]
  *   running_mean = (1-m) running_mean + m mean_c, running_var likewise with var_c * M/(M-1)
  * saves mean_c and invstd_c in save[0..C) and save[C..2C). Eval uses the
  * running statistics. */
 void nn_batchnorm_forward(const float *x, const float *gamma, const float *beta, float *y,
 	int n, int c, int64_t hw, float eps, float momentum, int train,
 	float *running_mean, float *running_var, float *save, int relu);
-/* dbeta_c = sum g, dgamma_c = sum g xhat, where g = dy masked by y > 0 if relu;
+/* y again from x and the statistics the forward saved, bit-identical to the
+ * forward's y (the plan re-computes a norm's output for a backward reader
+ * instead of keeping it alive through the whole step). No statistics move. */
+void nn_batchnorm_apply(const float *x, const float *gamma, const float *beta, const float *save,
+	float *y, int n, int c, int64_t hw, int relu);
+/* dbeta_c = sum g, dgamma_c = sum g xhat, where g = dy masked by
+ * gamma xhat + beta > 0 if relu (re-computed from x with the forward's
+ * expression, so the output y is never read);
  * train: dx = gamma_c invstd_c / M (M g - dbeta_c - xhat dgamma_c);
  * eval (frozen statistics): dx = gamma_c invstd_c g. Any of dx, dgamma,
  * dbeta may be NULL (not wanted). */
-void nn_batchnorm_backward(const float *x, const float *y, const float *dy, const float *gamma,
+void nn_batchnorm_backward(const float *x, const float *dy, const float *gamma, const float *beta,
 	const float *save, float *dx, float *dgamma, float *dbeta, int n, int c, int64_t hw,
 	int train, int relu, int acc_x, int acc_gamma, int acc_beta);
 
 /* Group norm (Wu & He 2018), x/y: (N, C, HW), G groups of C/G channels;
- * statistics per (n, g) over M = C/G * HW values, affine per channel.
- * save: mean and invstd per (n, g), 2*N*G floats. */
+ * statistics per (n, g) over M = C/G * HW values, affine per channel:
+ * y = gamma_c (x - mean_ng) invstd_ng + beta_c [then ReLU].
+ * save: mean and invstd per (n, g), 2*N*G floats. The backward, like batch
+ * norm's, masks by the re-computed affine value and never reads y. */
 void nn_groupnorm_forward(const float *x, const float *gamma, const float *beta, float *y,
 	int n, int c, int64_t hw, int groups, float eps, float *save, int relu);
-void nn_groupnorm_backward(const float *x, const float *y, const float *dy, const float *gamma,
+void nn_groupnorm_apply(const float *x, const float *gamma, const float *beta, const float *save,
+	float *y, int n, int c, int64_t hw, int groups, int relu);
+void nn_groupnorm_backward(const float *x, const float *dy, const float *gamma, const float *beta,
 	const float *save, float *dx, float *dgamma, float *dbeta, int n, int c, int64_t hw,
 	int groups, int relu, int acc_x, int acc_gamma, int acc_beta);
 

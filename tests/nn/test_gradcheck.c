@@ -136,6 +136,32 @@ static void norm_cases(void)
 		}
 		check(g, y, relu ? "groupnorm (2 groups) + ReLU, folded" : "groupnorm (2 groups)");
 	}
+
+	/* a norm + ReLU that a 1x1 conv reads: the plan re-computes the norm's
+	 * output for the conv's backward (dw) from x and the saved statistics */
+	for (int gn = 0; gn < 2; gn++) {
+		int64_t ws[4] = { 3, 4, 1, 1 };
+		int w, r, o;
+		g = setup(&x, 4, xs);
+		gm = gc_param(g, gn ? "gn.weight" : "bn.weight", 1, c);
+		bt = gc_param(g, gn ? "gn.bias" : "bn.bias", 1, c);
+		w = gc_param(g, "conv.weight", 4, ws);
+		if (gn) {
+			mirror(g, x, gm, bt, 4, 15, 30, 15);
+			y = nn_graph_groupnorm(g, "gn", x, gm, bt, 2, 1e-5f);
+		} else {
+			mirror(g, x, gm, bt, 4, 15, 15, 60);
+			y = nn_graph_batchnorm(g, "bn", x, gm, bt, 1e-5f, 0.1f);
+		}
+		r = nn_graph_unary(g, NN_OP_RELU, "relu", y);
+		o = nn_graph_conv2d(g, "conv", r, w, -1, 1, 0, 1, 1);
+		nn_graph_output(g, o);
+		nn_graph_plan(g);
+		ok(nn_graph_node(g, y)->remat == 1 && nn_graph_node(g, y)->fused_relu,
+			"%s + ReLU before a conv: folded and planned for re-computation", gn ? "groupnorm" : "batchnorm");
+		check(g, o, gn ? "groupnorm + ReLU re-computed for a 1x1 conv's backward" :
+			"batchnorm + ReLU re-computed for a 1x1 conv's backward");
+	}
 }
 
 /* Distinct values 0.05 apart in random order: no max-pool tie within +-h. */
