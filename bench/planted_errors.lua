@@ -10,6 +10,10 @@
 --
 --   build/detbench run bench/planted_errors.lua [minutes=4] [images=3000] [check=400]
 --
+-- save=PREFIX keeps the predictions (PREFIX.dets.json); load=PREFIX ranks
+-- them again without training (same scene parameters), to compare ranking
+-- options (calibrate=0 gives the raw, uncalibrated scores).
+--
 -- Prints the training summary, the ranking's figure and, beside it, the
 -- figure the same ranking gets from perfect synthetic predictions (the
 -- ceiling on these scenes).
@@ -23,6 +27,10 @@ local P = det.experiment.params {
   classes = "all",       -- or a comma list of names, e.g. "T-shirt/top,Trouser,Sandal,Bag"
   heldout = 1,           -- 1: train on other scenes than the checked ones; 0: check training scenes
   save = "",             -- a path prefix: write the predictions and corrupted labels there
+  load = "",             -- a path prefix: rank saved predictions (no training)
+  ema = 0,               -- > 0: predict with an exponential moving average of the weights (decay)
+  calibrate = 1,         -- r:suspects{ calibrate = } (0: the raw scores)
+  explain = 1,           -- r:suspects{ explain = } (0: any overlapping prediction is evidence)
 }
 local scene = { split = "train", size = P.size, seed = P.seed, min_objects = P.min_objects,
   max_objects = P.max_objects, min_scale = P.min_scale, max_scale = P.max_scale }
@@ -84,28 +92,36 @@ train:augment { det.aug.hflip { p = 0.5 } }
 local check_clean = scenes(P.check, P.seed)
 local check, planted = plant(check_clean)
 
-local model = det.model {
-  backbone = det.backbone.resnet { depth = 18, width = P.width, norm = "bn" },
-  neck = det.neck.fpn { channels = P.fpn, levels = { 3, 4, 5 } },
-  head = det.head.fcos { classes = #clean:classes(), channels = P.fpn, towers = 2, norm = "gn" },
-  names = clean:classes(), size = P.size, seed = P.seed,
-}
-local settings = {
-  name = "planted-errors", model = model, train = train, val = check,
-  loss = { cls = det.loss.focal { alpha = 0.25, gamma = 2 }, box = det.loss.giou {} },
-  optim = det.optim.adamw { lr = P.lr, weight_decay = 0.05, clip = 10 },
-  schedule = det.sched.warmup(det.sched.cosine { min_lr = P.lr * 0.02 }, { steps = 50 }),
-  batch = P.batch, size = P.size, workers = P.workers, seed = P.seed,
-  run_dir = os.tmpname() .. ".run",
-}
-if P.steps > 0 then settings.steps = P.steps else settings.minutes = P.minutes end
-local exp = det.experiment(settings)
-local t0 = os.time()
-exp:train()
-exp:wait()
-local r = exp:predict(check)
-print(string.format("trained %d s, %d steps; AP50 on the corrupted labels of the %d checked scenes: %.3f",
-  os.time() - t0, exp.step or -1, #check, r.AP50))
+local r
+if P.load ~= "" then
+  r = assert(det.eval.coco(check, P.load .. ".dets.json"))
+  print(string.format("predictions read from %s.dets.json; AP50 on the corrupted labels of the %d checked scenes: %.3f",
+    P.load, #check, r.AP50))
+else
+  local model = det.model {
+    backbone = det.backbone.resnet { depth = 18, width = P.width, norm = "bn" },
+    neck = det.neck.fpn { channels = P.fpn, levels = { 3, 4, 5 } },
+    head = det.head.fcos { classes = #clean:classes(), channels = P.fpn, towers = 2, norm = "gn" },
+    names = clean:classes(), size = P.size, seed = P.seed,
+  }
+  local settings = {
+    name = "planted-errors", model = model, train = train, val = check,
+    ema = P.ema > 0 and { decay = P.ema, warmup = 200 } or nil,
+    loss = { cls = det.loss.focal { alpha = 0.25, gamma = 2 }, box = det.loss.giou {} },
+    optim = det.optim.adamw { lr = P.lr, weight_decay = 0.05, clip = 10 },
+    schedule = det.sched.warmup(det.sched.cosine { min_lr = P.lr * 0.02 }, { steps = 50 }),
+    batch = P.batch, size = P.size, workers = P.workers, seed = P.seed,
+    run_dir = os.tmpname() .. ".run",
+  }
+  if P.steps > 0 then settings.steps = P.steps else settings.minutes = P.minutes end
+  local exp = det.experiment(settings)
+  local t0 = os.time()
+  exp:train()
+  exp:wait()
+  r = exp:predict(check)
+  print(string.format("trained %d s, %d steps; AP50 on the corrupted labels of the %d checked scenes: %.3f",
+    os.time() - t0, exp.step or -1, #check, r.AP50))
+end
 
 if P.save ~= "" then
   -- the predictions and the corrupted labels, to study the ranking without training again:
@@ -113,7 +129,7 @@ if P.save ~= "" then
   r:save(P.save .. ".dets.json")
   check:export_coco(P.save .. ".check")
 end
-local s = r:suspects {}
+local s = r:suspects { calibrate = P.calibrate ~= 0, explain = P.explain ~= 0 }
 local n = ngt(check)
 local recall, found, k = det.inspect.planted_recall(s, planted, 0.10, n)
 local by = { swap = { 0, 0 }, delete = { 0, 0 } }
@@ -136,7 +152,7 @@ for i = 1, #check_clean do
   end
 end
 local rp = det.eval.coco(check, perfect)
-local ceiling = det.inspect.planted_recall(rp:suspects {}, planted, 0.10, n)
+local ceiling = det.inspect.planted_recall(rp:suspects { calibrate = P.calibrate ~= 0, explain = P.explain ~= 0 }, planted, 0.10, n)
 
 print(string.format("planted errors in the top 10%% of the suspect ranking: %d of %d = %.1f%% (target >= 70%%)",
   found, #planted, 100 * recall))

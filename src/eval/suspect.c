@@ -25,6 +25,8 @@ void suspect_opts_default(struct suspect_opts *o)
 	o->fit_iou = 0.3;
 	o->min_score = 0.05;
 	o->bad_weight = 0.3;
+	o->calibrate = 1;
+	o->explain = 1;
 }
 
 static void box_of(const struct eval_box *b, double out[4])
@@ -79,15 +81,152 @@ static int cmp_suspect(const void *a, const void *b)
 	return x->det < y->det ? -1 : x->det > y->det;
 }
 
-/* Detection indices of one image, highest score first. */
-static const struct eval_dets *sort_dets;
+/* Detection indices of one image, highest (calibrated) score first. */
+static const double *sort_key;
 static int cmp_det_score(const void *a, const void *b)
 {
-	double u = sort_dets->boxes[*(const size_t *)a].score, v = sort_dets->boxes[*(const size_t *)b].score;
+	double u = sort_key[*(const size_t *)a], v = sort_key[*(const size_t *)b];
 
 	if (u != v)
 		return u > v ? -1 : 1;
 	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+/* ---- isotonic calibration: P(a prediction of class k at score s is right) ---- */
+
+struct calib_item {
+	double score;
+	int tp;
+	size_t det;
+};
+
+static int cmp_calib(const void *a, const void *b)
+{
+	const struct calib_item *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score < y->score ? -1 : 1;
+	return x->det < y->det ? -1 : x->det > y->det;
+}
+
+/* tp[i] = 1 when detection i is a true positive against the labels: per
+ * image and class, detections by score (highest first) take the unmatched
+ * GT of their class of highest IoU >= iou_thr (COCO's greedy matching);
+ * a detection matching only a crowd/ignored GT gets -1 (left out). */
+static void match_tp(const struct eval_gt *gt, const struct eval_dets *dets, const size_t *gs, const size_t *gi,
+	const size_t *ds, const size_t *di, double iou_thr, signed char *tp, unsigned char *taken)
+{
+	for (size_t im = 0; im < gt->nimages; im++) {
+		for (size_t a = gs[im]; a < gs[im + 1]; a++)
+			taken[gi[a]] = 0;
+		/* di is sorted by score (cmp_det_score on raw scores) per image */
+		for (size_t c = ds[im]; c < ds[im + 1]; c++) {
+			const struct eval_box *d = &dets->boxes[di[c]];
+			double db[4], best = iou_thr;
+			long bg = -1;
+			int ign = 0;
+
+			box_of(d, db);
+			for (size_t a = gs[im]; a < gs[im + 1]; a++) {
+				const struct eval_box *h = &gt->boxes[gi[a]];
+				double hb[4], iou;
+
+				if (h->cat != d->cat)
+					continue;
+				box_of(h, hb);
+				iou = eval_bbox_iou(hb, db);
+				if (h->iscrowd || h->ignore) {
+					ign |= iou >= iou_thr;
+					continue;
+				}
+				if (!taken[gi[a]] && iou >= best) {
+					best = iou;
+					bg = (long)gi[a];
+				}
+			}
+			if (bg >= 0)
+				taken[bg] = 1;
+			tp[di[c]] = bg >= 0 ? 1 : ign ? -1 : 0;
+		}
+	}
+}
+
+/* Pool-adjacent-violators over v[0..n) sorted by score ascending: fits the
+ * non-decreasing step function of score closest (least squares) to the tp
+ * labels (equal scores share a step), then shrinks each step toward the
+ * class's base rate `prior` with one pseudo-count, (sum + prior) / (n + 1),
+ * so a lone top TP is not certainty; writes the fit to out[v[i].det]. */
+static int isotonic_fit(const struct calib_item *v, size_t n, double prior, double *out)
+{
+	double *sum = malloc((n + 1) * sizeof *sum);
+	size_t *cnt = malloc((n + 1) * sizeof *cnt), nb = 0;
+
+	if (sum == NULL || cnt == NULL) {
+		free(sum);
+		free(cnt);
+		return det_error_set(DET_ENOMEM, "out of memory ranking suspects");
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && v[i].score == v[i - 1].score) { /* ties share a block */
+			sum[nb - 1] += v[i].tp;
+			cnt[nb - 1]++;
+		} else {
+			sum[nb] = v[i].tp;
+			cnt[nb] = 1;
+			nb++;
+		}
+		while (nb > 1 && sum[nb - 2] * (double)cnt[nb - 1] >= sum[nb - 1] * (double)cnt[nb - 2]) {
+			sum[nb - 2] += sum[nb - 1];
+			cnt[nb - 2] += cnt[nb - 1];
+			nb--;
+		}
+	}
+	for (size_t b = 0, i = 0; b < nb; b++)
+		for (size_t k = 0; k < cnt[b]; k++, i++)
+			out[v[i].det] = (sum[b] + prior) / ((double)cnt[b] + 1);
+	free(sum);
+	free(cnt);
+	return 0;
+}
+
+/* cs[i] = the isotonic fit of detection i's class: P(TP | score) against
+ * the labels themselves. di: per image, sorted by raw score. */
+static int calibrate_isotonic(const struct eval_gt *gt, const struct eval_dets *dets, const size_t *gs,
+	const size_t *gi, const size_t *ds, const size_t *di, double iou_thr, double *cs)
+{
+	signed char *tp = malloc(dets->n + 1);
+	unsigned char *taken = malloc(gt->n + 1);
+	struct calib_item *v = malloc((dets->n + 1) * sizeof *v);
+	int rc = 0;
+
+	if (tp == NULL || taken == NULL || v == NULL) {
+		rc = det_error_set(DET_ENOMEM, "out of memory ranking suspects");
+		goto done;
+	}
+	match_tp(gt, dets, gs, gi, ds, di, iou_thr, tp, taken);
+	for (int k = 0; k < gt->ncats && rc == 0; k++) {
+		size_t n = 0, ntp = 0;
+
+		for (size_t i = 0; i < dets->n; i++)
+			if (dets->boxes[i].cat == k && tp[i] >= 0) {
+				v[n].score = dets->boxes[i].score;
+				v[n].tp = tp[i];
+				v[n].det = i;
+				ntp += (size_t)tp[i];
+				n++;
+			}
+		qsort(v, n, sizeof *v, cmp_calib);
+		rc = isotonic_fit(v, n, n ? (double)ntp / (double)n : 0, cs);
+	}
+	/* left out (crowd/ignored) or of an unknown class: the raw score */
+	for (size_t i = 0; i < dets->n; i++)
+		if (tp[i] < 0 || dets->boxes[i].cat < 0 || dets->boxes[i].cat >= gt->ncats)
+			cs[i] = dets->boxes[i].score;
+done:
+	free(tp);
+	free(taken);
+	free(v);
+	return rc;
 }
 
 int eval_suspects(const struct eval_gt *gt, const struct eval_dets *dets, const struct suspect_opts *o,
@@ -95,26 +234,55 @@ int eval_suspects(const struct eval_gt *gt, const struct eval_dets *dets, const 
 {
 	size_t *gs = NULL, *gi = NULL, *ds = NULL, *di = NULL;
 	struct suspect *v = malloc((gt->n + dets->n + 1) * sizeof *v);
+	double *cs = malloc((dets->n + 1) * sizeof *cs), *own_iou = malloc((dets->n + 1) * sizeof *own_iou);
 	double max_loss = 0;
 	size_t m = 0;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
-	if (v == NULL)
-		return det_error_set(DET_ENOMEM, "out of memory ranking suspects");
+	if (v == NULL || cs == NULL || own_iou == NULL) {
+		rc = det_error_set(DET_ENOMEM, "out of memory ranking suspects");
+		goto done;
+	}
 	if ((rc = by_image(gt->boxes, gt->n, gt->nimages, &gs, &gi)) < 0 ||
 	    (rc = by_image(dets->boxes, dets->n, gt->nimages, &ds, &di)) < 0)
+		goto done;
+	/* cs[i]: detection i's score, or with calibrate its class's isotonic
+	 * fit P(TP | score); either way each image's detections sorted by it */
+	for (size_t i = 0; i < dets->n; i++)
+		cs[i] = dets->boxes[i].score;
+	sort_key = cs;
+	for (size_t im = 0; im < gt->nimages; im++)
+		qsort(di + ds[im], ds[im + 1] - ds[im], sizeof *di, cmp_det_score);
+	if (o->calibrate && (rc = calibrate_isotonic(gt, dets, gs, gi, ds, di, o->wrong_iou, cs)) < 0)
 		goto done;
 	if (o->losses)
 		for (size_t g = 0; g < gt->n; g++)
 			if (o->losses[g] > max_loss)
 				max_loss = o->losses[g];
-	sort_dets = dets;
 	for (size_t im = 0; im < gt->nimages; im++) {
 		size_t g0 = gs[im], g1 = gs[im + 1], d0 = ds[im], d1 = ds[im + 1];
 		size_t first_missing = m;
 
+		/* own_iou[i]: detection i's best IoU with a GT of its own class here */
+		for (size_t c = d0; c < d1; c++) {
+			const struct eval_box *d = &dets->boxes[di[c]];
+			double db[4];
+
+			own_iou[di[c]] = 0;
+			box_of(d, db);
+			for (size_t a = g0; a < g1; a++) {
+				const struct eval_box *h = &gt->boxes[gi[a]];
+				double hb[4], iou;
+
+				if (h->cat != d->cat)
+					continue;
+				box_of(h, hb);
+				if ((iou = eval_bbox_iou(hb, db)) > own_iou[di[c]])
+					own_iou[di[c]] = iou;
+			}
+		}
 		/* GT boxes: wrong class, bad box */
 		for (size_t a = g0; a < g1; a++) {
 			size_t g = gi[a];
@@ -127,19 +295,19 @@ int eval_suspects(const struct eval_gt *gt, const struct eval_dets *dets, const 
 			box_of(b, gb);
 			for (size_t c = d0; c < d1; c++) {
 				const struct eval_box *d = &dets->boxes[di[c]];
-				double db[4], iou;
+				double db[4], iou, sc = cs[di[c]];
 
 				box_of(d, db);
 				iou = eval_bbox_iou(gb, db);
 				if (d->cat == b->cat) {
-					if (iou >= o->wrong_iou && d->score > s_own)
-						s_own = d->score;
+					if (iou >= o->wrong_iou && sc > s_own)
+						s_own = sc;
 					if (d->score >= o->min_score && iou > fit) {
 						fit = iou;
 						fit_det = (int32_t)di[c];
 					}
-				} else if (iou >= o->wrong_iou && d->score > s_other) {
-					s_other = d->score;
+				} else if (iou >= o->wrong_iou && sc > s_other && !(o->explain && own_iou[di[c]] > iou)) {
+					s_other = sc;
 					other = d->cat;
 					other_det = (int32_t)di[c];
 					iou_other = iou;
@@ -179,17 +347,39 @@ int eval_suspects(const struct eval_gt *gt, const struct eval_dets *dets, const 
 			int dup = 0;
 
 			box_of(d, db);
-			for (size_t a = g0; a < g1; a++) {
-				double gb[4], iou;
+			if (o->explain) {
+				/* explained by a GT of its class (IoU >= missing_iou) or
+				 * sitting on a GT of another class (IoU >= wrong_iou: that
+				 * GT's wrong_class evidence) */
+				double other = 0;
 
-				box_of(&gt->boxes[gi[a]], gb);
-				iou = eval_bbox_iou(gb, db);
-				if (iou > maxiou)
-					maxiou = iou;
+				for (size_t a = g0; a < g1; a++) {
+					const struct eval_box *h = &gt->boxes[gi[a]];
+					double gb[4], iou;
+
+					if (h->cat == d->cat)
+						continue;
+					box_of(h, gb);
+					if ((iou = eval_bbox_iou(gb, db)) > other)
+						other = iou;
+				}
+				maxiou = own_iou[di[c]];
+				if (maxiou >= o->missing_iou || other >= o->wrong_iou)
+					continue;
+				score = cs[di[c]] * (1 - maxiou / o->missing_iou);
+			} else {
+				for (size_t a = g0; a < g1; a++) {
+					double gb[4], iou;
+
+					box_of(&gt->boxes[gi[a]], gb);
+					iou = eval_bbox_iou(gb, db);
+					if (iou > maxiou)
+						maxiou = iou;
+				}
+				if (maxiou >= o->missing_iou)
+					continue;
+				score = cs[di[c]] * (1 - maxiou / o->missing_iou);
 			}
-			if (maxiou >= o->missing_iou)
-				continue;
-			score = d->score * (1 - maxiou / o->missing_iou);
 			if (score <= 0)
 				continue;
 			for (size_t k = first_missing; k < m && !dup; k++)
@@ -215,6 +405,8 @@ int eval_suspects(const struct eval_gt *gt, const struct eval_dets *dets, const 
 	rc = 0;
 done:
 	free(v);
+	free(cs);
+	free(own_iou);
 	free(gs);
 	free(gi);
 	free(ds);

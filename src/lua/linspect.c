@@ -330,8 +330,19 @@ static int r_hardest_list(lua_State *L)
 	return 1;
 }
 
+/* t[key]: a boolean, or a number (0: false); def when absent */
+static int opt_flag(lua_State *L, int t, const char *key, int def)
+{
+	int v = def;
+
+	if (lua_getfield(L, t, key) != LUA_TNIL)
+		v = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) != 0 : lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
 /* r:suspects_list{ top =, min_score =, wrong_iou =, missing_iou =, fit_iou =,
- *   bad_weight =, losses = { per GT } } -> { item ... } */
+ *   bad_weight =, calibrate =, explain =, losses = { per GT } } -> { item ... } */
 static int r_suspects_list(lua_State *L)
 {
 	const struct eval_gt *gt;
@@ -351,6 +362,8 @@ static int r_suspects_list(lua_State *L)
 	o.bad_weight = opt_number(L, 2, "bad_weight", o.bad_weight);
 	top = (size_t)opt_number(L, 2, "top", (double)(gt->n + dets->n));
 	if (lua_istable(L, 2)) {
+		o.calibrate = opt_flag(L, 2, "calibrate", o.calibrate);
+		o.explain = opt_flag(L, 2, "explain", o.explain);
 		lua_getfield(L, 2, "losses");
 		if (lua_istable(L, -1)) {
 			if ((size_t)luaL_len(L, -1) != gt->n)
