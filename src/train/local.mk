@@ -25,6 +25,10 @@ tests_train_test_checkpoint_LDADD = $(TEST_LDADD)
 TESTS += tests/train/test_checkpoint
 
 # the training loop: its own thread, commands, events, evaluation, resume
+libdetbench_la_SOURCES += src/train/samples.c src/train/samples.h
+check_PROGRAMS += tests/train/test_samples
+tests_train_test_samples_LDADD = $(TEST_LDADD)
+TESTS += tests/train/test_samples
 libdetbench_la_SOURCES += src/train/trainer.c src/train/trainer.h
 check_PROGRAMS += tests/train/test_trainer
 tests_train_test_trainer_LDADD = $(TEST_LDADD)

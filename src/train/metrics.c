@@ -42,6 +42,10 @@ struct metrics {
 	size_t nevents;
 	struct metrics_progress progress;
 	uint64_t version;
+	double *plan_x, *plan_y;      /* the lr plan (metrics_plan_set) */
+	size_t nplan;
+	int64_t plan_at;
+	uint64_t plan_serial;
 	FILE *log;
 	int refs; /* guarded by refs_mu */
 };
@@ -84,6 +88,11 @@ static void clear_locked(struct metrics *m)
 		metrics_eval_fini(&m->evals[i]);
 	m->nevals = 0;
 	m->nevents = 0;
+	free(m->plan_x);
+	free(m->plan_y);
+	m->plan_x = m->plan_y = NULL;
+	m->nplan = 0;
+	m->plan_serial++;
 	memset(&m->progress, 0, sizeof m->progress);
 	m->progress.eta_s = NAN;
 	m->progress.best = NAN;
@@ -270,6 +279,23 @@ static void write_state(FILE *f, const struct metrics_progress *p)
 	fprintf(f, ",\"best_step\":%lld,\"text\":", (long long)p->best_step);
 	json_write_string(f, p->text);
 	fputs("}\n", f);
+}
+
+static void write_plan(FILE *f, int64_t at, size_t n, const double *x, const double *y)
+{
+	fprintf(f, "{\"type\":\"plan\",\"step\":%lld,\"steps\":[", (long long)at);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(',', f);
+		put_num(f, x[i]);
+	}
+	fputs("],\"lr\":[", f);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(',', f);
+		put_num(f, y[i]);
+	}
+	fputs("]}\n", f);
 }
 
 static void log_done_locked(struct metrics *m)
@@ -535,6 +561,55 @@ size_t metrics_events_copy(struct metrics *m, size_t first, struct metrics_event
 	return got;
 }
 
+static int plan_set_locked(struct metrics *m, int64_t at, size_t n, const double *steps, const double *lr)
+{
+	double *x = n ? malloc(n * sizeof *x) : NULL, *y = n ? malloc(n * sizeof *y) : NULL;
+
+	if (n && (!x || !y)) {
+		free(x);
+		free(y);
+		return det_error_set(DET_ENOMEM, "out of memory for an lr plan of %zu steps", n);
+	}
+	if (n) {
+		memcpy(x, steps, n * sizeof *x);
+		memcpy(y, lr, n * sizeof *y);
+	}
+	free(m->plan_x);
+	free(m->plan_y);
+	m->plan_x = x, m->plan_y = y, m->nplan = n, m->plan_at = at;
+	m->plan_serial++;
+	m->version++;
+	return 0;
+}
+
+int metrics_plan_set(struct metrics *m, int64_t at, size_t n, const double *steps, const double *lr)
+{
+	pthread_mutex_lock(&m->mu);
+	int rc = plan_set_locked(m, at, n, steps, lr);
+	if (rc == 0 && m->log) {
+		write_plan(m->log, at, n, steps, lr);
+		log_done_locked(m);
+	}
+	pthread_mutex_unlock(&m->mu);
+	return rc;
+}
+
+size_t metrics_plan_copy(struct metrics *m, double *steps, double *lr, size_t max, uint64_t *serial)
+{
+	pthread_mutex_lock(&m->mu);
+	size_t n = m->nplan;
+	for (size_t i = 0; i < n && i < max; i++) {
+		if (steps)
+			steps[i] = m->plan_x[i];
+		if (lr)
+			lr[i] = m->plan_y[i];
+	}
+	if (serial)
+		*serial = m->plan_serial;
+	pthread_mutex_unlock(&m->mu);
+	return n;
+}
+
 /* ---- serialising ---- */
 
 int metrics_write_jsonl(struct metrics *m, FILE *f)
@@ -557,6 +632,8 @@ int metrics_write_jsonl(struct metrics *m, FILE *f)
 	size_t oldest = m->nevents > METRICS_EVENT_RING ? m->nevents - METRICS_EVENT_RING : 0;
 	for (size_t k = oldest; k < m->nevents; k++)
 		write_event(f, &m->events[k % METRICS_EVENT_RING]);
+	if (m->nplan)
+		write_plan(f, m->plan_at, m->nplan, m->plan_x, m->plan_y);
 	write_state(f, &m->progress);
 	pthread_mutex_unlock(&m->mu);
 	return ferror(f) ? det_error_set(DET_EIO, "can't write metrics (%s)", strerror(errno)) : 0;
@@ -647,6 +724,27 @@ static int read_obj_locked(struct metrics *m, const cJSON *o)
 		e.new_value = jnum(o, "new", NAN);
 		copy_name(e.text, sizeof e.text, jstr(o, "text"));
 		event_add_locked(m, &e);
+	} else if (strcmp(type, "plan") == 0) {
+		const cJSON *xs = cJSON_GetObjectItemCaseSensitive(o, "steps"), *ys = cJSON_GetObjectItemCaseSensitive(o, "lr");
+		int n = cJSON_IsArray(xs) && cJSON_IsArray(ys) ? cJSON_GetArraySize(xs) : 0;
+		if (n != (cJSON_IsArray(ys) ? cJSON_GetArraySize(ys) : 0))
+			return det_error_set(DET_EFORMAT, "a plan record whose steps and lr differ in length");
+		double *x = malloc((size_t)(n + 1) * sizeof *x), *y = malloc((size_t)(n + 1) * sizeof *y);
+		int k = 0, rc;
+		if (!x || !y) {
+			free(x);
+			free(y);
+			return det_error_set(DET_ENOMEM, "out of memory reading an lr plan");
+		}
+		for (const cJSON *a = xs ? xs->child : NULL, *b = ys ? ys->child : NULL; a && b && k < n;
+		     a = a->next, b = b->next, k++) {
+			x[k] = cJSON_IsNumber(a) ? a->valuedouble : NAN;
+			y[k] = cJSON_IsNumber(b) ? b->valuedouble : NAN;
+		}
+		rc = plan_set_locked(m, step, (size_t)k, x, y);
+		free(x);
+		free(y);
+		return rc;
 	} else if (strcmp(type, "state") == 0) {
 		struct metrics_progress *p = &m->progress;
 		int st = lookup(metrics_state_names, METRICS_NSTATES, jstr(o, "state"));

@@ -19,6 +19,9 @@
  *    "old":0.01,"new":0.003,"text":"lr 0.01 -> 0.003"}
  *   {"type":"state","state":"training","step":..,"total_steps":..,"epoch":..,
  *    "epochs":..,"t":..,"eta":..,"text":".."}
+ *   {"type":"plan","step":..,"steps":[0,4,8,..],"lr":[1e-4,..]}  (the schedule's lr
+ *    per step as planned at "step": at train start, after a live schedule or
+ *    lr change, and when a budget in minutes re-plans; the latest wins)
  * (NaN figures are written as null.) A follower (metrics_follow_*) reads a
  * growing file back into a store, for `detbench watch RUN_DIR`. */
 #ifndef DET_TRAIN_METRICS_H
@@ -156,7 +159,17 @@ void metrics_event_add(struct metrics *m, int kind, int64_t step, double epoch, 
  * the text changed, so the log does not grow with every step). */
 void metrics_progress_set(struct metrics *m, const struct metrics_progress *p);
 
+/* Replaces the lr plan: the schedule's lr at n steps (ascending), as
+ * planned at step `at` (copied; n 0 clears it); a "plan" line in the log.
+ * 0 or DET_ENOMEM. */
+int metrics_plan_set(struct metrics *m, int64_t at, size_t n, const double *steps, const double *lr);
+
 /* ---- reading (any thread: everything is copied) ---- */
+
+/* The plan's size (0: none) and a copy of at most max of its points (steps
+ * and lr may be NULL to ask the size only). *serial (may be NULL) gets a
+ * number that changes whenever the plan does. */
+size_t metrics_plan_copy(struct metrics *m, double *steps, double *lr, size_t max, uint64_t *serial);
 
 /* Bumped by every write; equal values mean nothing changed. */
 uint64_t metrics_version(struct metrics *m);

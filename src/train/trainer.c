@@ -24,6 +24,7 @@
 #include "nn/graph.h"
 #include "nn/optim.h"
 #include "train/checkpoint.h"
+#include "train/samples.h"
 #include "train/sched.h"
 
 #define EVQ 256
@@ -81,6 +82,7 @@ struct trainer {
 	struct eval_gt *last_gt;
 	struct eval_dets *last_dets;
 	struct eval_result *last_r;
+	int64_t last_eval_step;
 	char message[1024];
 };
 
@@ -375,6 +377,45 @@ static double scheduled_lr(struct trainer *t)
 	return lr * t->lr_scale;
 }
 
+/* The lr the schedule gives at a future step (the live scale applied). */
+static double planned_lr(const struct trainer *t, int64_t step)
+{
+	double lr, epoch = t->batches_per_epoch > 0 ? (double)step * t->cfg.accumulate / (double)t->batches_per_epoch : 0;
+	if (t->lr_table)
+		lr = t->lr_table[(size_t)step < t->n_lr ? (size_t)step : t->n_lr - 1];
+	else if (t->sched)
+		lr = sched_lr(t->sched, (double)step, epoch);
+	else
+		return NAN;
+	return lr * t->lr_scale;
+}
+
+#define PLAN_POINTS 400
+
+/* Publishes the schedule's lr from step 0 to the planned end (every step,
+ * or PLAN_POINTS + 1 evenly spaced ones) into the store and its log, for
+ * the lr panel's dashed future and `detbench watch`. Called at the start,
+ * after a live schedule or lr change, and when a budget re-plans; nothing
+ * while the end is unknown (a budget in minutes before its estimate). */
+static void publish_plan(struct trainer *t)
+{
+	int64_t total = t->planned > 0 ? t->planned : t->total_steps;
+	if (total <= 0 || total >= INT64_MAX / 4 || (!t->sched && !t->lr_table))
+		return;
+	size_t n = total < PLAN_POINTS ? (size_t)total + 1 : PLAN_POINTS + 1;
+	double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+	if (x && y) {
+		for (size_t i = 0; i < n; i++) {
+			int64_t step = (int64_t)((double)i * (double)total / (double)(n - 1) + 0.5);
+			x[i] = (double)step;
+			y[i] = planned_lr(t, step);
+		}
+		metrics_plan_set(t->metrics, t->step, n, x, y);
+	}
+	free(x);
+	free(y);
+}
+
 /* ---- commands ---- */
 
 static int check_cmd(struct trainer *t, const struct trainer_cmd *c)
@@ -442,6 +483,7 @@ static void apply_cmd(struct trainer *t, struct trainer_cmd *c)
 			double s = scheduled_lr(t);
 			if (isfinite(s) && s > 0)
 				t->lr_scale *= c->value / s;
+			publish_plan(t);
 		}
 		metrics_event_add(t->metrics, METRICS_EV_SET, t->step, ep, el, c->key, old, c->value, "%s %g -> %g", c->key,
 			old, c->value);
@@ -478,6 +520,7 @@ static void apply_cmd(struct trainer *t, struct trainer_cmd *c)
 			sched_describe(t->sched, desc, sizeof desc);
 		metrics_event_add(t->metrics, METRICS_EV_SET, t->step, ep, el, "schedule", before, scheduled_lr(t),
 			"schedule: %s", desc);
+		publish_plan(t);
 		break;
 	}
 	}
@@ -775,6 +818,23 @@ static double eval_figure(const struct eval_result *r, const char *name)
 	return NAN;
 }
 
+static int mkdirs(const char *path);
+
+/* The first validation images with GT and this evaluation's detections,
+ * as the run directory's sidecar for `detbench watch` (train/samples.h).
+ * A failure is an ERROR event, never the evaluation's. */
+static void write_samples(struct trainer *t, const struct eval_dets *dets)
+{
+	struct train_sample *s = NULL;
+	int n = train_samples_from_eval(t->io.val, NULL, TRAIN_SAMPLES_SHOWN, t->gt, dets, TRAIN_SAMPLES_MIN_SCORE, &s);
+	if (n < 0 || mkdirs(t->cfg.run_dir) ||
+	    train_samples_write(t->cfg.run_dir, t->step, s, n, (const char *const *)t->io.val->class_names,
+		    t->io.val->nclasses))
+		metrics_event_add(t->metrics, METRICS_EV_ERROR, t->step, frac_epoch(t), elapsed(t), "samples", NAN, NAN,
+			"%s", det_error_message());
+	train_samples_free(s, n > 0 ? n : 0);
+}
+
 static int evaluate(struct trainer *t)
 {
 	if (!t->io.eval_graph || !t->io.val || !t->io.task.decode)
@@ -857,6 +917,8 @@ static int evaluate(struct trainer *t)
 	t->last_eval_t = elapsed(t);
 	metrics_event_add(t->metrics, METRICS_EV_EVAL, t->step, frac_epoch(t), elapsed(t), "AP", NAN, r->stats[0],
 		"eval at step %lld: AP %.4f AP50 %.4f", (long long)t->step, r->stats[0], r->stats[1]);
+	if (t->cfg.run_dir[0])
+		write_samples(t, dets);
 	/* keep it; take a copy of the GT for the keeper (the trainer keeps t->gt) */
 	/* early stopping and best.ckpt */
 	const char *metric = t->cfg.es_metric[0] ? t->cfg.es_metric : "AP";
@@ -870,6 +932,7 @@ static int evaluate(struct trainer *t)
 	t->last_r = r;
 	t->last_dets = dets;
 	t->last_gt = gt_copy;
+	t->last_eval_step = t->step;
 	pthread_mutex_unlock(&t->mu);
 
 	int better;
@@ -910,6 +973,59 @@ void trainer_eval_take(struct trainer *t, struct eval_gt **gt, struct eval_dets 
 	t->last_dets = NULL;
 	t->last_r = NULL;
 	pthread_mutex_unlock(&t->mu);
+}
+
+const struct dataset *trainer_val(struct trainer *t)
+{
+	return t->io.val;
+}
+
+int trainer_eval_samples(struct trainer *t, int n, double min_score, struct train_sample **out, int64_t *step)
+{
+	const struct dataset *ds = t->io.val;
+	struct eval_dets *few = eval_dets_new();
+	int rc = 0, have;
+	*out = NULL;
+	if (!few)
+		return det_error_set(DET_ENOMEM, "trainer: out of memory");
+	if (!ds || n <= 0) {
+		eval_dets_free(few);
+		return 0;
+	}
+	if ((size_t)n > ds->nimages)
+		n = (int)ds->nimages;
+	pthread_mutex_lock(&t->mu);
+	have = t->last_dets && t->last_gt;
+	*step = t->last_eval_step;
+	long gidx[TRAIN_SAMPLES_MAX];
+	if (n > TRAIN_SAMPLES_MAX)
+		n = TRAIN_SAMPLES_MAX;
+	for (int j = 0; have && j < n; j++)
+		gidx[j] = eval_gt_image_index(t->last_gt, ds->images[j].id);
+	for (size_t k = 0; have && k < t->last_dets->n && rc == 0; k++) {
+		const struct eval_box *e = &t->last_dets->boxes[k];
+		if (e->score < min_score)
+			continue;
+		for (int j = 0; j < n; j++)
+			if (gidx[j] == e->img) {
+				double bb[4] = { e->x, e->y, e->w, e->h };
+				rc = eval_dets_add(few, e->img, e->cat, bb, e->score);
+				break;
+			}
+	}
+	pthread_mutex_unlock(&t->mu);
+	if (!have || rc) {
+		eval_dets_free(few);
+		return rc;
+	}
+	/* the GT built from the same dataset has the same image and category
+	 * indices as the trainer's */
+	struct eval_gt *gt = NULL;
+	if ((rc = eval_gt_from_dataset(ds, &gt)) == 0)
+		rc = train_samples_from_eval(ds, NULL, n, gt, few, min_score, out);
+	eval_gt_free(gt);
+	eval_dets_free(few);
+	return rc;
 }
 
 int trainer_predict(struct trainer *t, const struct dataset *ds, struct eval_gt **gtp, struct eval_dets **detsp)
@@ -1231,7 +1347,11 @@ static void replan(struct trainer *t)
 	}
 	sched_free(t->sched);
 	t->sched = s;
+	int64_t before = t->planned;
 	t->planned = est;
+	/* a plan line only when the end moved by more than 5% (the log stays small) */
+	if (before <= 0 || llabs(est - before) * 20 > before)
+		publish_plan(t);
 }
 
 static int budget_over(struct trainer *t)
@@ -1257,6 +1377,7 @@ static int loop(struct trainer *t)
 		goto end;
 	snprintf(t->message, sizeof t->message, "training");
 	state_event(t, METRICS_TRAINING, t->step ? "resumed training" : "training");
+	publish_plan(t);
 	int can_eval = t->io.eval_graph && t->io.val && t->io.task.decode;
 	for (;;) {
 		drain_commands(t);

@@ -222,6 +222,17 @@ int trainer_evaluate(struct trainer *t);
 /* Takes ownership of the last evaluation (GT, detections, result; each
  * may be NULL when none happened): the trainer forgets it. */
 void trainer_eval_take(struct trainer *t, struct eval_gt **gt, struct eval_dets **dets, struct eval_result **r);
+struct train_sample;
+/* The first n validation images with their GT and the detections of the
+ * last evaluation scoring at least min_score (train/samples.h), for the
+ * samples panel; the evaluation stays the trainer's (only the few images'
+ * detections are copied, under the lock; the images are rendered after
+ * it). Returns the number of samples (*out: train_samples_free), 0 when no
+ * evaluation is kept, or a negative status; *step gets the evaluation's
+ * step. Any thread. */
+int trainer_eval_samples(struct trainer *t, int n, double min_score, struct train_sample **out, int64_t *step);
+/* The validation set (borrowed; NULL when none). */
+const struct dataset *trainer_val(struct trainer *t);
 /* Detections on ds (all its images, in order) with the eval graph, as
  * eval_dets over a GT built from ds (*gt and *dets owned by the caller).
  * Only while no thread runs. */
