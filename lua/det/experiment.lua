@@ -187,9 +187,21 @@ function Exp:poll(wait)
     elseif e.kind == "epoch" then
       call(st, self, "epoch", e)
     elseif e.kind == "eval" then
+      -- (the samples panel was refreshed by t:poll when the screen is up)
       local all = st.t:evals()
-      e.result = all[#all]
+      e.figures = all[#all]
       st.evals_seen = (st.evals_seen or 0) + 1
+      -- e.result: the evaluation with its detections (a det.eval.result),
+      -- taken from the trainer only when the callback reads it, and kept
+      -- until the next evaluation (exp:eval() returns it)
+      setmetatable(e, { __index = function(ev, k)
+        if k ~= "result" then return nil end
+        local r = st.t:take_eval() or st.taken
+        st.taken = r
+        rawset(ev, "result", r or ev.figures)
+        return rawget(ev, "result")
+      end })
+      st.taken = nil
       call(st, self, "eval", e)
     elseif e.kind == "done" then
       running[self] = nil
@@ -263,6 +275,7 @@ function Exp:eval()
     if not ok then error("det.experiment: " .. tostring(err), 2) end
   end
   local r, err = t:take_eval()
+  if not r and st.taken then r, st.taken = st.taken, nil end -- an on_eval callback took it
   if not r then error("det.experiment: " .. tostring(err), 2) end
   return r
 end

@@ -11,6 +11,7 @@ for k, v in pairs(core.ui) do ui[k] = v end
 -- (r: a det.eval result on ds, e.g. the experiment's latest evaluation)
 function ui.show_eval(r, ds, opts)
   opts = opts or {}
+  if type(r) == "userdata" then return core.ui.show_result(r, ds, opts) end
   local n = math.min(opts.images or 8, #ds)
   local min_score = opts.min_score or 0.05
   local index, images, dets = {}, {}, {}
@@ -29,14 +30,17 @@ function ui.show_eval(r, ds, opts)
   return core.ui.samples(ds, { images = images, dets = dets })
 end
 
--- det.ui.on_eval(exp, e): an experiment's on_eval callback that refreshes
--- the samples panel with the evaluation's detections on the validation set
--- (on_eval = det.ui.on_eval, or call it from your own callback)
+-- det.ui.on_eval(exp, e): an experiment's on_eval callback that shows the
+-- evaluation's detections on the validation set. The experiment already
+-- does this after every evaluation while the screen is up; this stays for
+-- recipes that name it (without a screen it returns nil, message and
+-- leaves the evaluation to `detbench run`'s final table)
 function ui.on_eval(exp, e)
-  local r = e and e.result
   local val = exp and exp.val
+  if not core.ui.mode() then return core.ui.mode() end
+  local r = e and e.result
   if r and val and (type(r) == "userdata" or r.detections) then return ui.show_eval(r, val) end
-  return nil, "ui.on_eval: the evaluation carries no detections (use det.ui.show_eval(exp:predict(val), val) after training)"
+  return nil, "ui.on_eval: the evaluation carries no detections"
 end
 
 return ui

@@ -28,6 +28,7 @@
 #include "train/sched.h"
 #include "train/task_detector.h"
 #include "train/trainer.h"
+#include "train/samples.h"
 #include "tui/tui.h"
 
 #define TRAINER_NAME "det.trainer"
@@ -304,6 +305,27 @@ static void sleep_ms(int ms)
 		;
 }
 
+/* After an evaluation, with the screen up: the samples panel shows the
+ * first validation images with their GT and the new detections (the panel
+ * keeps the image and modes the user chose). The evaluation itself stays
+ * the trainer's (t:take_eval, exp:eval and `detbench run` take it). */
+static void show_samples(struct trainer *t)
+{
+	const struct dataset *val = trainer_val(t);
+	struct train_sample *s = NULL;
+	int n;
+	int64_t step = -1;
+
+	if (tui_board() == NULL || val == NULL)
+		return;
+	if ((n = trainer_eval_samples(t, TRAIN_SAMPLES_SHOWN, TRAIN_SAMPLES_MIN_SCORE, &s, &step)) > 0 &&
+	    tui_samples_show(s, n, (const char *const *)val->class_names, val->nclasses, step) < 0)
+		fprintf(stderr, "samples panel: %s\n", det_error_message());
+	else if (n < 0)
+		fprintf(stderr, "samples panel: %s\n", det_error_message());
+	train_samples_free(s, n > 0 ? n : 0);
+}
+
 /* t:poll([wait_ms]) -> list of events { kind =, step =, epoch =, loss =,
  * lr =, parts = { name = value }, state = } (waits up to wait_ms for one) */
 static int t_poll(lua_State *L)
@@ -339,6 +361,7 @@ static int t_poll(lua_State *L)
 			} else if (ev.kind == TRAINER_EV_EVAL) {
 				lua_pushnumber(L, ev.loss);
 				lua_setfield(L, -2, "AP");
+				show_samples(p->t);
 			} else if (ev.kind == TRAINER_EV_EPOCH) {
 				lua_pushinteger(L, ev.epoch_index);
 				lua_setfield(L, -2, "epoch_index");

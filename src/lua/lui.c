@@ -14,6 +14,8 @@
 #include "data/imageio.h"
 #include "lua/ldata.h"
 #include "lua/ldet.h"
+#include "lua/leval.h"
+#include "train/samples.h"
 #include "tui/board.h"
 #include "tui/screen.h"
 #include "tui/style.h"
@@ -46,6 +48,8 @@ static int ui_layout(lua_State *L)
 		return 1;
 	}
 	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 1);
+	lua_newtable(L); /* 2: the joined names of stacks */
 	nrows = (int)luaL_len(L, 1);
 	if (nrows < 1 || nrows > LAYOUT_MAX_ROWS)
 		return luaL_error(L, "ui.layout: 1 to %d rows expected, got %d", LAYOUT_MAX_ROWS, nrows);
@@ -71,8 +75,28 @@ static int ui_layout(lua_State *L)
 				lua_pop(L, 1);
 			}
 			lua_rawgeti(L, -2, c + 1);
-			l.rows[r].panels[c] = luaL_checkstring(L, -1); /* kept alive by the table until copied */
-			lua_pop(L, 1);
+			if (lua_istable(L, -1)) { /* a stack: { "ap", "samples" } -> "ap|samples" */
+				luaL_Buffer buf;
+				int top = lua_gettop(L), nst = (int)luaL_len(L, top);
+
+				luaL_buffinit(L, &buf);
+				for (int k = 1; k <= nst; k++) {
+					lua_rawgeti(L, top, k);
+					if (lua_type(L, -1) != LUA_TSTRING)
+						return luaL_error(L, "ui.layout: row %d, slot %d: a list of panel names expected", r + 1, c + 1);
+					if (k > 1)
+						luaL_addchar(&buf, '|');
+					luaL_addvalue(&buf);
+				}
+				luaL_pushresult(&buf);
+				lua_pushvalue(L, -1);
+				lua_rawseti(L, 2, (lua_Integer)luaL_len(L, 2) + 1); /* kept alive until copied */
+				l.rows[r].panels[c] = lua_tostring(L, -1);
+				lua_pop(L, 2);
+			} else {
+				l.rows[r].panels[c] = luaL_checkstring(L, -1); /* kept alive by the table until copied */
+				lua_pop(L, 1);
+			}
 		}
 		lua_pop(L, 1); /* widths */
 		lua_pop(L, 1); /* the row (the names stay referenced by argument 1) */
@@ -136,44 +160,6 @@ static float num_field(lua_State *L, int t, int i, const char *name, float def)
 		lua_pop(L, 1);
 	}
 	return v;
-}
-
-static float iou(const struct img_box *a, const struct img_box *b)
-{
-	float ix = fminf(a->x1, b->x1) - fmaxf(a->x0, b->x0), iy = fminf(a->y1, b->y1) - fmaxf(a->y0, b->y0);
-	float inter, uni;
-
-	if (ix <= 0 || iy <= 0)
-		return 0;
-	inter = ix * iy;
-	uni = (a->x1 - a->x0) * (a->y1 - a->y0) + (b->x1 - b->x0) * (b->y1 - b->y0) - inter;
-	return uni > 0 ? inter / uni : 0;
-}
-
-/* TP/FP/FN by greedy matching at IoU 0.5 within a class, highest score first. */
-static void match(struct img_box *bx, int n)
-{
-	for (;;) {
-		int best = -1;
-
-		for (int i = 0; i < n; i++)
-			if (bx[i].pred && bx[i].outcome == IMG_NONE && (best < 0 || bx[i].score > bx[best].score))
-				best = i;
-		if (best < 0)
-			break;
-		int gt = -1;
-		float bi = 0.5f;
-
-		for (int i = 0; i < n; i++)
-			if (!bx[i].pred && bx[i].outcome == IMG_NONE && bx[i].cls == bx[best].cls && iou(&bx[i], &bx[best]) >= bi)
-				bi = iou(&bx[i], &bx[best]), gt = i;
-		bx[best].outcome = gt >= 0 ? IMG_TP : IMG_FP;
-		if (gt >= 0)
-			bx[gt].outcome = IMG_TP;
-	}
-	for (int i = 0; i < n; i++)
-		if (!bx[i].pred && bx[i].outcome == IMG_NONE)
-			bx[i].outcome = IMG_FN;
 }
 
 /* det.ui.samples(ds, { images = {1, 2, ...}, dets = { [i] = { {x0, y0, x1, y1,
@@ -279,7 +265,7 @@ static int ui_samples(lua_State *L)
 		}
 		lua_pop(L, 2);
 		s[i].nboxes = k;
-		match(s[i].boxes, k);
+		img_boxes_match(s[i].boxes, k);
 	}
 	{
 		int rc = board_samples_set(b, s, n, (const char *const *)ds->class_names, ds->nclasses);
@@ -304,6 +290,47 @@ fail:
 	lua_pushnil(L);
 	lua_pushstring(L, det_error_message());
 	return 2;
+}
+
+/* det.ui.show_result(r, ds[, { images = 8, min_score = 0.05 }]) -> n: the
+ * first images of ds with the detections of the evaluation result r (a
+ * det.eval.result over ds), done in C (a result holds every detection of
+ * the set; walking them in Lua would cost the prompt). */
+static int ui_show_result(lua_State *L)
+{
+	const struct eval_gt *gt;
+	const struct eval_dets *dets;
+	const struct eval_result *r;
+	const struct dataset *ds;
+	struct train_sample *s = NULL;
+	struct board *b;
+	int want = TRAIN_SAMPLES_SHOWN, n, rc;
+	double min_score = TRAIN_SAMPLES_MIN_SCORE;
+
+	leval_check(L, 1, &gt, &dets, &r);
+	ds = ldataset_check(L, 2);
+	if (lua_istable(L, 3)) {
+		lua_getfield(L, 3, "images");
+		want = (int)luaL_optinteger(L, -1, want);
+		lua_getfield(L, 3, "min_score");
+		min_score = luaL_optnumber(L, -1, min_score);
+		lua_pop(L, 2);
+	}
+	if (gt->ncats != ds->nclasses)
+		return luaL_error(L, "ui.show_result: the result has %d classes, the dataset %d (a result on another dataset?)",
+			gt->ncats, ds->nclasses);
+	if ((b = need_board(L)) == NULL)
+		return 2;
+	if ((n = train_samples_from_eval(ds, NULL, want, gt, dets, min_score, &s)) < 0 ||
+	    (rc = board_samples_from(b, s, n, (const char *const *)ds->class_names, ds->nclasses, -1)) != 0) {
+		train_samples_free(s, n > 0 ? n : 0);
+		lua_pushnil(L);
+		lua_pushstring(L, det_error_message());
+		return 2;
+	}
+	train_samples_free(s, n);
+	lua_pushinteger(L, n);
+	return 1;
 }
 
 /* det.ui.plan(lrs) or det.ui.plan(steps, lrs): the lr per step, for the lr
@@ -337,6 +364,7 @@ static int ui_plan(lua_State *L)
 		lua_pushstring(L, det_error_message());
 		return 2;
 	}
+	b->plan_from_store = 0;
 	lua_pushinteger(L, n);
 	return 1;
 }
@@ -420,6 +448,7 @@ int luaopen_det_ui(lua_State *L)
 {
 	static const luaL_Reg fns[] = {
 		{ "layout", ui_layout }, { "snapshot", ui_snapshot }, { "samples", ui_samples }, { "plan", ui_plan },
+		{ "show_result", ui_show_result },
 		{ "focus", ui_focus }, { "zoom", ui_zoom }, { "log", ui_log }, { "mode", ui_mode }, { "watch", ui_watch }, { NULL, NULL },
 	};
 

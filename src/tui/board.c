@@ -17,6 +17,7 @@
 #include "data/draw.h"
 #include "data/imageio.h"
 #include "train/metrics.h"
+#include "train/samples.h"
 #include "tui/output.h"
 #include "tui/screen.h"
 #include "tui/status.h"
@@ -24,7 +25,8 @@
 #include "tui/text.h"
 
 /* The workbench with a run: charts and the AP table over the samples, the
- * log and the prompt's output. First fit wins. */
+ * log and the prompt's output. First fit wins. A slot "a|b" stacks panels:
+ * one shows, Tab/F2 walk all of them (doc/architecture.md, "80x24"). */
 const struct layout board_layouts[] = {
 	{
 		.name = "large",
@@ -41,8 +43,8 @@ const struct layout board_layouts[] = {
 		.min_rows = 30,
 		.min_cols = 100,
 		.rows = {
-			{ .weight = 1, .panels = { "curves", "ap" }, .widths = { 1, 1 } },
-			{ .weight = 1, .panels = { "samples", "output" }, .widths = { 2, 3 } },
+			{ .weight = 1, .panels = { "curves|lr", "ap" }, .widths = { 1, 1 } },
+			{ .weight = 1, .panels = { "samples|log", "output" }, .widths = { 2, 3 } },
 		},
 		.bottom = { "status", "prompt" },
 	},
@@ -51,7 +53,7 @@ const struct layout board_layouts[] = {
 		.min_rows = 0,
 		.min_cols = 0,
 		.rows = {
-			{ .weight = 3, .panels = { "curves", "ap" }, .widths = { 1, 1 } },
+			{ .weight = 3, .panels = { "curves|lr", "ap|samples|log" }, .widths = { 1, 1 } },
 			{ .weight = 2, .panels = { "output" } },
 		},
 		.bottom = { "status", "prompt" },
@@ -67,7 +69,7 @@ const struct layout board_watch_layouts[] = {
 		.min_cols = 150,
 		.rows = {
 			{ .weight = 3, .panels = { "curves", "ap" }, .widths = { 1, 1 } },
-			{ .weight = 2, .panels = { "lr", "log" }, .widths = { 2, 3 } },
+			{ .weight = 2, .panels = { "lr", "samples", "log" }, .widths = { 3, 3, 4 } },
 		},
 		.bottom = { "status" },
 	},
@@ -77,7 +79,7 @@ const struct layout board_watch_layouts[] = {
 		.min_cols = 100,
 		.rows = {
 			{ .weight = 3, .panels = { "curves", "ap" }, .widths = { 1, 1 } },
-			{ .weight = 2, .panels = { "lr", "log" }, .widths = { 1, 2 } },
+			{ .weight = 2, .panels = { "lr|samples", "log" }, .widths = { 1, 2 } },
 		},
 		.bottom = { "status" },
 	},
@@ -86,7 +88,7 @@ const struct layout board_watch_layouts[] = {
 		.min_rows = 0,
 		.min_cols = 0,
 		.rows = {
-			{ .weight = 3, .panels = { "curves", "ap" }, .widths = { 1, 1 } },
+			{ .weight = 3, .panels = { "curves|lr", "ap|samples" }, .widths = { 1, 1 } },
 			{ .weight = 1, .panels = { "log" } },
 		},
 		.bottom = { "status" },
@@ -97,7 +99,8 @@ const int board_watch_nlayouts = (int)(sizeof board_watch_layouts / sizeof board
 const char *const board_help_lines[] = {
 	"Screen keys (work everywhere, also while you type)",
 	"  F1                help (this list); any key closes it",
-	"  F2 / Shift-Tab    focus the next / previous panel",
+	"  F2 / Shift-Tab    focus the next / previous panel; a title marked +name",
+	"                    shares its place with that panel: focus brings it up",
 	"  Tab               focus the next panel when the prompt line is empty",
 	"                    (otherwise Tab completes)",
 	"  F3                zoom the focused panel to the full screen, again to return",
@@ -185,11 +188,83 @@ int board_samples_set(struct board *b, const struct board_sample *s, int n, cons
 		b->nnames = i + 1;
 	}
 	b->samples_serial++;
+	b->samples_step = -1;
 	b->serial++;
 	return 0;
 nomem:
 	samples_free(b);
 	return det_error_set(DET_ENOMEM, "ui: out of memory copying %d samples", n);
+}
+
+int board_samples_from(struct board *b, const struct train_sample *s, int n, const char *const *names, int nnames,
+	int64_t step)
+{
+	struct board_sample *bs = calloc((size_t)n + 1, sizeof *bs);
+	int rc;
+
+	if (bs == NULL)
+		return det_error_set(DET_ENOMEM, "ui: out of memory for %d samples", n);
+	for (int i = 0; i < n; i++) {
+		snprintf(bs[i].name, sizeof bs[i].name, "%s", s[i].name);
+		bs[i].im = s[i].im; /* borrowed: board_samples_set copies */
+		bs[i].boxes = calloc((size_t)s[i].nboxes + 1, sizeof *bs[i].boxes);
+		if (bs[i].boxes == NULL) {
+			for (int k = 0; k < i; k++)
+				free(bs[k].boxes);
+			free(bs);
+			return det_error_set(DET_ENOMEM, "ui: out of memory for %d samples", n);
+		}
+		for (int k = 0; k < s[i].nboxes; k++) {
+			const struct train_sample_box *x = &s[i].boxes[k];
+
+			bs[i].boxes[k] = (struct img_box){ x->x0, x->y0, x->x1, x->y1, x->cls, x->score, x->pred, IMG_NONE };
+		}
+		bs[i].nboxes = s[i].nboxes;
+		img_boxes_match(bs[i].boxes, bs[i].nboxes);
+	}
+	rc = board_samples_set(b, bs, n, names, nnames);
+	b->samples_step = rc == 0 ? step : -1;
+	for (int i = 0; i < n; i++)
+		free(bs[i].boxes);
+	free(bs);
+	return rc;
+}
+
+void board_samples_follow(struct board *b, const char *dir)
+{
+	snprintf(b->samples_dir, sizeof b->samples_dir, "%s", dir ? dir : "");
+	b->samples_mtime_ns = -1;
+	b->samples_ino = 0;
+	b->last_samples_ms = 0;
+}
+
+/* Reads the followed samples.json when it changed (a rename gives it a new
+ * inode; a rewrite a new mtime). A half-replaced set (its PNGs already
+ * removed) fails quietly and is read again at the next check. */
+static void samples_poll(struct board *b)
+{
+	char path[4200];
+	struct stat st;
+	struct train_sample *s = NULL;
+	char **names = NULL;
+	int n = 0, nnames = 0;
+	int64_t step;
+	long long mt;
+
+	snprintf(path, sizeof path, "%s/samples.json", b->samples_dir);
+	if (stat(path, &st) != 0)
+		return;
+	mt = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+	if (mt == b->samples_mtime_ns && (unsigned long long)st.st_ino == b->samples_ino)
+		return;
+	if (train_samples_read(b->samples_dir, &step, &s, &n, &names, &nnames) != 0)
+		return;
+	if (board_samples_from(b, s, n, (const char *const *)names, nnames, step) == 0)
+		b->samples_mtime_ns = mt, b->samples_ino = (unsigned long long)st.st_ino;
+	train_samples_free(s, n);
+	for (int i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
 }
 
 int board_plan_set(struct board *b, const double *steps, const double *lr, int n)
@@ -201,8 +276,10 @@ int board_plan_set(struct board *b, const double *steps, const double *lr, int n
 		free(y);
 		return det_error_set(DET_ENOMEM, "ui: out of memory for an lr plan of %d steps", n);
 	}
-	memcpy(x, steps, (size_t)n * sizeof *x);
-	memcpy(y, lr, (size_t)n * sizeof *y);
+	if (n > 0) {
+		memcpy(x, steps, (size_t)n * sizeof *x);
+		memcpy(y, lr, (size_t)n * sizeof *y);
+	}
 	free(b->plan_x);
 	free(b->plan_lr);
 	b->plan_x = x, b->plan_lr = y, b->nplan = n;
@@ -224,8 +301,25 @@ void board_title(struct panel *p, struct cells *cb, const char *title, const cha
 	for (int x = 0; x < cb->cols; x++)
 		cells_put(cb, 0, x, ' ', fg, bg, attr);
 	cells_text(cb, 0, 1, title, fg, bg, attr | CELL_BOLD, cb->cols - 2);
-	if (hint && p->focus) {
-		int w = tui_text_width(hint, strlen(hint)), tw = tui_text_width(title, strlen(title));
+	/* focused: its keys; else the panels stacked with it ("+samples +log",
+	 * or "+2" when the names do not fit) */
+	char more[16];
+	int tw = tui_text_width(title, strlen(title));
+
+	if (!p->focus && p->stack_n > 1 && p->stack_next[0]) {
+		hint = p->stack_next;
+		if ((int)strlen(hint) + tw + 4 > cb->cols) {
+			/* "+N" always shows, over the title's end if need be */
+			snprintf(more, sizeof more, " +%d", p->stack_n - 1);
+			if ((int)strlen(more) + 1 <= cb->cols)
+				cells_text(cb, 0, cb->cols - (int)strlen(more) - 1, more, fg, bg, attr, -1);
+			hint = NULL;
+		}
+	} else if (!p->focus) {
+		hint = NULL;
+	}
+	if (hint) {
+		int w = tui_text_width(hint, strlen(hint));
 
 		if (w + tw + 4 <= cb->cols)
 			cells_text(cb, 0, cb->cols - w - 1, hint, fg, bg, attr, -1);
@@ -415,9 +509,13 @@ int board_layout_set(struct board *b, const struct layout *l)
 	for (int r = 0; r < LAYOUT_MAX_ROWS && l->rows[r].weight > 0; r++) {
 		b->user.rows[r].weight = l->rows[r].weight;
 		for (int c = 0; c < LAYOUT_MAX_COLS && l->rows[r].panels[c]; c++) {
-			if (screen_panel(b->screen, l->rows[r].panels[c]) == NULL)
-				return det_error_set(DET_EINVAL, "ui.layout: no panel called '%s' (curves, lr, ap, samples, "
-					"log, output)", l->rows[r].panels[c]);
+			struct panel *st[LAYOUT_STACK_MAX];
+			int bad;
+
+			if (screen_stack(b->screen, l->rows[r].panels[c], st, &bad) == 0 || bad >= 0)
+				return det_error_set(DET_EINVAL, "ui.layout: no panel called '%.*s' (curves, lr, ap, samples, "
+					"log, output)", (int)strcspn(l->rows[r].panels[c] + (bad > 0 ? bad : 0), "|"),
+					l->rows[r].panels[c] + (bad > 0 ? bad : 0));
 			snprintf(b->user_names[k], sizeof b->user_names[k], "%s", l->rows[r].panels[c]);
 			b->user.rows[r].panels[c] = b->user_names[k++];
 			b->user.rows[r].widths[c] = l->rows[r].widths[c];
@@ -446,6 +544,7 @@ int board_follow(struct board *b, const char *path)
 	struct stat st;
 
 	if (path == NULL) {
+		board_samples_follow(b, NULL);
 		metrics_follow_free(b->follower);
 		b->follower = NULL;
 		metrics_free(b->m);
@@ -454,10 +553,17 @@ int board_follow(struct board *b, const char *path)
 		b->serial++;
 		return 0;
 	}
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		snprintf(file, sizeof file, "%s/metrics.jsonl", path);
-	else
+		board_samples_follow(b, path);
+	} else {
+		char dir[4096];
+		const char *slash = strrchr(path, '/');
+
 		snprintf(file, sizeof file, "%s", path);
+		snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+		board_samples_follow(b, dir);
+	}
 	if ((m = metrics_new(0)) == NULL)
 		return det_error_set(DET_ENOMEM, "ui: out of memory following %s", file);
 	if ((f = metrics_follow_new(file, m)) == NULL) {
@@ -475,9 +581,41 @@ int board_follow(struct board *b, const char *path)
 	return 0;
 }
 
+/* The store's lr plan (the trainer publishes it) into the board, when it
+ * changed. A plan from det.ui.plan stays until the store has one. */
+static void plan_sync(struct board *b, int new_store)
+{
+	uint64_t serial;
+	size_t n = metrics_plan_copy(b->m, NULL, NULL, 0, &serial);
+
+	if (new_store && n == 0 && b->plan_from_store) {
+		board_plan_set(b, NULL, NULL, 0);
+		b->plan_from_store = 0;
+	}
+	if (n == 0 || (!new_store && serial == b->plan_serial))
+		return;
+	double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+
+	if (x && y) {
+		size_t got = metrics_plan_copy(b->m, x, y, n, &serial);
+
+		if (got < n)
+			n = got;
+		if (board_plan_set(b, x, y, (int)n) == 0)
+			b->plan_from_store = 1, b->plan_serial = serial;
+	}
+	free(x);
+	free(y);
+}
+
 int board_tick(struct board *b, long long now_ms)
 {
 	int flags = 0;
+
+	if (b->samples_dir[0] && now_ms - b->last_samples_ms >= 500) {
+		b->last_samples_ms = now_ms;
+		samples_poll(b);
+	}
 
 	if (b->follower && now_ms - b->last_follow_ms >= 200) {
 		b->last_follow_ms = now_ms;
@@ -504,6 +642,7 @@ int board_tick(struct board *b, long long now_ms)
 		uint64_t v = metrics_version(b->m);
 
 		if (v != b->version) {
+			plan_sync(b, b->version == 0);
 			b->version = v;
 			b->serial++;
 			log_feed(b);

@@ -40,9 +40,12 @@ struct board {
 	char **names;             /* class names */
 	int nnames;
 	uint64_t samples_serial;
+	int64_t samples_step;     /* the evaluation they come from (-1: unknown) */
 	/* the schedule's lr at each step (owned), drawn dashed past the last step */
 	double *plan_x, *plan_lr;
 	int nplan;
+	int plan_from_store;      /* the plan is the store's (metrics_plan_copy), not det.ui.plan's */
+	uint64_t plan_serial;     /* the store's plan serial last copied */
 	/* panels */
 	struct panel *status, *output, *prompt, *log, *help;
 	struct panel *zoom_before_help;
@@ -55,10 +58,15 @@ struct board {
 	int nidle;
 	int active;               /* the board's layouts are in use */
 	struct layout user;       /* det.ui.layout{} */
-	char user_names[LAYOUT_MAX_ROWS * LAYOUT_MAX_COLS + LAYOUT_MAX_BOTTOM][24];
+	char user_names[LAYOUT_MAX_ROWS * LAYOUT_MAX_COLS + LAYOUT_MAX_BOTTOM][64];
 	int has_user;
 	struct metrics_follower *follower; /* board_follow */
 	long long last_follow_ms;
+	/* a run directory's samples.json (train/samples.h) followed by watch */
+	char samples_dir[4096];
+	long long last_samples_ms;
+	long long samples_mtime_ns;
+	unsigned long long samples_ino;
 };
 
 /* A board for screen s; the caller registers the panels with board_add_panels.
@@ -102,6 +110,17 @@ int board_follow(struct board *b, const char *path);
 
 /* Replaces the samples (copied). names may be NULL. 0 or DET_ENOMEM. */
 int board_samples_set(struct board *b, const struct board_sample *s, int n, const char *const *names, int nnames);
+struct train_sample;
+/* Replaces the samples with n train_samples (copied; train/samples.h), their
+ * boxes matched for the TP/FP/FN colouring, from the evaluation at step
+ * (-1: none). The panel keeps the image it shows (index) and its modes.
+ * 0 or DET_ENOMEM. */
+int board_samples_from(struct board *b, const struct train_sample *s, int n, const char *const *names, int nnames,
+	int64_t step);
+/* Follows dir/samples.json (written after each evaluation by a run, see
+ * train/samples.h): read when it changes, checked twice a second at the
+ * tick. NULL or "" stops. */
+void board_samples_follow(struct board *b, const char *dir);
 /* Replaces the lr plan (copied). 0 or DET_ENOMEM. */
 int board_plan_set(struct board *b, const double *steps, const double *lr, int n);
 

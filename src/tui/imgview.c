@@ -228,3 +228,40 @@ int img_cells_rasterise(const struct cells *cb, struct image *out)
 		}
 	return 0;
 }
+
+static float box_iou(const struct img_box *a, const struct img_box *b)
+{
+	float ix = fminf(a->x1, b->x1) - fmaxf(a->x0, b->x0), iy = fminf(a->y1, b->y1) - fmaxf(a->y0, b->y0);
+	float inter, uni;
+
+	if (ix <= 0 || iy <= 0)
+		return 0;
+	inter = ix * iy;
+	uni = (a->x1 - a->x0) * (a->y1 - a->y0) + (b->x1 - b->x0) * (b->y1 - b->y0) - inter;
+	return uni > 0 ? inter / uni : 0;
+}
+
+void img_boxes_match(struct img_box *bx, int n)
+{
+	for (;;) {
+		int best = -1;
+
+		for (int i = 0; i < n; i++)
+			if (bx[i].pred && bx[i].outcome == IMG_NONE && (best < 0 || bx[i].score > bx[best].score))
+				best = i;
+		if (best < 0)
+			break;
+		int gt = -1;
+		float bi = 0.5f;
+
+		for (int i = 0; i < n; i++)
+			if (!bx[i].pred && bx[i].outcome == IMG_NONE && bx[i].cls == bx[best].cls && box_iou(&bx[i], &bx[best]) >= bi)
+				bi = box_iou(&bx[i], &bx[best]), gt = i;
+		bx[best].outcome = gt >= 0 ? IMG_TP : IMG_FP;
+		if (gt >= 0)
+			bx[gt].outcome = IMG_TP;
+	}
+	for (int i = 0; i < n; i++)
+		if (!bx[i].pred && bx[i].outcome == IMG_NONE)
+			bx[i].outcome = IMG_FN;
+}

@@ -37,6 +37,11 @@ struct img_opts {
 int img_draw(struct cells *cb, int y0, int x0, int rows, int cols, const struct image *im,
 	const struct img_box *boxes, int n, const struct img_opts *o);
 
+/* Sets the outcome of n boxes (GT and predictions of one image): greedy
+ * matching at IoU >= 0.5 within a class, highest score first; a matched
+ * pair is TP, an unmatched prediction FP, an unmatched GT FN. */
+void img_boxes_match(struct img_box *bx, int n);
+
 /* The RGB colour of class c (data/draw.h's palette) and of an outcome. */
 uint32_t img_class_color(int c);
 uint32_t img_outcome_color(int outcome);

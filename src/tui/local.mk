@@ -27,7 +27,8 @@ TMUX_TESTS = tests/tmux/complete.sh tests/tmux/history.sh \
 	tests/tmux/multiline.sh tests/tmux/error.sh tests/tmux/interrupt.sh \
 	tests/tmux/resize.sh tests/tmux/quit.sh tests/tmux/terms.sh \
 	tests/tmux/scroll.sh tests/tmux/fatal.sh \
-	tests/tmux/watch.sh tests/tmux/panels.sh tests/tmux/train.sh
+	tests/tmux/watch.sh tests/tmux/panels.sh tests/tmux/train.sh \
+	tests/tmux/samples.sh tests/tmux/watch_run.sh
 TESTS += $(TMUX_TESTS)
 EXTRA_DIST += $(TMUX_TESTS) tests/tmux/tmux-lib.sh tests/tmux/fake-run.sh
 

@@ -31,6 +31,8 @@ static void samples_draw(struct panel *p)
 	cells_resize(cb, p->rows, p->cols);
 	if (bp->opt[OPT_INDEX] >= b->nsamples)
 		bp->opt[OPT_INDEX] = 0, bp->opt[OPT_ZOOM] = 0;
+	if (b->nsamples > 0 && bp->opt[OPT_ZOOM] > b->samples[bp->opt[OPT_INDEX]].nboxes)
+		bp->opt[OPT_ZOOM] = 0; /* new samples with fewer boxes */
 	if (b->nsamples == 0) {
 		board_title(p, cb, "samples", NULL);
 		cells_text(cb, 2, 2, "no samples yet (after the first evaluation)", CELL_RGB(128, 128, 128), CELL_DEFAULT,
@@ -41,11 +43,15 @@ static void samples_draw(struct panel *p)
 			.min_score = 0.3f, .names = (const char *const *)b->names, .nnames = b->nnames,
 			.zoom = bp->opt[OPT_ZOOM] - 1, .labels = 1 };
 		int npred = 0, ngt = 0;
+		char step[40] = "";
 
 		for (int i = 0; i < s->nboxes; i++)
 			s->boxes[i].pred ? npred++ : ngt++;
-		snprintf(title, sizeof title, "samples %d/%d %s  %d GT, %d pred%s%s", bp->opt[OPT_INDEX] + 1, b->nsamples,
-			s->name, ngt, npred, o.outcomes ? "  TP/FP/FN" : "", o.zoom >= 0 ? "  zoomed" : "");
+		/* the evaluation's step first: at 80x24 the counts are what gets cut */
+		if (b->samples_step >= 0)
+			snprintf(step, sizeof step, " step %lld", (long long)b->samples_step);
+		snprintf(title, sizeof title, "samples %d/%d %s%s  %d GT, %d pred%s%s", bp->opt[OPT_INDEX] + 1, b->nsamples,
+			s->name, step, ngt, npred, o.outcomes ? "  TP/FP/FN" : "", o.zoom >= 0 ? "  zoomed" : "");
 		board_title(p, cb, title, "<- -> z o g");
 		img_draw(cb, 1, 0, p->rows - 1, p->cols, &s->im, s->boxes, s->nboxes, &o);
 	}

@@ -15,6 +15,10 @@ struct screen {
 	struct panel *cursor, *zoom, *focus;
 	int rows, cols; /* the terminal size of the current layout */
 	int relayout;
+	/* the layout's row panels in order, stacked ones included (focus walks it) */
+	struct panel *ring[SCREEN_MAX_PANELS];
+	int nring;
+	unsigned long stamp; /* counts focus changes (panel.shown) */
 };
 
 struct screen *screen_new(const struct layout *layouts, int nlayouts)
@@ -65,6 +69,30 @@ struct panel *screen_panel(struct screen *s, const char *name)
 		if (strcmp(s->panels[i]->cls->name, name) == 0)
 			return s->panels[i];
 	return NULL;
+}
+
+int screen_stack(struct screen *s, const char *spec, struct panel **out, int *bad)
+{
+	int n = 0;
+
+	if (bad)
+		*bad = -1;
+	for (const char *at = spec; *at;) {
+		size_t len = strcspn(at, "|");
+		struct panel *p = NULL;
+
+		for (int i = 0; i < s->npanels && p == NULL; i++)
+			if (strlen(s->panels[i]->cls->name) == len && strncmp(s->panels[i]->cls->name, at, len) == 0)
+				p = s->panels[i];
+		if (p && n < LAYOUT_STACK_MAX)
+			out[n++] = p;
+		else if (p == NULL && bad && *bad < 0)
+			*bad = (int)(at - spec);
+		at += len;
+		if (*at == '|')
+			at++;
+	}
+	return n;
 }
 
 void screen_set_cursor(struct screen *s, struct panel *p)
@@ -145,6 +173,9 @@ static void layout_place(struct screen *s)
 
 	s->rows = rows, s->cols = cols;
 	s->layout = l = pick_layout(s, rows, cols);
+	s->nring = 0;
+	for (int k = 0; k < s->npanels; k++)
+		s->panels[k]->stack_n = 1, s->panels[k]->stack_next[0] = '\0';
 
 	/* the bottom edge, from the last row up */
 	{
@@ -179,9 +210,12 @@ static void layout_place(struct screen *s)
 		int weights[LAYOUT_MAX_ROWS] = { 0 }, heights[LAYOUT_MAX_ROWS], nrows = 0, y = 0;
 
 		for (nrows = 0; nrows < LAYOUT_MAX_ROWS && l->rows[nrows].weight > 0; nrows++)
-			for (int c = 0; c < LAYOUT_MAX_COLS && l->rows[nrows].panels[c]; c++)
-				if (screen_panel(s, l->rows[nrows].panels[c]))
+			for (int c = 0; c < LAYOUT_MAX_COLS && l->rows[nrows].panels[c]; c++) {
+				struct panel *st[LAYOUT_STACK_MAX];
+
+				if (screen_stack(s, l->rows[nrows].panels[c], st, NULL) > 0)
 					weights[nrows] = l->rows[nrows].weight;
+			}
 		split(bottom, weights, nrows, heights);
 		for (int r = 0; r < nrows; r++) {
 			const struct layout_row *lr = &l->rows[r];
@@ -189,12 +223,31 @@ static void layout_place(struct screen *s)
 			int w[LAYOUT_MAX_COLS], widths[LAYOUT_MAX_COLS], n = 0, x = 0;
 
 			for (int c = 0; c < LAYOUT_MAX_COLS && lr->panels[c]; c++) {
-				struct panel *p = screen_panel(s, lr->panels[c]);
+				struct panel *st[LAYOUT_STACK_MAX];
+				int ns = screen_stack(s, lr->panels[c], st, NULL), pick = 0;
 
-				if (p) {
-					ps[n] = p;
-					w[n++] = lr->widths[c] > 0 ? lr->widths[c] : 1;
+				if (ns == 0)
+					continue;
+				for (int k = 1; k < ns; k++)
+					if (st[k]->shown > st[pick]->shown)
+						pick = k;
+				for (int k = 0; k < ns; k++) {
+					size_t len = 0;
+
+					st[k]->stack_n = ns;
+					st[k]->stack_next[0] = '\0';
+					for (int j = 1; j < ns; j++) {
+						const char *name = st[(k + j) % ns]->cls->name;
+
+						if (len + strlen(name) + 3 < sizeof st[k]->stack_next)
+							len += (size_t)snprintf(st[k]->stack_next + len, sizeof st[k]->stack_next - len,
+								"%s+%s", j > 1 ? " " : "", name);
+					}
+					if (s->nring < SCREEN_MAX_PANELS)
+						s->ring[s->nring++] = st[k];
 				}
+				ps[n] = st[pick];
+				w[n++] = lr->widths[c] > 0 ? lr->widths[c] : 1;
 			}
 			split(cols, w, n, widths);
 			for (int c = 0; c < n; c++) {
@@ -280,6 +333,11 @@ void screen_focus_set(struct screen *s, struct panel *p)
 	if (s->focus) {
 		s->focus->focus = 1;
 		s->focus->dirty = 1;
+		/* a member of a stack: it shows there from now on (brought up when hidden) */
+		if (s->focus->stack_n > 1)
+			s->focus->shown = ++s->stamp;
+		if (s->focus->win == NULL && s->focus->stack_n > 1)
+			s->relayout = 1;
 	}
 }
 
@@ -305,11 +363,18 @@ struct panel *screen_focus_next(struct screen *s, int dir)
 	struct panel *ring[SCREEN_MAX_PANELS + 1];
 	int n = 0, at = 0;
 
-	for (int i = 0; i < s->npanels; i++) {
-		struct panel *p = s->panels[i];
+	if (s->zoom || s->nring == 0) {
+		/* zoomed: the placed panels only */
+		for (int i = 0; i < s->npanels; i++) {
+			struct panel *p = s->panels[i];
 
-		if (p->win && p != s->cursor && p->cls->want_rows == NULL && p->cls->key != NULL)
-			ring[n++] = p;
+			if (p->win && p != s->cursor && p->cls->want_rows == NULL && p->cls->key != NULL)
+				ring[n++] = p;
+		}
+	} else {
+		for (int i = 0; i < s->nring; i++)
+			if (s->ring[i] != s->cursor && s->ring[i]->cls->want_rows == NULL && s->ring[i]->cls->key != NULL)
+				ring[n++] = s->ring[i];
 	}
 	ring[n++] = NULL; /* the prompt */
 	for (int i = 0; i < n; i++)

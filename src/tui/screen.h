@@ -5,7 +5,11 @@
  * A layout is rows of panels (by name) sharing the height by weight, each
  * row sharing its width by weight, above a stack of fixed-height panels on
  * the bottom edge (the status bar and the prompt). Names of panels that are
- * not registered are skipped, so a layout may name panels of later issues. */
+ * not registered are skipped, so a layout may name panels of later issues.
+ * A slot may name a stack, "ap|samples|lr": one of them is placed (the one
+ * focused last, else the first), and focus (Tab, F2, screen_focus_set)
+ * walks every member, bringing a hidden one up, so a small terminal still
+ * reaches every panel. */
 #ifndef DET_TUI_SCREEN_H
 #define DET_TUI_SCREEN_H
 
@@ -15,6 +19,7 @@
 #define LAYOUT_MAX_COLS 4
 #define LAYOUT_MAX_BOTTOM 4
 #define SCREEN_MAX_PANELS 16
+#define LAYOUT_STACK_MAX 4  /* panels in one stacked slot */
 
 struct layout_row {
 	int weight; /* share of the free height; 0 ends the list */
@@ -41,6 +46,10 @@ void screen_free(struct screen *s);
  * the table is full. */
 struct panel *screen_add(struct screen *s, const struct panel_class *cls, void *state);
 struct panel *screen_panel(struct screen *s, const char *name);
+/* The panels a slot names ("ap|samples": stacked), registered ones only, in
+ * order, into out (at most LAYOUT_STACK_MAX); returns how many. An unknown
+ * name sets *bad (may be NULL) to its position in spec, else -1. */
+int screen_stack(struct screen *s, const char *spec, struct panel **out, int *bad);
 
 /* The panel that holds the terminal cursor (the prompt); it is refreshed
  * last and gets every key the others leave. */
@@ -63,9 +72,10 @@ int screen_tick(struct screen *s, long long now_ms);
 int screen_key(struct screen *s, int ch);
 
 /* Focus: the panel that gets keys first (NULL: the cursor panel, the
- * prompt). screen_focus_next moves it by dir (+1/-1) over the placed
- * panels that take the layout's rows (not the bottom edge), then back to
- * the prompt; returns the new focus. */
+ * prompt). screen_focus_next moves it by dir (+1/-1) over the panels of
+ * the layout's rows in layout order, stacked ones included (focusing a
+ * hidden one brings it up in its slot), then back to the prompt; returns
+ * the new focus. */
 void screen_focus_set(struct screen *s, struct panel *p);
 struct panel *screen_focus(const struct screen *s);
 struct panel *screen_focus_next(struct screen *s, int dir);

@@ -81,6 +81,13 @@ struct board *tui_board(void)
 	return the_tui ? the_tui->board : NULL;
 }
 
+int tui_samples_show(const struct train_sample *s, int n, const char *const *names, int nnames, int64_t step)
+{
+	if (the_tui == NULL || the_tui->board == NULL)
+		return 1;
+	return board_samples_from(the_tui->board, s, n, names, nnames, step);
+}
+
 int tui_on_hangup(void (*fn)(void *ctx), void *ctx)
 {
 	if (nhangup_hooks == (int)(sizeof hangup_hooks / sizeof hangup_hooks[0]))

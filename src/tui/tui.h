@@ -5,6 +5,8 @@
 #ifndef DET_TUI_TUI_H
 #define DET_TUI_TUI_H
 
+#include <stdint.h>
+
 struct host;
 struct board;
 
@@ -43,5 +45,10 @@ void tui_on_idle(void (*fn)(void *ctx), void *ctx);
 /* The run's panels of the open workbench (board.h), for det.ui; NULL when
  * the screen is not up. */
 struct board *tui_board(void);
+/* Hands the samples panel n samples (train/samples.h; copied) with the
+ * class names, from the evaluation at step: 0, 1 when the screen is not up, or DET_ENOMEM. For callers
+ * that must not see curses (the experiment's binding). */
+struct train_sample;
+int tui_samples_show(const struct train_sample *s, int n, const char *const *names, int nnames, int64_t step);
 
 #endif

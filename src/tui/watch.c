@@ -43,8 +43,9 @@ static long long now_ms(void)
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: detbench watch RUN_DIR\n"
-		"Shows the run's panels (curves, learning rate, per-class AP, log, status)\n"
-		"for a run another process writes, following RUN_DIR/metrics.jsonl.\n"
+		"Shows the run's panels (curves, learning rate, per-class AP, samples, log,\n"
+		"status) for a run another process writes, following RUN_DIR/metrics.jsonl\n"
+		"and the samples of its last evaluation (RUN_DIR/samples.json).\n"
 		"Keys: q quit, F1 or ? help, Tab/F2 focus, F3 zoom.\n");
 }
 
@@ -127,6 +128,15 @@ int watch_main(int argc, char **argv)
 		goto out;
 	}
 	b->watch = 1;
+	if (S_ISDIR(st.st_mode)) {
+		board_samples_follow(b, argv[1]);
+	} else {
+		char dir[4096];
+		const char *slash = strrchr(argv[1], '/');
+
+		snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - argv[1]) : 1, slash ? argv[1] : ".");
+		board_samples_follow(b, dir);
+	}
 	status_set(status, STATUS_STATE, "waiting");
 	status_set(status, STATUS_HINT, "q quit \xc2\xb7 F1 keys \xc2\xb7 Tab panels\tq quit \xc2\xb7 F1 keys\tq quit");
 	{

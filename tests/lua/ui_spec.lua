@@ -5,7 +5,7 @@ local det = require "det"
 
 describe("det.ui", function()
   it("has every documented function", function()
-    for _, name in ipairs { "layout", "snapshot", "samples", "plan", "watch", "focus", "zoom", "log", "mode", "show_eval", "on_eval" } do
+    for _, name in ipairs { "layout", "snapshot", "samples", "plan", "watch", "focus", "zoom", "log", "mode", "show_eval", "on_eval", "show_result" } do
       assert.is_function(det.ui[name], name)
     end
   end)
