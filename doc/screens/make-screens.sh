@@ -1,6 +1,7 @@
 #!/bin/sh
 # doc/screens/make-screens.sh BUILD_DIR: captures the workbench and
-# `detbench watch` at 80x24 and 160x48 into doc/screens/*.txt (tmux).
+# `detbench watch` at 80x24 and 160x48 into doc/screens/*.txt (tmux), and
+# the 80x24 workbench with its samples brought up (Tab).
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -19,6 +20,14 @@ for size in 80x24 160x48; do
 	sleep 1
 	tmux -L "$sock" capture-pane -p > "$here/workbench-$size.txt"
 	tmux -L "$sock" capture-pane -p -e > "$here/workbench-$size.ans"
+	if [ "$size" = 80x24 ]; then
+		# the small layout stacks the samples behind the AP table: Tab
+		# (curves, lr, ap, samples) brings them up, Esc gives the prompt back
+		for k in 1 2 3 4; do tmux -L "$sock" send-keys Tab; sleep 0.3; done
+		tmux -L "$sock" send-keys Escape
+		sleep 1
+		tmux -L "$sock" capture-pane -p > "$here/workbench-80x24-samples.txt"
+	fi
 	tmux -L "$sock" kill-server || true
 	sock="screens-$$-$size-watch"
 	tmux -L "$sock" -f /dev/null new-session -d -x "$cols" -y "$rows" \

@@ -277,6 +277,11 @@ function Exp:eval()
   local r, err = t:take_eval()
   if not r and st.taken then r, st.taken = st.taken, nil end -- an on_eval callback took it
   if not r then error("det.experiment: " .. tostring(err), 2) end
+  if not t:running() then
+    -- no poll will see this evaluation with its detections: show it now
+    -- (nil, message without a screen)
+    pcall(require("det.core").ui.show_result, r, st.val)
+  end
   return r
 end
 

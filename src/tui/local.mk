@@ -82,7 +82,8 @@ dist_apidoc_DATA += doc/api/ui.md
 EXTRA_DIST += doc/screens/demo.lua doc/screens/make-screens.sh \
 	doc/screens/workbench-80x24.txt doc/screens/workbench-160x48.txt \
 	doc/screens/workbench-80x24.ans doc/screens/workbench-160x48.ans \
-	doc/screens/watch-80x24.txt doc/screens/watch-160x48.txt
+	doc/screens/watch-80x24.txt doc/screens/watch-160x48.txt \
+	doc/screens/workbench-80x24-samples.txt
 
 # det.ui without a screen (busted, stock lua5.4).
 TESTS += tests/lua/ui_spec.lua

@@ -44,11 +44,11 @@ struct panel {
 	int dirty;            /* draw it at the next screen update */
 	int focus;            /* it has the focus (keys go to it first) */
 	/* A layout slot may hold a stack of panels ("ap|samples"), one shown at
-	 * a time: the one focused last. stack_n is the stack's size (1: alone),
-	 * stack_next names the others for the title row ("+samples"). */
+	 * a time (screen.h). stack_n is the stack's size (1: alone), stack_next
+	 * names the others for the title row ("+samples"). */
 	int stack_n;
 	char stack_next[48];
-	unsigned long shown;  /* when focus last brought it up (the stack shows the latest) */
+	unsigned long shown;  /* when the focus was last given back from it (the stack shows the latest) */
 	void *state;          /* the panel's own data */
 };
 

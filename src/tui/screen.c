@@ -228,8 +228,12 @@ static void layout_place(struct screen *s)
 
 				if (ns == 0)
 					continue;
+				/* the focused member, else the one the focus was left on */
 				for (int k = 1; k < ns; k++)
 					if (st[k]->shown > st[pick]->shown)
+						pick = k;
+				for (int k = 0; k < ns; k++)
+					if (st[k] == s->focus)
 						pick = k;
 				for (int k = 0; k < ns; k++) {
 					size_t len = 0;
@@ -328,15 +332,19 @@ void screen_focus_set(struct screen *s, struct panel *p)
 	if (s->focus) {
 		s->focus->focus = 0;
 		s->focus->dirty = 1;
+		/* a stacked panel the focus is given back from (Esc) stays up in its
+		 * place; one Tab walks past goes back behind the others */
+		if (s->focus->stack_n > 1) {
+			if (p == NULL || p == s->cursor)
+				s->focus->shown = ++s->stamp;
+			s->relayout = 1;
+		}
 	}
 	s->focus = p == s->cursor ? NULL : p;
 	if (s->focus) {
 		s->focus->focus = 1;
 		s->focus->dirty = 1;
-		/* a member of a stack: it shows there from now on (brought up when hidden) */
-		if (s->focus->stack_n > 1)
-			s->focus->shown = ++s->stamp;
-		if (s->focus->win == NULL && s->focus->stack_n > 1)
+		if (s->focus->win == NULL && s->focus->stack_n > 1) /* a hidden member of a stack: bring it up */
 			s->relayout = 1;
 	}
 }

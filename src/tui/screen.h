@@ -6,9 +6,10 @@
  * row sharing its width by weight, above a stack of fixed-height panels on
  * the bottom edge (the status bar and the prompt). Names of panels that are
  * not registered are skipped, so a layout may name panels of later issues.
- * A slot may name a stack, "ap|samples|lr": one of them is placed (the one
- * focused last, else the first), and focus (Tab, F2, screen_focus_set)
- * walks every member, bringing a hidden one up, so a small terminal still
+ * A slot may name a stack, "ap|samples|lr": one of them is placed (the
+ * focused one; else the one the focus was last given back from, to the
+ * prompt; else the first), and focus (Tab, F2, screen_focus_set) walks
+ * every member, bringing a hidden one up, so a small terminal still
  * reaches every panel. */
 #ifndef DET_TUI_SCREEN_H
 #define DET_TUI_SCREEN_H

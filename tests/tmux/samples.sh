@@ -45,6 +45,8 @@ done
 isnt "$now" "$first" "the next evaluation refreshed the samples (step $first -> $now)"
 tt_check "  and the panel stayed on the image the user chose" 'samples 2/8 #2 '
 tt_check "Esc gave the prompt back; the slot keeps the samples" '^> ?$'
+tt_check "the curves are back in their place (Tab only walked past the lr panel)" '━ loss [0-9]'
+tt_screen | grep -q 'learning rate'; isnt $? 0 "  and the lr panel is behind them again"
 
 run="$TT_TMP/runs/tmux-samples"
 grep -q '"type":"plan"' "$run/metrics.jsonl"; ok $? "metrics.jsonl has the plan record"
