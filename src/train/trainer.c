@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "core/atomic.h"
 #include "core/error.h"
 #include "data/dataset.h"
 #include "data/loader.h"
@@ -40,6 +41,7 @@ struct trainer {
 	struct sched *sched_proto; /* budget in minutes: the unbound schedule, re-laid over the
 	                              steps the budget is measured to hold */
 	int64_t planned;           /* that estimate (0: none); what progress shows as the total */
+	int sched_live;            /* the schedule was replaced live: checkpoints keep it */
 	int64_t session_step0;     /* step when this session started */
 	double t_mark;             /* when this session's 10th step ended */
 	struct metrics *metrics;
@@ -515,6 +517,7 @@ static void apply_cmd(struct trainer *t, struct trainer_cmd *c)
 		sched_free(t->sched_proto);
 		t->sched_proto = NULL;
 		t->planned = 0;
+		t->sched_live = 1;
 		char desc[200] = "an lr table";
 		if (t->sched)
 			sched_describe(t->sched, desc, sizeof desc);
@@ -1098,6 +1101,73 @@ static int mkdirs(const char *path)
 
 static const char *const weight_parts[] = { "cls", "box", "quality", "dfl" };
 
+/* A schedule replaced live outlives the recipe's: the "schedule" section
+ * holds it ("table N v1 ... vN" for an lr table, else sched_save's text), and
+ * resuming puts it back. */
+static int add_schedule(struct trainer *t, struct ckpt *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int rc = 0;
+	if (!f)
+		return det_error_set(DET_ENOMEM, "out of memory for a checkpoint");
+	if (t->lr_table) {
+		fprintf(f, "table %zu", t->n_lr);
+		for (size_t i = 0; i < t->n_lr; i++)
+			fprintf(f, " %.17g", t->lr_table[i]);
+		fputc('\n', f);
+	} else if (t->sched) {
+		rc = sched_save(t->sched, f);
+	}
+	fclose(f);
+	if (!rc)
+		rc = ckpt_add(c, "schedule", buf, len);
+	free(buf);
+	return rc;
+}
+
+/* The schedule a checkpoint kept (see add_schedule) into *s or *table;
+ * 0 with both NULL when it kept none. */
+static int read_schedule(const struct ckpt *c, const char *path, struct sched **s, double **table, size_t *n)
+{
+	size_t len;
+	const char *text = ckpt_get(c, "schedule", &len);
+	*s = NULL, *table = NULL, *n = 0;
+	if (!text)
+		return 0;
+	if (len > 6 && strncmp(text, "table ", 6) == 0) {
+		char *copy = strndup(text, len), *p, *q;
+		unsigned long long k = copy ? strtoull(copy + 6, &p, 10) : 0;
+		double *v = copy && k ? malloc((size_t)k * sizeof *v) : NULL;
+		if (!v) {
+			free(copy);
+			return det_error_set(k ? DET_ENOMEM : DET_EFORMAT, "%s: schedule section: %s", path,
+				k ? "out of memory" : "an empty lr table");
+		}
+		for (size_t i = 0; i < k; i++, p = q) {
+			v[i] = strtod(p, &q);
+			if (q == p) {
+				free(v), free(copy);
+				return det_error_set(DET_EFORMAT, "%s: schedule section: %llu lr values expected, got %zu",
+					path, k, i);
+			}
+		}
+		free(copy);
+		*table = v, *n = (size_t)k;
+		return 0;
+	}
+	if (!(*s = sched_load(text, len)))
+		return det_error_set(det_error_code(), "%s: %s", path, det_error_message());
+	if (sched_check(*s)) {
+		int rc = det_error_set(DET_EFORMAT, "%s: the saved schedule: %s", path, det_error_message());
+		sched_free(*s);
+		*s = NULL;
+		return rc;
+	}
+	return 0;
+}
+
 static int build_ckpt(struct trainer *t, struct ckpt *c)
 {
 	int rc;
@@ -1151,6 +1221,8 @@ static int build_ckpt(struct trainer *t, struct ckpt *c)
 	free(buf);
 	if (!rc && t->recipe)
 		rc = ckpt_add(c, "recipe", t->recipe, strlen(t->recipe));
+	if (!rc && t->sched_live)
+		rc = add_schedule(t, c);
 	return rc;
 }
 
@@ -1217,6 +1289,11 @@ int trainer_resume(struct trainer *t, const char *path)
 	}
 	struct nn_store *s = nn_graph_store(t->io.train_graph);
 	/* weights and optimiser must both load, or neither is changed */
+	struct sched *saved_sched;
+	double *saved_table;
+	size_t saved_n;
+	if ((rc = read_schedule(c, path, &saved_sched, &saved_table, &saved_n)))
+		goto out;
 	size_t nbytes = s->count * sizeof(float), sbytes = s->nstate * sizeof(float);
 	float *keep = malloc(nbytes + sbytes + 4);
 	if (!keep) {
@@ -1233,7 +1310,18 @@ int trainer_resume(struct trainer *t, const char *path)
 	free(keep);
 	if (rc) {
 		rc = det_error_set(rc, "%s: %s", path, det_error_message());
+		sched_free(saved_sched);
+		free(saved_table);
 		goto out;
+	}
+	if (saved_sched || saved_table) {
+		sched_free(t->sched);
+		sched_free(t->sched_proto);
+		free(t->lr_table);
+		t->sched = saved_sched, t->sched_proto = NULL;
+		t->lr_table = saved_table, t->n_lr = saved_n;
+		t->planned = 0;
+		t->sched_live = 1;
 	}
 	for (size_t i = 0; t->io.task.weight && i < sizeof weight_parts / sizeof *weight_parts; i++) {
 		char key[32];
@@ -1259,16 +1347,21 @@ int trainer_resume(struct trainer *t, const char *path)
 		metrics_read_jsonl(t->metrics, path, m, mn);
 	metrics_event_add(t->metrics, METRICS_EV_INFO, t->step, frac_epoch(t), el, "resume", NAN, NAN,
 		"resumed from %s at step %lld", path, (long long)t->step);
+	if (t->sched_live && ckpt_get(c, "schedule", &mn)) {
+		char desc[200] = "an lr table";
+		if (t->sched)
+			sched_describe(t->sched, desc, sizeof desc);
+		metrics_event_add(t->metrics, METRICS_EV_INFO, t->step, frac_epoch(t), el, "schedule", NAN, NAN,
+			"the schedule set during the run is restored: %s", desc);
+	}
 	if (t->cfg.run_dir[0]) {
 		/* the log continues the checkpoint's history, not what came after it */
 		char lp[700];
 		snprintf(lp, sizeof lp, "%s/metrics.jsonl", t->cfg.run_dir);
-		if (mkdirs(t->cfg.run_dir) == 0) {
-			FILE *f = fopen(lp, "w");
-			if (f) {
-				metrics_write_jsonl(t->metrics, f);
-				fclose(f);
-			}
+		struct atomic_file af;
+		if (mkdirs(t->cfg.run_dir) == 0 && atomic_file_open(&af, lp) == 0) {
+			metrics_write_jsonl(t->metrics, af.f);
+			atomic_file_commit(&af); /* a failure leaves the old log: the next line appended says more */
 		}
 	}
 out:

@@ -377,6 +377,59 @@ int main(void)
 		done_ev += tev.kind == TRAINER_EV_DONE;
 	}
 	ok(steps_ev > 0 && done_ev == 1, "main thread hears steps and the end (%d, %d)", steps_ev, done_ev);
+
+	/* 4b. a schedule replaced live survives a checkpoint: resuming with the
+	 *     recipe's own schedule (warm-up + cosine) keeps the live one */
+	char live[300], live2[300];
+	snprintf(live, sizeof live, "%s/live.ckpt", dir);
+	snprintf(live2, sizeof live2, "%s/live2.ckpt", dir);
+	ok(trainer_save(f.t, live) == 0, "saved after the live schedule change: %s", det_error_message());
+	struct ckpt *kept = ckpt_read(live), *plain = ckpt_read(found);
+	size_t klen = 0, plen = 0;
+	ok(kept && ckpt_get(kept, "schedule", &klen) && klen > 0, "the checkpoint keeps the schedule set live");
+	ok(plain && !ckpt_get(plain, "schedule", &plen), "one without a live change keeps none (the recipe's stands)");
+	ckpt_free(kept);
+	ckpt_free(plain);
+	int64_t stopped = trainer_step(f.t);
+	struct setup f2;
+	setup(&f2, NULL, 100000, 1);
+	f2.cfg.steps = stopped + 3;
+	start(&f2);
+	ok(f2.t && trainer_resume(f2.t, live) == 0, "resumed: %s", det_error_message());
+	lr = NAN;
+	ok(trainer_run(f2.t) == 0, "resumed run finishes: %s", trainer_message(f2.t));
+	metrics_series_last(trainer_metrics(f2.t), "lr", &lr);
+	ok(lr == 0.002, "after resuming, the live schedule's lr (%g, the recipe's would be ~0.01)", lr);
+	nev = metrics_events_copy(trainer_metrics(f2.t), 0, ev, 16);
+	int restored = 0;
+	for (size_t i = 0; i < nev; i++)
+		restored |= ev[i].kind == METRICS_EV_INFO && strstr(ev[i].text, "restored: constant") != NULL;
+	ok(restored, "the log says the schedule was restored");
+	/* an lr table set live round-trips the same way */
+	memset(&cmd, 0, sizeof cmd);
+	cmd.kind = TRAINER_CMD_SCHED;
+	cmd.n_lr = 64;
+	cmd.lr_table = malloc(64 * sizeof *cmd.lr_table);
+	for (int i = 0; i < 64; i++)
+		cmd.lr_table[i] = 0.004 + 1e-5 * i;
+	trainer_free(f2.t);
+	f2.cfg.steps = stopped + 5;
+	start(&f2);
+	ok(trainer_resume(f2.t, live) == 0 && trainer_command(f2.t, &cmd) == 0 && trainer_run(f2.t) == 0 &&
+	   trainer_save(f2.t, live2) == 0, "a run with a live lr table saved: %s", det_error_message());
+	struct setup f3;
+	setup(&f3, NULL, 100000, 1);
+	f3.cfg.steps = stopped + 7;
+	start(&f3);
+	ok(f3.t && trainer_resume(f3.t, live2) == 0 && trainer_run(f3.t) == 0, "resumed the table run: %s",
+	   det_error_message());
+	double want = 0.004 + 1e-5 * (double)(stopped + 6);
+	lr = NAN;
+	metrics_series_last(trainer_metrics(f3.t), "lr", &lr);
+	ok(fabs(lr - want) < 1e-15,
+	   "the table's lr at step %lld (%.17g, want %.17g)", (long long)(stopped + 7), lr, want);
+	teardown(&f3);
+	teardown(&f2);
 	teardown(&f);
 
 	/* 5. evaluation, early stopping, accumulation, budget */
