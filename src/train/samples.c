@@ -17,6 +17,7 @@
 
 #include "core/atomic.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/json.h"
 #include "data/dataset.h"
 #include "data/imageio.h"
@@ -274,23 +275,6 @@ int train_samples_write(const char *run_dir, int64_t step, const struct train_sa
 	return rc;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long size;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)size + 1)) != NULL) {
-		*len = fread(buf, 1, (size_t)size, f);
-		buf[*len] = '\0';
-	}
-	fclose(f);
-	return buf;
-}
-
 static double item_num(const cJSON *a, int i, double dflt)
 {
 	const cJSON *v = cJSON_GetArrayItem(a, i);
@@ -312,8 +296,8 @@ int train_samples_read(const char *run_dir, int64_t *step, struct train_sample *
 
 	*out = NULL, *n = 0, *names = NULL, *nnames = 0;
 	snprintf(path, sizeof path, "%s/samples.json", run_dir);
-	if ((buf = slurp(path, &len)) == NULL)
-		return det_error_set(DET_EIO, "samples: can't read %s (%s)", path, strerror(errno));
+	if ((rc = det_file_read(path, &buf, &len)) != 0)
+		return det_error_set(rc, "samples: can't read %s (%s)", path, rc == DET_ENOMEM ? "out of memory" : strerror(errno));
 	root = cJSON_ParseWithLength(buf, len);
 	free(buf);
 	cls = cJSON_GetObjectItemCaseSensitive(root, "classes");
