@@ -212,28 +212,57 @@ out:
 	return rc;
 }
 
+void det_assign_work_free(struct det_assign_work *w)
+{
+	for (int i = 0; i < 4; i++)
+		free(w->p[i]);
+	memset(w, 0, sizeof(*w));
+}
+
+/* Slot i of w with at least bytes, or NULL (the old contents are not kept). */
+static void *work_get(struct det_assign_work *w, int i, size_t bytes)
+{
+	if (bytes > w->cap[i]) {
+		free(w->p[i]);
+		w->cap[i] = 0;
+		if (!(w->p[i] = malloc(bytes)))
+			return NULL;
+		w->cap[i] = bytes;
+	}
+	return w->p[i];
+}
+
 int det_assign_tal(const float *scores, size_t ncls, const float *pred_boxes,
 	const float *points, size_t n, const float *gt, const int *gt_labels, size_t g,
 	int topk, float alpha, float beta, int *assigned, float *metric_out)
 {
-	int rc = 0;
+	struct det_assign_work w = { 0 };
+	int rc = det_assign_tal_work(scores, ncls, pred_boxes, points, n, gt, gt_labels, g, topk, alpha, beta,
+		assigned, metric_out, &w);
 
+	det_assign_work_free(&w);
+	return rc;
+}
+
+int det_assign_tal_work(const float *scores, size_t ncls, const float *pred_boxes,
+	const float *points, size_t n, const float *gt, const int *gt_labels, size_t g,
+	int topk, float alpha, float beta, int *assigned, float *metric_out, struct det_assign_work *w)
+{
 	if (topk < 1)
 		return det_error_set(DET_EINVAL, "assign tal: topk must be >= 1, got %d", topk);
 	for (size_t j = 0; j < g; j++)
 		if (gt_labels[j] < 0 || (size_t)gt_labels[j] >= ncls)
 			return det_error_set(DET_EINVAL, "assign tal: gt %zu has class %d, outside 0..%zu",
 				j, gt_labels[j], ncls - 1);
-	float *iou = malloc((n * g + 1) * sizeof(*iou));
-	float *met = malloc((n * g + 1) * sizeof(*met));
-	unsigned char *pos = calloc(n * g + 1, 1);
+	float *iou = work_get(w, 0, (n * g + 1) * sizeof(*iou));
+	float *met = work_get(w, 1, (n * g + 1) * sizeof(*met));
+	unsigned char *pos = work_get(w, 2, n * g + 1);
 	int k = (size_t)topk < n ? topk : (int)n;
-	size_t *cand = malloc(((size_t)k + 1) * sizeof(*cand));
+	size_t *cand = work_get(w, 3, ((size_t)k + 1) * sizeof(*cand));
 
-	if (!iou || !met || !pos || !cand) {
-		rc = det_error_set(DET_ENOMEM, "assign tal: no memory for %zu anchors x %zu boxes", n, g);
-		goto out;
-	}
+	if (!iou || !met || !pos || !cand)
+		return det_error_set(DET_ENOMEM, "assign tal: no memory for %zu anchors x %zu boxes", n, g);
+	memset(pos, 0, n * g + 1);
 	/* t = s^alpha u^beta, as mmdet: bbox_scores ** alpha * overlaps ** beta */
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < g; j++) {
@@ -256,10 +285,5 @@ int det_assign_tal(const float *scores, size_t ncls, const float *pred_boxes,
 	if (metric_out)
 		for (size_t i = 0; i < n; i++)
 			metric_out[i] = assigned[i] >= 0 ? met[i * g + (size_t)assigned[i]] : 0.0f;
-out:
-	free(iou);
-	free(met);
-	free(pos);
-	free(cand);
-	return rc;
+	return 0;
 }

@@ -53,4 +53,17 @@ int det_assign_tal(const float *scores, size_t ncls, const float *pred_boxes,
 	const float *points, size_t n, const float *gt, const int *gt_labels, size_t g,
 	int topk, float alpha, float beta, int *assigned, float *metric_out);
 
+/* Scratch for an assigner's per-call arrays, grown as needed and never
+ * shrunk: a caller that assigns every step holds one (zeroed before first
+ * use) so that its steady state allocates nothing. */
+struct det_assign_work {
+	void *p[4];
+	size_t cap[4];
+};
+void det_assign_work_free(struct det_assign_work *w);
+/* det_assign_tal with its scratch in w (the caller owns w). */
+int det_assign_tal_work(const float *scores, size_t ncls, const float *pred_boxes,
+	const float *points, size_t n, const float *gt, const int *gt_labels, size_t g,
+	int topk, float alpha, float beta, int *assigned, float *metric_out, struct det_assign_work *w);
+
 #endif

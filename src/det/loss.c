@@ -454,11 +454,12 @@ static int loss_run(const struct det_loss *l, size_t rows, size_t cols,
 	enum layout lay = layout_of(l->kind);
 	size_t units = det_loss_units(l, rows, cols);
 	const float *cwt = l->class_weight;
+	float lp_small[128]; /* DFL's 17 bins and most class counts: no allocation per call */
 	float *lp = NULL;
 	double total = 0, count = 0;
 
 	if (lay == ROW && rows > 0) {
-		lp = malloc(cols * sizeof(*lp));
+		lp = cols <= 128 ? lp_small : malloc(cols * sizeof(*lp));
 		if (lp == NULL)
 			return det_error_set(DET_ENOMEM, "loss %s: no memory for %zu logits",
 				det_loss_kind_name(l->kind), cols);
@@ -514,7 +515,8 @@ static int loss_run(const struct det_loss *l, size_t rows, size_t cols,
 					break;
 				}
 				if (y >= (int)cols) {
-					free(lp);
+					if (lp != lp_small)
+						free(lp);
 					return det_error_set(DET_EINVAL,
 						"loss ce: row %zu has class %d, outside 0..%zu", u, y, cols - 1);
 				}
@@ -532,7 +534,8 @@ static int loss_run(const struct det_loss *l, size_t rows, size_t cols,
 			out[u] = k * loss;
 		total += (double)k * loss;
 	}
-	free(lp);
+	if (lp != lp_small)
+		free(lp);
 	if (out && l->reduction == DET_REDUCE_SUM)
 		out[0] = (float)total;
 	if (out && l->reduction == DET_REDUCE_MEAN)

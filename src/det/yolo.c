@@ -35,7 +35,26 @@ void det_yolo_targets_free(struct det_yolo_targets *t)
 	free(t->cls);
 	free(t->score);
 	free(t->gtbox);
+	det_assign_work_free(&t->tal);
+	for (int i = 0; i < DET_YOLO_NWORK; i++)
+		free(t->work[i].p);
 	memset(t, 0, sizeof(*t));
+}
+
+/* Scratch slot i of t with room for count elements of size bytes (+1, so
+ * that an empty batch still gets a pointer); NULL when out of memory. */
+static void *work(struct det_yolo_targets *t, int i, size_t count, size_t size)
+{
+	size_t bytes = (count + 1) * size;
+
+	if (bytes > t->work[i].cap) {
+		free(t->work[i].p);
+		t->work[i].cap = 0;
+		if (!(t->work[i].p = malloc(bytes)))
+			return NULL;
+		t->work[i].cap = bytes;
+	}
+	return t->work[i].p;
 }
 
 /* d_k and, when prob is not NULL, the softmax of side k (R + 1 values) */
@@ -105,17 +124,15 @@ int det_yolo_assign(const struct det_yolo_opts *o, int nimg, size_t P, const flo
 	}
 	t->sum = 0;
 	t->npos = 0;
-	float *sc = malloc((P * C + 1) * sizeof(float));
-	float *pb = malloc((P * 4 + 1) * sizeof(float));
-	float *met = malloc((P + 1) * sizeof(float));
-	float *iou = malloc((P + 1) * sizeof(float));
-	int *labels = malloc(((size_t)max_boxes + 1) * sizeof(int));
-	float *amax = malloc(((size_t)max_boxes + 1) * sizeof(float));
-	float *omax = malloc(((size_t)max_boxes + 1) * sizeof(float));
-	if (!sc || !pb || !met || !iou || !labels || !amax || !omax) {
-		rc = det_error_set(DET_ENOMEM, "yolo: no memory to assign %zu anchors", P);
-		goto out;
-	}
+	float *sc = work(t, 0, P * C, sizeof(float));
+	float *pb = work(t, 1, P * 4, sizeof(float));
+	float *met = work(t, 2, P, sizeof(float));
+	float *iou = work(t, 3, P, sizeof(float));
+	int *labels = work(t, 4, (size_t)max_boxes, sizeof(int));
+	float *amax = work(t, 5, (size_t)max_boxes, sizeof(float));
+	float *omax = work(t, 6, (size_t)max_boxes, sizeof(float));
+	if (!sc || !pb || !met || !iou || !labels || !amax || !omax)
+		return det_error_set(DET_ENOMEM, "yolo: no memory to assign %zu anchors", P);
 	for (int n = 0; n < nimg; n++) {
 		const float *g4 = gt + (size_t)n * max_boxes * 4;
 		const int32_t *gc = gt_cls + (size_t)n * max_boxes;
@@ -124,9 +141,8 @@ int det_yolo_assign(const struct det_yolo_opts *o, int nimg, size_t P, const flo
 
 		for (size_t j = 0; j < ng; j++) {
 			if (gc[j] < 0 || gc[j] >= C) {
-				rc = det_error_set(DET_EINVAL, "yolo: batch image %d box %zu has class %d, the head has %d "
+				return det_error_set(DET_EINVAL, "yolo: batch image %d box %zu has class %d, the head has %d "
 					"classes", n, j, (int)gc[j], C);
-				goto out;
 			}
 			labels[j] = gc[j];
 		}
@@ -140,9 +156,9 @@ int det_yolo_assign(const struct det_yolo_opts *o, int nimg, size_t P, const flo
 		if (ng == 0) {
 			for (size_t p = 0; p < P; p++)
 				asg[p] = -1, met[p] = 0;
-		} else if ((rc = det_assign_tal(sc, (size_t)C, pb, points, P, g4, labels, ng, o->topk, o->alpha,
-			        o->beta, asg, met)) < 0) {
-			goto out;
+		} else if ((rc = det_assign_tal_work(sc, (size_t)C, pb, points, P, g4, labels, ng, o->topk, o->alpha,
+			        o->beta, asg, met, &t->tal)) < 0) {
+			return rc;
 		}
 		/* YOLOv8's normalisation: u = t * max IoU / max t over each gt's positives */
 		for (size_t j = 0; j < ng; j++)
@@ -172,19 +188,11 @@ int det_yolo_assign(const struct det_yolo_opts *o, int nimg, size_t P, const flo
 			t->npos++;
 		}
 	}
-out:
-	free(sc);
-	free(pb);
-	free(met);
-	free(iou);
-	free(labels);
-	free(amax);
-	free(omax);
-	return rc;
+	return 0;
 }
 
 int det_yolo_loss(const struct det_yolo_opts *o, int nimg, size_t P, const float *points,
-	const float *stride, const float *cls, const float *box, const struct det_yolo_targets *t,
+	const float *stride, const float *cls, const float *box, struct det_yolo_targets *t,
 	struct det_yolo_losses *out, float *dcls, float *dbox)
 {
 	const int C = o->classes, R = o->reg_max;
@@ -201,21 +209,20 @@ int det_yolo_loss(const struct det_yolo_opts *o, int nimg, size_t P, const float
 	if (bl.kind != DET_LOSS_IOU && bl.kind != DET_LOSS_GIOU && bl.kind != DET_LOSS_DIOU && bl.kind != DET_LOSS_CIOU)
 		return det_error_set(DET_EINVAL, "yolo: the box loss is iou, giou, diou or ciou (got %s)",
 			det_loss_kind_name(bl.kind));
-	float *tgt = calloc(rows * C + 1, sizeof(float));
-	size_t *prow = malloc((npos + 1) * sizeof(size_t));
-	float *pbox = malloc((npos * 4 + 1) * sizeof(float));
-	float *gbox = malloc((npos * 4 + 1) * sizeof(float));
-	float *pw = malloc((npos + 1) * sizeof(float));
-	float *gpb = malloc((npos * 4 + 1) * sizeof(float));
-	float *dist = malloc((npos * 4 + 1) * sizeof(float));
-	float *zl = malloc((npos * nb + 1) * sizeof(float));     /* (4 npos, R+1) DFL logits */
-	float *zt = malloc((npos * 4 + 1) * sizeof(float));      /* (4 npos) DFL targets */
-	float *zw = malloc((npos * 4 + 1) * sizeof(float));
-	float *zg = malloc((npos * nb + 1) * sizeof(float));
-	if (!tgt || !prow || !pbox || !gbox || !pw || !gpb || !dist || !zl || !zt || !zw || !zg) {
-		rc = det_error_set(DET_ENOMEM, "yolo: no memory for the loss of %zu anchors", rows);
-		goto out;
-	}
+	float *tgt = work(t, 7, rows * C, sizeof(float));
+	size_t *prow = work(t, 8, npos, sizeof(size_t));
+	float *pbox = work(t, 9, npos * 4, sizeof(float));
+	float *gbox = work(t, 10, npos * 4, sizeof(float));
+	float *pw = work(t, 11, npos, sizeof(float));
+	float *gpb = work(t, 12, npos * 4, sizeof(float));
+	float *dist = work(t, 13, npos * 4, sizeof(float));
+	float *zl = work(t, 14, npos * nb, sizeof(float));     /* (4 npos, R+1) DFL logits */
+	float *zt = work(t, 15, npos * 4, sizeof(float));      /* (4 npos) DFL targets */
+	float *zw = work(t, 16, npos * 4, sizeof(float));
+	float *zg = work(t, 17, npos * nb, sizeof(float));
+	if (!tgt || !prow || !pbox || !gbox || !pw || !gpb || !dist || !zl || !zt || !zw || !zg)
+		return det_error_set(DET_ENOMEM, "yolo: no memory for the loss of %zu anchors", rows);
+	memset(tgt, 0, (rows * C + 1) * sizeof(float));
 	size_t i = 0;
 	for (size_t r = 0; r < rows; r++) {
 		if (t->gt[r] < 0)
@@ -288,16 +295,5 @@ int det_yolo_loss(const struct det_yolo_opts *o, int nimg, size_t P, const float
 		}
 	}
 out:
-	free(tgt);
-	free(prow);
-	free(pbox);
-	free(gbox);
-	free(pw);
-	free(gpb);
-	free(dist);
-	free(zl);
-	free(zt);
-	free(zw);
-	free(zg);
 	return rc;
 }

@@ -30,7 +30,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "det/assign.h"
 #include "det/loss.h"
+
+/* The scratch slots of struct det_yolo_targets. */
+#define DET_YOLO_NWORK 18
 
 struct det_yolo_opts {
 	int classes;           /* C */
@@ -55,6 +59,11 @@ struct det_yolo_targets {
 	float *gtbox;   /* (rows, 4) the gt's box (zeros for background) */
 	double sum;     /* sum_p u_p */
 	size_t npos;
+	/* scratch that det_yolo_assign and det_yolo_loss reuse from call to
+	 * call (grown as needed, freed by det_yolo_targets_free), so a caller
+	 * that keeps t across steps allocates nothing in a steady state */
+	struct det_assign_work tal;
+	struct { void *p; size_t cap; } work[DET_YOLO_NWORK];
 };
 void det_yolo_targets_free(struct det_yolo_targets *t);
 
@@ -77,10 +86,10 @@ struct det_yolo_losses {
 };
 
 /* The loss parts for fixed targets t and, when dcls / dbox are not NULL,
- * d total / d cls and d total / d box (overwritten, same layouts). 0 or a
- * negative status. */
+ * d total / d cls and d total / d box (overwritten, same layouts); t's
+ * scratch is reused (its targets are only read). 0 or a negative status. */
 int det_yolo_loss(const struct det_yolo_opts *o, int nimg, size_t P, const float *points,
-	const float *stride, const float *cls, const float *box, const struct det_yolo_targets *t,
+	const float *stride, const float *cls, const float *box, struct det_yolo_targets *t,
 	struct det_yolo_losses *out, float *dcls, float *dbox);
 
 #endif

@@ -13,6 +13,19 @@
 #include "det/yolo.h"
 #include "tests/tap.h"
 
+/* allocation counting (ld --wrap=malloc,... in yolo.mk): a steady state
+ * of assign + loss on the same targets allocates nothing */
+static long nalloc;
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t a, size_t b);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t a, size_t b);
+void *__wrap_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n) { nalloc++; return __real_malloc(n); }
+void *__wrap_calloc(size_t a, size_t b) { nalloc++; return __real_calloc(a, b); }
+void *__wrap_realloc(void *p, size_t n) { nalloc++; return __real_realloc(p, n); }
+
 static void decode_cases(void)
 {
 	/* R = 4: side k's logits peak hard at bin k (0..3) -> distance k */
@@ -58,7 +71,7 @@ static void make_points(void)
 }
 
 static double total(const struct det_yolo_opts *o, const float *cls, const float *box,
-	const struct det_yolo_targets *t)
+	struct det_yolo_targets *t)
 {
 	struct det_yolo_losses l;
 	det_yolo_loss(o, NIMG, P, points, strides, cls, box, t, &l, NULL, NULL);
@@ -142,6 +155,13 @@ static void loss_case(int R, enum det_loss_kind boxk, enum det_loss_kind clsk, c
 		}
 	}
 	ok(bad == 0, "%s: gradients match finite differences (worst error/tolerance %.3f)", what, worst);
+	{
+		long before = nalloc;
+		rc = det_yolo_assign(&o, NIMG, P, points, strides, cls, box, gt, gcls, counts, MAXB, &t);
+		rc = rc ? rc : det_yolo_loss(&o, NIMG, P, points, strides, cls, box, &t, &l, dcls, dbox);
+		ok(rc == 0 && nalloc == before, "%s: assign + loss again on the same targets allocate %ld times "
+			"(0 expected: the scratch is reused)", what, nalloc - before);
+	}
 	det_yolo_targets_free(&t);
 	free(cls);
 	free(box);
