@@ -1022,6 +1022,28 @@ static long bwdw_dwt_at(const struct conv2d_shape *s, const struct view_geom *g,
 		round_up(ipu * g->rows * s->w_out * wgrad_ldd(s), ALIGN_FLOATS);
 }
 
+static long dwt_floats(const struct conv2d_shape *s)
+{
+	return round_up(wgrad_kpad(s) * wgrad_ldd(s), ALIGN_FLOATS);
+}
+
+/* How threads share backward-weights. By images (bands): each thread sums
+ * its own range of bands into its own dWT, and dw adds the T copies up;
+ * by taps: every thread reads every band but computes only its own range
+ * of taps, into one shared dWT (the bits then do not depend on the thread
+ * count). Taps when the T+1 passes over dWT that adding up copies takes
+ * cost more than filling every band's P and dT on every thread (512
+ * channels on 8x8 maps: a 9.4 MB dW against 0.6 MB of P and dT per
+ * thread). */
+static int wgrad_by_taps(const struct conv2d_shape *s, const struct view_geom *g, int nthreads)
+{
+	double copies = (double)(nthreads + 1) * s->c_out * direct_k(s);
+	double fills = 2.0 * nthreads * s->n * ((double)g->pfloats * g->bands +
+		(double)s->h_out * s->w_out * wgrad_ldd(s));
+
+	return nthreads > 1 && copies > fills;
+}
+
 static long bwdw_direct_thread_floats(const struct conv2d_shape *s, int nthreads)
 {
 	struct view_geom g;
@@ -1029,18 +1051,22 @@ static long bwdw_direct_thread_floats(const struct conv2d_shape *s, int nthreads
 
 	view_geom_make(s, &g);
 	ipu = wgrad_images(s, &g, nthreads);
-	return bwdw_dwt_at(s, &g, ipu) + round_up(wgrad_kpad(s) * wgrad_ldd(s), ALIGN_FLOATS);
+	return bwdw_dwt_at(s, &g, ipu) + (wgrad_by_taps(s, &g, nthreads) ? 0 : dwt_floats(s));
 }
 
 static long bwdw_direct_floats(const struct conv2d_shape *s, int nthreads)
 {
-	return off_floats(s) + nthreads * bwdw_direct_thread_floats(s, nthreads);
+	struct view_geom g;
+
+	view_geom_make(s, &g);
+	return off_floats(s) + nthreads * bwdw_direct_thread_floats(s, nthreads) +
+		(wgrad_by_taps(s, &g, nthreads) ? dwt_floats(s) : 0);
 }
 
 /* Unit u: the band u of image u / bands, or (ipu > 1) images
- * [u*ipu, u*ipu + ipu) whole. */
+ * [u*ipu, u*ipu + ipu) whole; taps [kb, ke) of dwt. */
 static void view_bwdw_unit(const struct direct_job *job, long ipu, long u, float *tws,
-	int first)
+	float *dwt, long kb, long ke, int first)
 {
 	const struct conv2d_shape *s = job->s;
 	const struct view_geom *g = &job->g;
@@ -1050,7 +1076,7 @@ static void view_bwdw_unit(const struct direct_job *job, long ipu, long u, float
 	const int i0 = ipu > 1 ? 0 : (int)(u % g->bands) * g->rows;
 	const int rb = s->h_out - i0 < g->rows ? s->h_out - i0 : g->rows;
 	const long mv = (long)rb * s->w_out;
-	float *dt = tws + bwdw_dt_at(s, g, ipu), *dwt = tws + bwdw_dwt_at(s, g, ipu);
+	float *dt = tws + bwdw_dt_at(s, g, ipu);
 
 	for (long l = 0; l < ni; l++) {
 		float *dtl = dt + l * mv * CONV_GNR;
@@ -1074,7 +1100,7 @@ static void view_bwdw_unit(const struct direct_job *job, long ipu, long u, float
 		}
 	}
 	for (long ob = 0; ob < ldd; ob += CONV_GNR)
-		for (long k0 = 0; k0 < kpad; k0 += CONV_GMR)
+		for (long k0 = kb; k0 < ke; k0 += CONV_GMR)
 			conv_simd_tile_wgrad(ni, g->pfloats, rb, s->w_out, g->wq, tws, job->off + k0,
 				dt + ob * ni * mv, CONV_GNR, dwt + ob * kpad + k0 * CONV_GNR, CONV_GNR, !first);
 }
@@ -1095,8 +1121,9 @@ static void backward_weights_direct(const struct conv2d_shape *s, const float *x
 	const int nt = conv_threads();
 	long *off = (long *)ws;
 	float *tws = ws + off_floats(s);
-	long per_thread, dwt_at, ipu;
-	int team = 1;
+	long per_thread, dwt_at, ipu, dwt_stride;
+	float *dwt0;
+	int team = 1, by_taps;
 
 	job.K = K;
 	view_geom_make(s, &job.g);
@@ -1104,35 +1131,50 @@ static void backward_weights_direct(const struct conv2d_shape *s, const float *x
 	job.off = off;
 	ipu = wgrad_images(s, &job.g, nt);
 	job.units = ipu > 1 ? ceil_div(s->n, ipu) : s->n * job.g.bands;
+	by_taps = wgrad_by_taps(s, &job.g, nt);
 	per_thread = bwdw_direct_thread_floats(s, nt);
 	dwt_at = bwdw_dwt_at(s, &job.g, ipu);
+	/* thread t's dWT: its own (by images) or the shared one (by taps) */
+	dwt0 = by_taps ? tws + nt * per_thread : tws + dwt_at;
+	dwt_stride = by_taps ? 0 : per_thread;
 	openblas_set_num_threads(1);
-#pragma omp parallel num_threads(job.units < nt ? (int)job.units : nt)
+#pragma omp parallel num_threads(by_taps || job.units >= nt ? nt : (int)job.units)
 	{
 		const int t = omp_get_thread_num(), T = omp_get_num_threads();
 		float *tw = tws + t * per_thread;
-		const long lo = job.units * t / T, hi = job.units * (t + 1) / T;
 
 		if (t == 0)
 			team = T;
 		/* P's slack and dT's channels past C_out stay zero */
 		memset(tw, 0, (size_t)dwt_at * sizeof(float));
-		for (long u = lo; u < hi; u++)
-			view_bwdw_unit(&job, ipu, u, tw, u == lo);
+		if (by_taps) {
+			const long groups = kpad / CONV_GMR;
+			const long kb = groups * t / T * CONV_GMR, ke = groups * (t + 1) / T * CONV_GMR;
+
+			for (long u = 0; u < job.units && kb < ke; u++)
+				view_bwdw_unit(&job, ipu, u, tw, dwt0, kb, ke, u == 0);
+		} else {
+			const long lo = job.units * t / T, hi = job.units * (t + 1) / T;
+
+			for (long u = lo; u < hi; u++)
+				view_bwdw_unit(&job, ipu, u, tw, dwt0 + t * dwt_stride, 0, kpad, u == lo);
+		}
 	}
 	openblas_set_num_threads(det_threads_get());
+	if (by_taps)
+		team = 1;
 	/* dw[o][k] (+)= sum_t dWT_t[o / GNR][k][o % GNR], one row of dw at a
 	 * time (the 16 rows that share dWT's lines one after the other) */
 #pragma omp parallel for num_threads(nt) schedule(static)
 	for (int o = 0; o < s->c_out; o++) {
-		const float *p0 = tws + dwt_at + (o / CONV_GNR) * kpad * CONV_GNR + o % CONV_GNR;
+		const float *p0 = dwt0 + (o / CONV_GNR) * kpad * CONV_GNR + o % CONV_GNR;
 		float *d = dw + o * K;
 
 		for (long k = 0; k < K; k++) {
 			float v = accumulate ? d[k] : 0.0f;
 
 			for (int t = 0; t < team; t++)
-				v += p0[t * per_thread + k * CONV_GNR];
+				v += p0[t * dwt_stride + k * CONV_GNR];
 			d[k] = v;
 		}
 	}

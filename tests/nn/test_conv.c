@@ -6,7 +6,8 @@
  * each path forced (im2col + OpenBLAS, the direct view and panel kernels of
  * conv_simd.h, which also serve backward-data of stride-1 convolutions and
  * backward-weights), with shapes for their tails: channel counts off the
- * tile sizes, K over the panel's chunk, bands, images per unit. */
+ * tile sizes, K over the panel's chunk, bands, images per unit, threads
+ * sharing backward-weights by taps. */
 #include "core/error.h"
 #include "core/rng.h"
 #include "core/threads.h"
@@ -361,6 +362,8 @@ int main(void)
 				shp(1, 2, 90, 40, 5, 3, 3, 1, 1, 0, 0, 1, 1, 1), 1 },
 			{ "5x5 pad 2 stride 1x2",
 				shp(2, 3, 11, 13, 6, 5, 5, 1, 2, 2, 2, 1, 1, 1), 1 },
+			{ "128 -> 64 channels on 3x3 maps (backward-weights split by taps)",
+				shp(2, 128, 3, 3, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
 		};
 		enum conv2d_kernel kern[] = { CONV2D_KERNEL_BLAS, CONV2D_KERNEL_VIEW, CONV2D_KERNEL_PANEL };
 		const char *kname[] = { "blas", "view", "panel" };
