@@ -11,8 +11,8 @@ tests_core_test_file_LDADD = $(TEST_LDADD)
 
 TESTS += tests/core/test_rng tests/core/test_atomic tests/core/test_file
 TESTS += tests/cli.sh tests/lua_module.sh
-TESTS += tests/lua/pretty_spec.lua tests/lua/help_spec.lua
-EXTRA_DIST += tests/cli.sh tests/lua_module.sh tests/lua/pretty_spec.lua tests/lua/help_spec.lua
+TESTS += tests/lua/pretty_spec.lua tests/lua/help_spec.lua tests/lua/pins_spec.lua
+EXTRA_DIST += tests/cli.sh tests/lua_module.sh tests/lua/pretty_spec.lua tests/lua/help_spec.lua tests/lua/pins_spec.lua
 TESTS += tests/lua/doc_coverage_spec.lua
 EXTRA_DIST += tests/lua/doc_coverage_spec.lua
 CLEANFILES += tests/lua54-asan

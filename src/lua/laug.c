@@ -466,8 +466,15 @@ static int loader_gc(lua_State *L)
 {
 	struct lloader *p = luaL_checkudata(L, 1, LOADER_NAME);
 
-	loader_free(p->l);
-	p->l = NULL;
+	if (p->l) {
+		loader_free(p->l);
+		p->l = NULL;
+		for (int i = 1; i <= 2; i++) {
+			lua_getiuservalue(L, 1, i);
+			lpin_add(L, -1, -1);
+			lua_pop(L, 1);
+		}
+	}
 	return 0;
 }
 
@@ -542,6 +549,12 @@ static int ds_loader(lua_State *L)
 	p->l = loader_new_config(ds, smp, augs, &cfg);
 	if (p->l == NULL)
 		return luaL_error(L, "ds:loader: %s", det_error_message());
+	/* its workers read the dataset and draw from its sampler */
+	for (int i = 1; i <= 2; i++) {
+		lua_getiuservalue(L, -1, i);
+		lpin_add(L, -1, 1);
+		lua_pop(L, 1);
+	}
 	return 1;
 }
 

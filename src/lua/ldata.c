@@ -1,6 +1,7 @@
 /* ldata.c: det.core.data — the dataset class: length, classes, one image's
  * boxes, printing. Readers, generators and tools add methods to it. */
 #include "lua/ldata.h"
+#include "lua/ldet.h"
 
 #include <string.h>
 
@@ -25,6 +26,13 @@ static int ds_gc(lua_State *L)
 	dataset_free(p->ds);
 	p->ds = NULL;
 	return 0;
+}
+
+/* <close>: not while an experiment or a loader reads the dataset */
+static int ds_close(lua_State *L)
+{
+	lpin_check(L, 1, "dataset <close>", "an experiment or a loader");
+	return ds_gc(L);
 }
 
 static int ds_len(lua_State *L)
@@ -137,7 +145,7 @@ static const luaL_Reg ds_methods[] = {
 
 static const luaL_Reg ds_meta[] = {
 	{ "__gc", ds_gc },
-	{ "__close", ds_gc },
+	{ "__close", ds_close },
 	{ "__len", ds_len },
 	{ "__tostring", ds_tostring },
 	{ NULL, NULL },

@@ -26,4 +26,12 @@ int luaopen_det_inspect(lua_State *L);
 int luaopen_det_experiment(lua_State *L);
 int luaopen_det_detector(lua_State *L);
 int luaopen_det_ui(lua_State *L);
+
+/* Pins (src/lua/lpin.c): a C object holding another's pointer pins its box;
+ * close methods refuse a pinned box. lpin_add changes the count of the
+ * userdata at idx (other values are ignored), lpin_table that of every value
+ * of the table at idx; lpin_check raises "<what>: still in use by <holder>". */
+void lpin_add(lua_State *L, int idx, int delta);
+void lpin_table(lua_State *L, int idx, int delta);
+void lpin_check(lua_State *L, int idx, const char *what, const char *holder);
 #endif

@@ -38,6 +38,13 @@ static int d_gc(lua_State *L)
 	return 0;
 }
 
+/* <close>: not while an experiment holds it */
+static int d_gc_close(lua_State *L)
+{
+	lpin_check(L, 1, "detector <close>", "an experiment");
+	return d_gc(L);
+}
+
 static double opt_num(lua_State *L, int t, const char *k, double def)
 {
 	double v = def;
@@ -399,7 +406,7 @@ static const luaL_Reg methods[] = {
 static const luaL_Reg metameths[] = {
 	{ "__index", NULL },
 	{ "__gc", d_gc },
-	{ "__close", d_gc },
+	{ "__close", d_gc_close },
 	{ "__tostring", d_tostring },
 	{ NULL, NULL },
 };

@@ -61,6 +61,9 @@ static int t_gc(lua_State *L)
 		metrics_free(cur);
 		trainer_free(p->t); /* stops and joins a running thread first */
 		p->t = NULL;
+		if (lua_getiuservalue(L, 1, 1) == LUA_TTABLE)
+			lpin_table(L, -1, -1);
+		lua_pop(L, 1);
 	}
 	task_detector_fini(&p->td);
 	return 0;
@@ -227,6 +230,7 @@ static int l_new(lua_State *L)
 		return luaL_error(L, "%s", det_error_message());
 	lua_pushvalue(L, refs);
 	lua_setiuservalue(L, ud, 1);
+	lpin_table(L, refs, 1); /* the trainer holds their C objects */
 	lua_pushvalue(L, ud);
 	return 1;
 }

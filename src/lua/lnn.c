@@ -40,6 +40,13 @@ static int g_gc(lua_State *L)
 	return 0;
 }
 
+/* <close>: not while an experiment holds it */
+static int g_gc_close(lua_State *L)
+{
+	lpin_check(L, 1, "graph <close>", "an experiment");
+	return g_gc(L);
+}
+
 /* det.core.nn.graph{ seed = 0, share = other_graph } -> g */
 static int l_graph(lua_State *L)
 {
@@ -775,7 +782,7 @@ static const luaL_Reg methods[] = {
 static const luaL_Reg metamethods[] = {
 	{ "__index", NULL },
 	{ "__gc", g_gc },
-	{ "__close", g_gc },
+	{ "__close", g_gc_close },
 	{ "__tostring", g_tostring },
 	{ NULL, NULL },
 };

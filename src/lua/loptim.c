@@ -54,6 +54,13 @@ static int o_gc(lua_State *L)
 	return 0;
 }
 
+/* opt:close() and <close>: not while a training run holds the optimiser */
+static int o_close(lua_State *L)
+{
+	lpin_check(L, 1, "opt:close", "an experiment");
+	return o_gc(L);
+}
+
 static const char *kname(struct optim *opt)
 {
 	return optim_kind_name(optim_kind(opt));
@@ -671,13 +678,13 @@ static const luaL_Reg o_methods[] = {
 	{ "load_state", o_load_state },
 	{ "save", o_save },
 	{ "load", o_load },
-	{ "close", o_gc },
+	{ "close", o_close },
 	{ NULL, NULL },
 };
 
 static const luaL_Reg o_meta[] = {
 	{ "__gc", o_gc },
-	{ "__close", o_gc },
+	{ "__close", o_close },
 	{ "__index", o_index },
 	{ "__newindex", o_newindex },
 	{ "__tostring", o_tostring },

@@ -48,6 +48,13 @@ static int sampler_gc(lua_State *L)
 	return 0;
 }
 
+/* <close>: not while an experiment holds it */
+static int sampler_gc_close(lua_State *L)
+{
+	lpin_check(L, 1, "sampler <close>", "an experiment or a loader");
+	return sampler_gc(L);
+}
+
 static const char *const kind_names[] = { "sequential", "shuffle", "repeat_factor", "class_aware", "weights", NULL };
 
 /* Calls fn(ds:item(i), i) for every image; leaves nothing on the stack. */
@@ -214,7 +221,7 @@ static const luaL_Reg s_methods[] = {
 
 static const luaL_Reg s_meta[] = {
 	{ "__gc", sampler_gc },
-	{ "__close", sampler_gc },
+	{ "__close", sampler_gc_close },
 	{ "__len", s_len },
 	{ "__tostring", s_tostring },
 	{ NULL, NULL },
