@@ -30,6 +30,7 @@ local P = det.experiment.params {
   load = "",             -- a path prefix: rank saved predictions (no training)
   ema = 0,               -- > 0: predict with an exponential moving average of the weights (decay)
   calibrate = 1,         -- r:suspects{ calibrate = } (0: the raw scores)
+  tta = 0,               -- 1: average the predictions with those on mirrored images (det.inspect.ensemble)
   explain = 1,           -- r:suspects{ explain = } (0: any overlapping prediction is evidence)
 }
 local scene = { split = "train", size = P.size, seed = P.seed, min_objects = P.min_objects,
@@ -44,37 +45,9 @@ local function scenes(n, seed)
   return det.data.fashion(o)
 end
 
-local function hash(a, b)
-  -- splitmix64 of the pair -> [0, 1)
-  local x = a * 0x9E3779B97F4A7C15 + b * 0xBF58476D1CE4E5B9
-  x = (x ~ (x >> 30)) * 0xBF58476D1CE4E5B9
-  x = (x ~ (x >> 27)) * 0x94D049BB133111EB
-  x = x ~ (x >> 31)
-  return ((x >> 11) & 0x1fffffffffffff) / 2.0 ^ 53
-end
-
 -- plants errors in ds; returns the corrupted copy and the planted list
 local function plant(ds)
-  local names = ds:classes()
-  local swaps, deletes, planted = {}, {}, {}
-  for i = 1, #ds do
-    local it = ds:item(i)
-    for k, b in ipairs(it.boxes) do
-      local u = hash(it.id, k)
-      local box = { b[1], b[2], b[3] - b[1], b[4] - b[2] }
-      if u < P.swap then
-        local to = names[((b.class - 1 + 1 + math.floor(hash(k, it.id) * (#names - 1))) % #names) + 1]
-        swaps[#swaps + 1] = { image_id = it.id, box = box, class = b.name, relabel = to, reason = "wrong_class" }
-        planted[#planted + 1] = { image_id = it.id, box = box, kind = "swap" }
-      elseif u < P.swap + P.delete then
-        deletes[#deletes + 1] = { image_id = it.id, box = box, class = b.name, reason = "bad_box" }
-        planted[#planted + 1] = { image_id = it.id, box = box, kind = "delete" }
-      end
-    end
-  end
-  local swapped = ds:relabel(swaps)
-  local corrupted = swapped:drop(deletes)
-  return corrupted, planted
+  return det.inspect.plant_errors(ds, { swap = P.swap, delete = P.delete })
 end
 
 local function ngt(ds)
@@ -92,7 +65,7 @@ train:augment { det.aug.hflip { p = 0.5 } }
 local check_clean = scenes(P.check, P.seed)
 local check, planted = plant(check_clean)
 
-local r
+local r, plain
 if P.load ~= "" then
   r = assert(det.eval.coco(check, P.load .. ".dets.json"))
   print(string.format("predictions read from %s.dets.json; AP50 on the corrupted labels of the %d checked scenes: %.3f",
@@ -121,6 +94,19 @@ else
   r = exp:predict(check)
   print(string.format("trained %d s, %d steps; AP50 on the corrupted labels of the %d checked scenes: %.3f",
     os.time() - t0, exp.step or -1, #check, r.AP50))
+  if P.tta ~= 0 then
+    plain = r
+    local mirrored = det.inspect.predict_mirrored(model, check, { size = P.size })
+    r = assert(det.eval.coco(check, det.inspect.ensemble({ r:detections(), mirrored }, { names = check:classes() })))
+    print(string.format("  with the mirrored images' predictions averaged in (test-time augmentation): AP50 %.3f", r.AP50))
+  end
+end
+if plain then
+  -- the same run without the test-time augmentation, for comparison
+  local sp = plain:suspects { calibrate = P.calibrate ~= 0, explain = P.explain ~= 0 }
+  local rec, f = det.inspect.planted_recall(sp, planted, 0.10, ngt(check))
+  print(string.format("  without test-time augmentation: %d of %d = %.1f%% in the top 10%%", f, #planted, 100 * rec))
+  if P.save ~= "" then plain:save(P.save .. ".plain.dets.json") end
 end
 
 if P.save ~= "" then

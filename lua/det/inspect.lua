@@ -160,7 +160,7 @@ function methods.hardest(r, opts)
 end
 
 -- r:suspects{ top =, min_score =, wrong_iou =, missing_iou =, fit_iou =,
---   bad_weight =, losses = } -> ranked list of { image_id, image, box, class,
+--   bad_weight =, calibrate =, explain =, losses = } -> ranked list of { image_id, image, box, class,
 --   reason, score, suggested, gt, gt_id, det, iou }
 function methods.suspects(r, opts)
   opts = opts or {}
@@ -224,6 +224,144 @@ function inspect.planted_recall(suspects, planted, fraction, n)
     end
   end
   return #planted > 0 and found / #planted or 0, found, k
+end
+
+-- det.inspect.ensemble(lists, { iou = 0.55, names }) -> one list of detection
+-- records { image_id, class, score, bbox = {x, y, w, h} } fused from M
+-- lists of such records (r:detections(), whose class is a name: give
+-- names = ds:classes(); or `class` 1-based; or COCO `category_id`), as
+-- weighted boxes fusion does (Solovyev et al.
+-- 2021): per image and class, boxes by score, each joins the first cluster
+-- whose fused box it overlaps with IoU >= iou (one box per list per
+-- cluster), a cluster's score is sum of its scores / M (a list that has
+-- no box there counts 0) and its box the score-weighted mean.
+function inspect.ensemble(lists, opts)
+  opts = opts or {}
+  local thr = opts.iou or 0.55
+  local M = #lists
+  if M == 0 then error("det.inspect.ensemble: no lists", 2) end
+  local function iou(a, b)
+    local ix = math.min(a[1] + a[3], b[1] + b[3]) - math.max(a[1], b[1])
+    local iy = math.min(a[2] + a[4], b[2] + b[4]) - math.max(a[2], b[2])
+    if ix <= 0 or iy <= 0 then return 0 end
+    local inter = ix * iy
+    return inter / (a[3] * a[4] + b[3] * b[4] - inter)
+  end
+  local index = {}
+  for k, name in ipairs(opts.names or {}) do index[name] = k end
+  local groups, order = {}, {}
+  for m, list in ipairs(lists) do
+    for _, d in ipairs(list) do
+      local cls, cat = d.class, nil
+      if type(cls) == "string" then
+        cls = index[cls]
+        if not cls then
+          error(("det.inspect.ensemble: class '%s' by name: give names = ds:classes()"):format(d.class), 2)
+        end
+      elseif cls == nil then
+        cat = d.category_id
+      end
+      local key = tostring(d.image_id) .. (cls and "/" .. cls or "/c" .. tostring(cat))
+      if not groups[key] then groups[key] = {}; order[#order + 1] = key end
+      local g = groups[key]
+      g[#g + 1] = { m = m, score = d.score, bbox = d.bbox, image_id = d.image_id, class = cls, category_id = cat }
+    end
+  end
+  local out = {}
+  for _, key in ipairs(order) do
+    local g = groups[key]
+    table.sort(g, function(a, b)
+      if a.score ~= b.score then return a.score > b.score end
+      return a.m < b.m
+    end)
+    local clusters = {}
+    for _, d in ipairs(g) do
+      local home
+      for _, c in ipairs(clusters) do
+        if not c.from[d.m] and iou(c.box, d.bbox) >= thr then home = c; break end
+      end
+      if not home then
+        home = { from = {}, sum = 0, acc = { 0, 0, 0, 0 }, first = d }
+        clusters[#clusters + 1] = home
+      end
+      home.from[d.m] = true
+      home.sum = home.sum + d.score
+      for k = 1, 4 do home.acc[k] = home.acc[k] + d.score * d.bbox[k] end
+      home.box = { home.acc[1] / home.sum, home.acc[2] / home.sum, home.acc[3] / home.sum, home.acc[4] / home.sum }
+    end
+    for _, c in ipairs(clusters) do
+      out[#out + 1] = { image_id = c.first.image_id, class = c.first.class, category_id = c.first.category_id,
+        score = c.sum / M, bbox = c.box }
+    end
+  end
+  return out
+end
+
+-- det.inspect.predict_mirrored(model, ds, { batch = 16, size = model.size,
+-- detector = }) -> detection records of ds's images mirrored left-right,
+-- mapped back to the original images (x -> width - x): the second view of
+-- a test-time augmentation, for det.inspect.ensemble.
+function inspect.predict_mirrored(model, ds, opts)
+  opts = opts or {}
+  local aug = require "det.aug"
+  local batch, size = opts.batch or 16, opts.size or model.size
+  local d = opts.detector or model:detector {}
+  local copy = ds:drop({})
+  copy:augment { aug.hflip { p = 1 } }
+  local m = model:graph { batch = batch, size = size, train = false }
+  local ld = copy:loader { batch = batch, size = size, workers = 1, letterbox = true }
+  local out = {}
+  repeat
+    local res, last = d:predict(m.graph, ld)
+    if not res then ld:close(); error("det.inspect.predict_mirrored: " .. tostring(last), 2) end
+    for _, im in ipairs(res) do
+      local it = ds:item(im.index)
+      for _, e in ipairs(im.dets) do
+        local x0, x1 = it.width - e[3], it.width - e[1]
+        out[#out + 1] = { image_id = it.id, class = e.class, score = e.score, bbox = { x0, e[2], x1 - x0, e[4] - e[2] } }
+      end
+    end
+  until last
+  ld:close()
+  return out
+end
+
+-- det.inspect.plant_errors(ds, { swap = 0.05, delete = 0.05 }) -> corrupted
+-- copy, planted list: relabels a share `swap` of the GT boxes to another
+-- class and drops a share `delete`, each box chosen by a hash of (image id,
+-- box number), so any prefix of a generated dataset carries the same
+-- errors. planted: { { image_id, box = {x, y, w, h}, kind = "swap" |
+-- "delete", class, relabel } } for det.inspect.planted_recall.
+function inspect.plant_errors(ds, opts)
+  opts = opts or {}
+  local pswap, pdel = opts.swap or 0.05, opts.delete or 0.05
+  local function hash(a, b)
+    -- splitmix64 of the pair -> [0, 1)
+    local x = a * 0x9E3779B97F4A7C15 + b * 0xBF58476D1CE4E5B9
+    x = (x ~ (x >> 30)) * 0xBF58476D1CE4E5B9
+    x = (x ~ (x >> 27)) * 0x94D049BB133111EB
+    x = x ~ (x >> 31)
+    return ((x >> 11) & 0x1fffffffffffff) / 2.0 ^ 53
+  end
+  local names = ds:classes()
+  local swaps, deletes, planted = {}, {}, {}
+  for i = 1, #ds do
+    local it = ds:item(i)
+    for k, b in ipairs(it.boxes) do
+      local u = hash(it.id, k)
+      local box = { b[1], b[2], b[3] - b[1], b[4] - b[2] }
+      if u < pswap then
+        local to = names[((b.class - 1 + 1 + math.floor(hash(k, it.id) * (#names - 1))) % #names) + 1]
+        swaps[#swaps + 1] = { image_id = it.id, box = box, class = b.name, relabel = to, reason = "wrong_class" }
+        planted[#planted + 1] = { image_id = it.id, box = box, kind = "swap", class = b.name, relabel = to }
+      elseif u < pswap + pdel then
+        deletes[#deletes + 1] = { image_id = it.id, box = box, class = b.name, reason = "bad_box" }
+        planted[#planted + 1] = { image_id = it.id, box = box, kind = "delete", class = b.name }
+      end
+    end
+  end
+  local swapped = ds:relabel(swaps)
+  return (swapped:drop(deletes)), planted
 end
 
 return inspect

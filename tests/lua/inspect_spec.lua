@@ -215,3 +215,45 @@ describe("suspect labels, export, drop and relabel", function()
     assert.has_error(function() ds:relabel({ { image_id = ds:item(1).id, box = { 0, 0, 1, 1 }, relabel = "Nope" } }) end)
   end)
 end)
+
+describe("det.inspect.ensemble", function()
+  it("fuses boxes that agree and halves a box one view alone makes", function()
+    local a = {
+      { image_id = 1, class = 1, score = 0.8, bbox = { 10, 10, 20, 20 } },
+      { image_id = 1, class = 2, score = 0.6, bbox = { 50, 50, 10, 10 } },
+    }
+    local b = {
+      { image_id = 1, class = 1, score = 0.4, bbox = { 12, 10, 20, 20 } }, -- IoU .82 with a[1]
+      { image_id = 1, class = 1, score = 0.3, bbox = { 100, 100, 5, 5 } }, -- alone
+      { image_id = 2, class = 2, score = 0.5, bbox = { 0, 0, 10, 10 } },
+    }
+    local f = det.inspect.ensemble { a, b }
+    assert.are.equal(4, #f)
+    local by = {}
+    for _, d in ipairs(f) do by[d.image_id .. ":" .. d.class .. ":" .. math.floor(d.bbox[1])] = d end
+    local x = assert(by["1:1:10"])
+    assert.is_true(math.abs(x.score - 0.6) < 1e-12)                 -- (.8 + .4) / 2
+    assert.is_true(math.abs(x.bbox[1] - (0.8 * 10 + 0.4 * 12) / 1.2) < 1e-9) -- score-weighted
+    assert.is_true(math.abs(by["1:2:50"].score - 0.3) < 1e-12)       -- .6 / 2
+    assert.is_true(math.abs(by["1:1:100"].score - 0.15) < 1e-12)
+    assert.is_true(math.abs(by["2:2:0"].score - 0.25) < 1e-12)
+    -- one box per list per cluster: two boxes of one list stay apart
+    local g = det.inspect.ensemble({ { a[1], { image_id = 1, class = 1, score = 0.7, bbox = { 10, 10, 20, 20 } } } })
+    assert.are.equal(2, #g)
+    -- and it evaluates
+    local r = assert(det.eval.coco(ds, det.inspect.ensemble { predictions(ds, 5), predictions(ds, 6) }))
+    assert.is_true(r.AP50 > 0.5)
+  end)
+end)
+
+describe("det.inspect.ensemble with named classes", function()
+  it("maps r:detections() names through names = and raises without them", function()
+    local r = assert(det.eval.coco(ds, predictions(ds, 5)))
+    local f = det.inspect.ensemble({ r:detections(), r:detections() }, { names = ds:classes() })
+    local r2 = assert(det.eval.coco(ds, f))
+    assert.is_true(math.abs(r2.AP50 - r.AP50) < 1e-9) -- a list fused with itself is itself
+    local ok, err = pcall(det.inspect.ensemble, { r:detections() })
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("names", 1, true))
+  end)
+end)
