@@ -54,7 +54,7 @@ describe("det.experiment", function()
     assert.is_true(e:running())
     e:pause()
     local st
-    for _ = 1, 300 do
+    for _ = 1, 1500 do -- up to 30 s: the first step plans the graph, slow on a loaded machine
       e:poll(20)
       st = e.progress.state
       if st == "paused" then break end
