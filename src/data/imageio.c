@@ -11,6 +11,7 @@
 #include <stb_image.h>
 #include <stb_image_write.h>
 
+#include "core/atomic.h"
 #include "core/error.h"
 
 static uint32_t rd_le32(const uint8_t *p)
@@ -114,18 +115,45 @@ out:
 	return rc;
 }
 
+/* stb_image_write's sink: the atomic file's stream */
+static void write_to_file(void *ctx, void *data, int size)
+{
+	fwrite(data, 1, (size_t)size, (FILE *)ctx);
+}
+
+/* Encodes into "<path>.tmpXXXXXX" and renames: a reader (detbench watch, a
+ * viewer) never sees half an image. */
+static int write_image(const char *path, const struct image *im, int jpeg_quality)
+{
+	struct atomic_file af;
+	int ok;
+
+	if (atomic_file_open(&af, path) != 0)
+		return DET_EIO;
+	errno = 0;
+	if (jpeg_quality > 0)
+		ok = stbi_write_jpg_to_func(write_to_file, af.f, im->width, im->height, im->channels, im->data, jpeg_quality);
+	else
+		ok = stbi_write_png_to_func(write_to_file, af.f, im->width, im->height, im->channels, im->data,
+			im->width * im->channels);
+	if (!ok) {
+		int rc = det_error_set(DET_EIO, "can't write %s %s (%s)", jpeg_quality > 0 ? "JPEG" : "PNG", path,
+			errno ? strerror(errno) : "stb_image_write failed");
+
+		atomic_file_abort(&af);
+		return rc;
+	}
+	return atomic_file_commit(&af);
+}
+
 int imageio_write_png(const char *path, const struct image *im)
 {
-	if (!stbi_write_png(path, im->width, im->height, im->channels, im->data, im->width * im->channels))
-		return det_error_set(DET_EIO, "can't write PNG %s (%s)", path, errno ? strerror(errno) : "stb_image_write failed");
-	return 0;
+	return write_image(path, im, 0);
 }
 
 int imageio_write_jpg(const char *path, const struct image *im, int quality)
 {
-	if (!stbi_write_jpg(path, im->width, im->height, im->channels, im->data, quality))
-		return det_error_set(DET_EIO, "can't write JPEG %s (%s)", path, errno ? strerror(errno) : "stb_image_write failed");
-	return 0;
+	return write_image(path, im, quality < 1 ? 1 : quality);
 }
 
 /* Bilinear, align_corners=false: source coordinate of destination pixel i is

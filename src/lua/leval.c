@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/atomic.h"
 #include "core/error.h"
 #include "eval/coco_eval.h"
 #include "lua/ldata.h"
@@ -507,13 +508,15 @@ static int r_save(lua_State *L)
 {
 	struct lresult *p = checkresult(L, 1);
 	const char *path = luaL_checkstring(L, 2);
-	FILE *f = fopen(path, "w");
+	struct atomic_file af;
+	FILE *f;
 
-	if (f == NULL) {
+	if (atomic_file_open(&af, path) != 0) {
 		lua_pushnil(L);
-		lua_pushfstring(L, "can't write %s (%s)", path, strerror(errno));
+		lua_pushstring(L, det_error_message());
 		return 2;
 	}
+	f = af.f;
 	fputc('[', f);
 	for (size_t i = 0; i < p->dets->n; i++) {
 		const struct eval_box *b = &p->dets->boxes[i];
@@ -523,9 +526,9 @@ static int r_save(lua_State *L)
 			b->w, b->h, b->score);
 	}
 	fputs("\n]\n", f);
-	if (fclose(f) != 0) {
+	if (atomic_file_commit(&af) != 0) {
 		lua_pushnil(L);
-		lua_pushfstring(L, "can't write %s (%s)", path, strerror(errno));
+		lua_pushstring(L, det_error_message());
 		return 2;
 	}
 	lua_pushboolean(L, 1);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/atomic.h"
 #include "core/error.h"
 #include "lua/ldet.h"
 
@@ -617,15 +618,18 @@ static int o_save(lua_State *L)
 
 	if (!optim_is_bound(opt))
 		return luaL_error(L, "opt:save: %s has no state before its first step or bind", kname(opt));
-	f = fopen(path, "wb");
-	if (!f) {
+	struct atomic_file af;
+	if (atomic_file_open(&af, path) != 0) {
 		lua_pushnil(L);
-		lua_pushfstring(L, "can't create %s (%s)", path, strerror(errno));
+		lua_pushstring(L, det_error_message());
 		return 2;
 	}
+	f = af.f;
 	rc = optim_state_save(opt, f);
-	if (fclose(f) != 0 && rc == 0)
-		rc = det_error_set(DET_EIO, "write failed");
+	if (rc)
+		atomic_file_abort(&af);
+	else
+		rc = atomic_file_commit(&af);
 	if (rc) {
 		lua_pushnil(L);
 		lua_pushfstring(L, "%s: %s", path, det_error_message());

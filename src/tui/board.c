@@ -13,6 +13,7 @@
 
 #include <curses.h>
 
+#include "core/atomic.h"
 #include "core/error.h"
 #include "data/draw.h"
 #include "data/imageio.h"
@@ -743,10 +744,12 @@ int board_sample_png(struct board *b, const char *path)
 
 int board_screen_text(const char *path)
 {
-	FILE *f = fopen(path, "w");
+	struct atomic_file af;
+	FILE *f;
 
-	if (f == NULL)
-		return det_error_set(DET_EIO, "ui.snapshot: can't write %s", path);
+	if (atomic_file_open(&af, path) != 0)
+		return det_error_set(DET_EIO, "ui.snapshot: %s", det_error_message());
+	f = af.f;
 	for (int y = 0; y < LINES; y++) {
 		char line[4096];
 		int len = 0, end = 0;
@@ -766,8 +769,8 @@ int board_screen_text(const char *path)
 		fwrite(line, 1, (size_t)end, f);
 		fputc('\n', f);
 	}
-	if (fclose(f) != 0)
-		return det_error_set(DET_EIO, "ui.snapshot: can't write %s", path);
+	if (atomic_file_commit(&af) != 0)
+		return det_error_set(DET_EIO, "ui.snapshot: %s", det_error_message());
 	return 0;
 }
 
