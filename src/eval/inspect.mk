@@ -14,9 +14,11 @@ tests_eval_test_suspect_LDADD = $(TEST_LDADD)
 tests_eval_test_suspect_CPPFLAGS = $(INSPECT_TEST_CPPFLAGS)
 TESTS += tests/eval/test_failures tests/eval/test_suspect
 
-# the Lua side
+# the Lua side; the spec re-ranks a trained detector's saved held-out
+# predictions (tests/golden/suspects: the fixture and the script that made it)
 TESTS += tests/lua/inspect_spec.lua
-EXTRA_DIST += tests/lua/inspect_spec.lua
+EXTRA_DIST += tests/lua/inspect_spec.lua tests/golden/suspects/planted_dets.txt \
+	tests/golden/suspects/make_planted_dets.sh tests/golden/suspects/round_dets.py
 dist_apidoc_DATA += doc/api/inspect.md
 
 # the inspector panel's rendered snapshot and keys, without a terminal

@@ -257,3 +257,39 @@ describe("det.inspect.ensemble with named classes", function()
     assert.truthy(tostring(err):find("names", 1, true))
   end)
 end)
+
+describe("planted errors, a trained detector's held-out predictions", function()
+  -- the bench's 600 checked scenes (bench/planted_errors.lua seed=2) and
+  -- its detector's predictions on them, made by
+  -- tests/golden/suspects/make_planted_dets.sh (5 CPU minutes of training,
+  -- then the mirrored view averaged in: det.inspect.ensemble)
+  local top = os.getenv("top_srcdir") or "."
+  local check = det.data.fashion { split = "train", images = 600, size = 48, seed = 2, min_objects = 1,
+    max_objects = 3, min_scale = 0.35, max_scale = 0.6, classes = { "T-shirt/top", "Trouser", "Sandal", "Bag" } }
+  local corrupted, planted = det.inspect.plant_errors(check)
+  local n = 0
+  for i = 1, #corrupted do n = n + #corrupted:item(i).boxes end
+
+  local function read_dets(path)
+    local out = {}
+    for line in io.lines(path) do
+      if not line:match("^#") then
+        local im, cat, x, y, w, h, sc = line:match("^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$")
+        out[#out + 1] = { image_id = tonumber(im), category_id = tonumber(cat), score = tonumber(sc),
+          bbox = { tonumber(x), tonumber(y), tonumber(w), tonumber(h) } }
+      end
+    end
+    return out
+  end
+
+  it("puts most planted errors in the top 10% (calibrated, explained)", function()
+    local r = assert(det.eval.coco(corrupted, read_dets(top .. "/tests/golden/suspects/planted_dets.txt")))
+    local raw = det.inspect.planted_recall(r:suspects { calibrate = false, explain = false }, planted, 0.10, n)
+    local share, found, k = det.inspect.planted_recall(r:suspects {}, planted, 0.10, n)
+    print(string.format("# trained detector (AP50 %.3f): planted errors in the top 10%% (%d suspects): "
+      .. "%d of %d = %.1f%% (raw scores: %.1f%%)", r.AP50, k, found, #planted, 100 * share, 100 * raw))
+    assert.are.equal(124, #planted)
+    assert.is_true(share >= 0.70)
+    assert.is_true(share >= raw + 0.05)
+  end)
+end)
