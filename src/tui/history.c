@@ -12,6 +12,7 @@
 
 #include <readline/history.h>
 
+#include "core/atomic.h"
 #include "core/error.h"
 
 char *tui_history_path(void)
@@ -100,27 +101,15 @@ int tui_history_save(const char *path)
 {
 	HIST_ENTRY **list = history_list();
 	int count = history_length, first = count > TUI_HISTORY_MAX ? count - TUI_HISTORY_MAX : 0;
-	size_t n = strlen(path) + 32;
-	char *tmp = malloc(n);
+	struct atomic_file af;
 	FILE *f;
-	int fd, ok = 1;
 
-	if (tmp == NULL)
-		return det_error_set(DET_ENOMEM, "out of memory saving the history");
-	if (make_parents(path) != 0) {
-		free(tmp);
+	if (make_parents(path) != 0)
 		return DET_EIO;
-	}
-	snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-		int code = det_error_set(DET_EIO, "can't write the history file %s (%s)", tmp, strerror(errno));
-
-		if (fd >= 0)
-			close(fd);
-		free(tmp);
-		return code;
-	}
+	if (atomic_file_open(&af, path) != 0)
+		return det_error_set(DET_EIO, "the history file: %s", det_error_message());
+	f = af.f;
+	fchmod(fileno(f), 0600); /* what was typed stays private */
 	for (int i = first; list && i < count; i++) {
 		for (const char *s = list[i]->line; *s; s++) {
 			if (*s == '\n')
@@ -132,17 +121,7 @@ int tui_history_save(const char *path)
 		}
 		fputc('\n', f);
 	}
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		ok = 0;
-	if (fclose(f) != 0)
-		ok = 0;
-	if (!ok || rename(tmp, path) != 0) {
-		int code = det_error_set(DET_EIO, "can't write the history file %s (%s)", path, strerror(errno));
-
-		unlink(tmp);
-		free(tmp);
-		return code;
-	}
-	free(tmp);
+	if (atomic_file_commit(&af) != 0)
+		return det_error_set(DET_EIO, "the history file: %s", det_error_message());
 	return 0;
 }

@@ -21,6 +21,7 @@ tt_check "Ctrl-D quits" 'EXITED rc=0'
 test -f "$hist"
 ok $? "the history file is made under \$XDG_STATE_HOME/detbench"
 is "$(stat -c %a "$TT_TMP/state/detbench")" "700" "its directory is private (0700)"
+is "$(stat -c %a "$hist")" "600" "the file is private too (0600)"
 grep -qx 'marker_two = 42' "$hist"
 ok $? "the last entry is in the file"
 grep -qx 'function twice(a)\\nreturn 2 \* a\\nend' "$hist"
