@@ -41,6 +41,7 @@ struct trainer {
 	struct sched *sched_proto; /* budget in minutes: the unbound schedule, re-laid over the
 	                              steps the budget is measured to hold */
 	int64_t planned;           /* that estimate (0: none); what progress shows as the total */
+	int64_t plan_end;          /* the last step of the last lr plan published (0: none) */
 	int sched_live;            /* the schedule was replaced live: checkpoints keep it */
 	int64_t session_step0;     /* step when this session started */
 	double t_mark;             /* when this session's 10th step ended */
@@ -398,12 +399,16 @@ static double planned_lr(const struct trainer *t, int64_t step)
  * or PLAN_POINTS + 1 evenly spaced ones) into the store and its log, for
  * the lr panel's dashed future and `detbench watch`. Called at the start,
  * after a live schedule or lr change, and when a budget re-plans; nothing
- * while the end is unknown (a budget in minutes before its estimate). */
+ * while the end is unknown (a budget in minutes before its first estimate;
+ * after a live schedule change such a run keeps its last estimate). */
 static void publish_plan(struct trainer *t)
 {
 	int64_t total = t->planned > 0 ? t->planned : t->total_steps;
+	if (total >= INT64_MAX / 4 && t->plan_end > t->step)
+		total = t->plan_end; /* a budget whose estimate a live schedule dropped: the last one */
 	if (total <= 0 || total >= INT64_MAX / 4 || (!t->sched && !t->lr_table))
 		return;
+	t->plan_end = total;
 	size_t n = total < PLAN_POINTS ? (size_t)total + 1 : PLAN_POINTS + 1;
 	double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
 	if (x && y) {

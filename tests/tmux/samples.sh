@@ -64,6 +64,16 @@ while [ "$(date +%s)" -lt "$limit" ] && [ "$n2" -le "$n1" ]; do
 	n2=$(grep -c '"type":"plan"' "$run/metrics.jsonl")
 done
 [ "$n2" -gt "$n1" ]; ok $? "a live lr change publishes a new plan ($n1 -> $n2 records)"
+tt_run 'recipe.schedule = det.sched.step{ lr = 1e-3, step_size = 50, gamma = 0.5 }'
+limit=$(( $(date +%s) + TT_TIMEOUT ))
+n3=$n2
+while [ "$(date +%s)" -lt "$limit" ] && [ "$n3" -le "$n2" ]; do
+	sleep 0.2
+	n3=$(grep -c '"type":"plan"' "$run/metrics.jsonl")
+done
+[ "$n3" -gt "$n2" ]; ok $? "a schedule replaced live publishes a new plan ($n2 -> $n3 records)"
+last=$(grep '"type":"plan"' "$run/metrics.jsonl" | tail -1)
+echo "$last" | grep -q '"lr":\[0\.001,'; ok $? "  whose lr starts at the new schedule's 1e-3"
 
 tt_run 'recipe:stop()'
 tt_check "stopped" '(stopped|done) · tmux-samples'
