@@ -9,6 +9,8 @@ build=$(cd "${1:-$top/build}" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$top/tests/tmux/fake-run.sh" "$tmp/run" 400 0
+# the samples a real run writes after its evaluation, for the watch screens
+env HOME="$tmp" "$build/detbench" "$here/samples.lua" "$tmp/run" >/dev/null
 for size in 80x24 160x48; do
 	cols=${size%x*} rows=${size#*x}
 	sock="screens-$$-$size"

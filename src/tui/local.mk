@@ -79,7 +79,7 @@ bench_ui_latency_LDADD = -lutil
 
 # det.ui's chapter, and the committed screens (doc/screens/make-screens.sh).
 dist_apidoc_DATA += doc/api/ui.md
-EXTRA_DIST += doc/screens/demo.lua doc/screens/make-screens.sh \
+EXTRA_DIST += doc/screens/demo.lua doc/screens/samples.lua doc/screens/make-screens.sh \
 	doc/screens/workbench-80x24.txt doc/screens/workbench-160x48.txt \
 	doc/screens/workbench-80x24.ans doc/screens/workbench-160x48.ans \
 	doc/screens/watch-80x24.txt doc/screens/watch-160x48.txt \
