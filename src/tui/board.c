@@ -365,7 +365,7 @@ static long rss_mb(void)
 static void status_update(struct board *b)
 {
 	struct metrics_progress pr;
-	char info[512], eta[32], steps[64], extra[160] = "";
+	char info[1024], eta[32], steps[64], extra[160] = "";
 	const char *sep = b->ascii ? " | " : " \xc2\xb7 ", *state;
 	double v;
 	long rss = b->watch ? -1 : rss_mb();
@@ -380,14 +380,12 @@ static void status_update(struct board *b)
 		snprintf(steps, sizeof steps, "%lld/%lld", (long long)pr.step, (long long)pr.total_steps);
 	else
 		snprintf(steps, sizeof steps, "%lld", (long long)pr.step);
-	if (metrics_series_last(b->m, "loss", &v) == 0) {
-		len = strlen(extra);
-		snprintf(extra + len, sizeof extra - len, "%sloss %.4g", sep, v);
-	}
-	if (metrics_series_last(b->m, "lr", &v) == 0) {
-		len = strlen(extra);
-		snprintf(extra + len, sizeof extra - len, "%slr %.2e", sep, v);
-	}
+	char loss[48] = "", lr[48] = "";
+	if (metrics_series_last(b->m, "loss", &v) == 0)
+		snprintf(loss, sizeof loss, "%sloss %.4g", sep, v);
+	if (metrics_series_last(b->m, "lr", &v) == 0)
+		snprintf(lr, sizeof lr, "%slr %.2e", sep, v);
+	snprintf(extra, sizeof extra, "%s%s", loss, lr);
 	if (!isfinite(pr.images_per_s) && metrics_series_last(b->m, "images_per_s", &v) == 0)
 		pr.images_per_s = v;
 	snprintf(info, sizeof info, "%s%s%s%sep %.2f%sstep %s%s%sETA %s%s%.0f img/s", b->watch ? "" : state,
@@ -401,6 +399,20 @@ static void status_update(struct board *b)
 		len = strlen(info);
 		snprintf(info + len, sizeof info - len, "%sRSS %ld MB", sep, rss);
 	}
+	/* shorter forms for narrow terminals, tab-separated, longest first (the
+	 * status bar shows the first that fits): the state, the run, progress
+	 * and loss matter most at a glance; throughput and memory least */
+	const char *st = b->watch ? "" : state, *st_sep = b->watch ? "" : sep, *name = pr.name[0] ? pr.name : "run";
+	len = strlen(info);
+	snprintf(info + len, sizeof info - len, "\t%s%s%s%sep %.2f%sstep %s%s%sETA %s", st, st_sep, name, sep,
+		pr.epoch, sep, steps, extra, sep, eta);
+	len = strlen(info);
+	snprintf(info + len, sizeof info - len, "\t%s%s%s%sep %.2f%sstep %s%s%sETA %s", st, st_sep, name, sep,
+		pr.epoch, sep, steps, loss, sep, eta);
+	len = strlen(info);
+	snprintf(info + len, sizeof info - len, "\t%s%s%s%sstep %s%s", st, st_sep, name, sep, steps, loss);
+	len = strlen(info);
+	snprintf(info + len, sizeof info - len, "\t%s%sstep %s%s", st, st_sep, steps, loss);
 	if (b->watch)
 		status_set(b->status, STATUS_STATE, state);
 	if (strcmp(info, b->status_text) != 0) {

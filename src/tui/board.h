@@ -52,7 +52,7 @@ struct board {
 	uint64_t logged_events;   /* events copied to the log so far */
 	size_t logged_evals;
 	long long last_status_ms;
-	char status_text[512];
+	char status_text[1024];
 	int watch;                /* `detbench watch`: no prompt */
 	const struct layout *idle;  /* layouts while nothing runs */
 	int nidle;

@@ -81,8 +81,26 @@ static void status_draw(struct panel *p)
 		wattrset(p->win, tui_style_attr(ROLE_STATUS));
 	}
 	if (st->field[STATUS_INFO]) {
-		put(p->win, sep, &room);
-		put(p->win, st->field[STATUS_INFO], &room);
+		/* alternatives, longest first, separated by tabs: the first that
+		 * fits, else the last cut at the edge */
+		const char *info = st->field[STATUS_INFO];
+		int need = room - tui_text_width(sep, strlen(sep));
+
+		for (;;) {
+			const char *tab = strchr(info, '\t');
+			int len = tab ? (int)(tab - info) : (int)strlen(info);
+
+			if (!tab || tui_text_width(info, (size_t)len) <= need) {
+				char *one = strndup(info, (size_t)len);
+
+				put(p->win, sep, &room);
+				if (one)
+					put(p->win, one, &room);
+				free(one);
+				break;
+			}
+			info = tab + 1;
+		}
 	}
 	/* the hint holds alternatives, longest first, separated by tabs */
 	while (hint) {

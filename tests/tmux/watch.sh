@@ -23,7 +23,8 @@ tt_check "80x24: the log has the evaluation summary" 'eval +AP 0\.[0-9]{3} +AP50
 tt_check "80x24: the status bar names the run and its state" 'detbench watch │ (training|done) │ fashion_fcos'
 
 wait $writer
-tt_check "the run's end is followed" 'detbench watch │ done │ fashion_fcos · ep 10\.00 · step 400/400'
+tt_check "the run's end is followed" 'detbench watch │ done │ fashion_fcos · (ep 10\.00 · )?step 400/400'
+tt_check "80x24: the status bar fits whole fields (a shorter form, not a cut one)" 'step 400/400 · loss [0-9]+\.[0-9]+'
 tt_check "the last evaluation is shown" 'per-class AP @ step 400'
 tt_check "the live lr change is in the log" 'set +lr 0\.01 -> 0\.003'
 
