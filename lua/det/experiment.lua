@@ -407,7 +407,11 @@ Exp.__tostring = function(self)
   local p = st.t:progress()
   local loss = st.t:last("loss")
   local ev = st.t:evals()
-  return ("<det.experiment %s: %s, step %d/%d, epoch %.2f%s%s>"):format(st.name, p.state, p.step, p.total_steps,
+  -- right after train() the thread has not reported yet: it is starting,
+  -- and its length is not known until it has planned the run
+  local state = (p.state == "idle" and st.t:running()) and "starting" or p.state
+  local total = (p.total_steps or 0) > 0 and ("/%d"):format(p.total_steps) or ""
+  return ("<det.experiment %s: %s, step %d%s, epoch %.2f%s%s>"):format(st.name, state, p.step, total,
     p.epoch, loss and (", loss %.4f"):format(loss) or "", #ev > 0 and (", AP %.3f"):format(ev[#ev].AP) or "")
 end
 

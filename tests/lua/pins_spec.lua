@@ -21,6 +21,8 @@ describe("pins", function()
       steps = 2, batch = 4, size = 64, workers = 1, run_dir = os.tmpname() .. ".d",
     }
     e:train()
+    -- just started: never shown as idle (the thread may not have reported yet)
+    assert.falsy(tostring(e):find("idle", 1, true), tostring(e))
     local ok, err = pcall(opt.close, opt)
     assert.is_false(ok)
     assert.truthy(tostring(err):find("opt:close: still in use by an experiment", 1, true), tostring(err))
