@@ -1,6 +1,8 @@
 /* suspect.c: the suspect-label ranking (formulas in suspect.h) and its
  * JSON export. Works per image: GT and predictions of one image are
- * compared all against all, so the cost is sum over images of |GT| x |dets|. */
+ * compared all against all, so the cost is sum over images of |GT| x |dets|,
+ * plus, when calibrating, one greedy TP matching per image and a sort and
+ * an isotonic fit per class (O(dets log dets)). */
 #include "eval/suspect.h"
 
 #include <errno.h>
