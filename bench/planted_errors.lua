@@ -81,6 +81,7 @@ else
     head = det.head.fcos { classes = #clean:classes(), channels = P.fpn, towers = 2, norm = "gn" },
     names = clean:classes(), size = P.size, seed = P.seed,
   }
+  local tmp = os.tmpname() -- the run's checkpoints go to tmp.run, removed at the end
   local settings = {
     name = "planted-errors", model = model, train = train, val = check,
     ema = P.ema > 0 and { decay = P.ema, warmup = 200 } or nil,
@@ -88,7 +89,7 @@ else
     optim = det.optim.adamw { lr = P.lr, weight_decay = 0.05, clip = 10 },
     schedule = det.sched.warmup(det.sched.cosine { min_lr = P.lr * 0.02 }, { steps = 50 }),
     batch = P.batch, size = P.size, workers = P.workers, seed = P.seed,
-    run_dir = os.tmpname() .. ".run",
+    run_dir = tmp .. ".run",
   }
   if P.steps > 0 then settings.steps = P.steps else settings.minutes = P.minutes end
   local exp = det.experiment(settings)
@@ -98,6 +99,7 @@ else
   r = exp:predict(check)
   print(string.format("trained %d s, %d steps; AP50 on the corrupted labels of the %d checked scenes: %.3f",
     os.time() - t0, exp.step or -1, #check, r.AP50))
+  os.execute(string.format("rm -rf '%s.run' '%s'", tmp, tmp))
   if P.tta ~= 0 then
     plain = r
     local mirrored = det.inspect.predict_mirrored(model, check, { size = P.size })
