@@ -215,7 +215,7 @@ int main(int argc, char **argv)
 	{
 		double m = median(tc, reps);
 		printf("%-22s %10.3f %10.1f %9ld MiB   (arena %zu MiB, one buffer each would be %zu MiB; "
-			"conv workspace %zu MiB; parameters, gradients, momentum %zu MiB)\n",
+			"in it the conv scratch, the largest %zu MiB; parameters, gradients, momentum %zu MiB)\n",
 			"detbench", m, 3 * flops / m / 1e9, rss >> 10, st.arena_bytes >> 20, st.naive_bytes >> 20,
 			st.workspace_bytes >> 20, 3 * nn_graph_store(g)->count * sizeof(float) >> 20);
 		if (nt == reps) {

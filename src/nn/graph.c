@@ -1,7 +1,8 @@
 /* graph.c: the parameter store, graph building with shape inference, the
  * memory plan (liveness over a forward+backward timeline, greedy placement
- * in one arena, ReLU folding and reshape aliasing), and the forward and
- * backward passes (one switch each). Nodes can only refer to nodes added
+ * in one arena of activations, gradients, re-computed norm outputs and each
+ * conv call's scratch; ReLU folding and reshape aliasing), and the forward
+ * and backward passes (one switch each). Nodes can only refer to nodes added
  * before them, so insertion order is a topological order. */
 #include "nn/graph.h"
 
@@ -25,8 +26,8 @@ struct nn_graph {
 	/* the plan in force */
 	int planned, plan_train;
 	unsigned plan_generation;
-	float *arena, *workspace, *aux;
-	size_t arena_cap, ws_cap, aux_cap; /* floats */
+	float *arena, *aux;
+	size_t arena_cap, aux_cap; /* floats */
 	struct nn_graph_stats stats;
 };
 
@@ -270,7 +271,6 @@ void nn_graph_free(struct nn_graph *g)
 	free(g->nodes);
 	free(g->inputs);
 	free(g->arena);
-	free(g->workspace);
 	free(g->aux);
 	nn_store_free(g->store);
 	free(g);
@@ -839,7 +839,8 @@ struct interval {
 	int64_t size;          /* floats, rounded up to 16 */
 	int start, end;        /* inclusive timeline steps */
 	int64_t offset;
-	int node, grad;        /* whose buffer: value (grad 0), gradient (1) or re-computed value (2) */
+	int node, grad;        /* whose buffer: value (grad 0), gradient (1), re-computed value (2),
+	                          conv scratch for the forward (3) or the backward (4) */
 };
 
 static int cmp_interval(const void *pa, const void *pb)
@@ -956,8 +957,8 @@ int nn_graph_plan(struct nn_graph *g)
 	gend = calloc((size_t)n + 1, sizeof(int));
 	rstart = calloc((size_t)n + 1, sizeof(int));
 	rend = calloc((size_t)n + 1, sizeof(int));
-	iv = calloc(3 * (size_t)n + 1, sizeof(*iv));
-	tmp = calloc(3 * (size_t)n + 1, sizeof(*tmp));
+	iv = calloc(5 * (size_t)n + 1, sizeof(*iv));
+	tmp = calloc(5 * (size_t)n + 1, sizeof(*tmp));
 	if (!uses || !first || !start || !end || !gstart || !param_first || !dyown || !gend || !rstart ||
 		!rend || !iv || !tmp) {
 		rc = det_error_set(DET_ENOMEM, "graph plan: out of memory");
@@ -1137,6 +1138,8 @@ int nn_graph_plan(struct nn_graph *g)
 		for (int k = 0; k < 3; k++)
 			nd->live[k][0] = nd->live[k][1] = -1;
 		nd->y_fwd = nd->y_remat = NULL;
+		nd->ws[0] = nd->ws[1] = NULL;
+		nd->ws_floats = 0;
 		if (nd->remat && rend[i] < 0)
 			nd->remat = 0; /* no backward reader: nothing to re-compute */
 		if (nd->op == NN_OP_PARAM || nd->op == NN_OP_INPUT || nd->alias >= 0)
@@ -1166,6 +1169,15 @@ int nn_graph_plan(struct nn_graph *g)
 			if ((rc = conv2d_shape_init(&cs)))
 				goto out;
 			size_t b = conv2d_workspace_size(&cs);
+			/* the scratch lives only during the call: one short interval
+			 * each for the forward and the backward, placed with the rest */
+			nd->ws_floats = ((int64_t)(b / sizeof(float)) + 16 + 15) / 16 * 16;
+			iv[niv++] = (struct interval){ nd->ws_floats, i, i, 0, i, 3 };
+			naive += (size_t)nd->ws_floats;
+			if (nd->run_backward) {
+				iv[niv++] = (struct interval){ nd->ws_floats, T - 1 - i, T - 1 - i, 0, i, 4 };
+				naive += (size_t)nd->ws_floats;
+			}
 			if (b > ws)
 				ws = b;
 		}
@@ -1174,7 +1186,6 @@ int nn_graph_plan(struct nn_graph *g)
 	/* an input's gradient is never computed; its value has its own buffer */
 	total = place(iv, niv, tmp);
 	if ((rc = grow(&g->arena, &g->arena_cap, (size_t)total + 16, &g->stats.allocations)) ||
-		(rc = grow(&g->workspace, &g->ws_cap, ws / sizeof(float) + 16, &g->stats.allocations)) ||
 		(rc = grow(&g->aux, &g->aux_cap, aux + 16, &g->stats.allocations)))
 		goto out;
 	for (int i = 0; i < n; i++) {
@@ -1191,6 +1202,8 @@ int nn_graph_plan(struct nn_graph *g)
 			nd->dy = g->arena + iv[k].offset;
 		else if (iv[k].grad == 2)
 			nd->y_remat = g->arena + iv[k].offset;
+		else if (iv[k].grad >= 3)
+			nd->ws[iv[k].grad - 3] = g->arena + iv[k].offset;
 		else
 			nd->y = nd->y_fwd = g->arena + iv[k].offset;
 	}
@@ -1584,7 +1597,7 @@ static void node_forward(struct nn_graph *g, struct nn_node *nd)
 	case NN_OP_CONV2D: {
 		struct conv2d_shape cs = conv_shape(g, nd);
 		conv2d_forward(&cs, X->y, g->nodes[nd->src[1]].y, nd->nsrc > 2 ? g->nodes[nd->src[2]].y : NULL,
-			nd->y, g->workspace);
+			nd->y, nd->ws[0]);
 		break;
 	}
 	case NN_OP_BATCHNORM: {
@@ -1797,7 +1810,7 @@ static void node_backward(struct nn_graph *g, struct nn_node *nd)
 		}
 		if (dw)
 			conv2d_backward_weights(&cs, X->y, nd->dy, dw, db,
-				db ? (nd->acc[1] || nd->acc[2]) : nd->acc[1], g->workspace);
+				db ? (nd->acc[1] || nd->acc[2]) : nd->acc[1], nd->ws[1]);
 		else if (db) {
 			/* db_o = sum_{n,i,j} dy[n,o,i,j] */
 			int64_t hw = nd->shape[2] * nd->shape[3];
@@ -1810,7 +1823,7 @@ static void node_backward(struct nn_graph *g, struct nn_node *nd)
 			}
 		}
 		if (dx)
-			conv2d_backward_data(&cs, nd->dy, g->nodes[nd->src[1]].y, dx, nd->acc[0], g->workspace);
+			conv2d_backward_data(&cs, nd->dy, g->nodes[nd->src[1]].y, dx, nd->acc[0], nd->ws[1]);
 		break;
 	}
 	case NN_OP_BATCHNORM:
@@ -1985,18 +1998,25 @@ int nn_graph_backward(struct nn_graph *g)
 	return 0;
 }
 
-/* Buffers live at step t, as the plan placed them (sizes rounded to 16 floats). */
-static size_t live_bytes(const struct nn_graph *g, int t)
+/* Floats of node i's buffer q (0 value, 1 gradient, 2 re-computed value,
+ * 3 and 4 conv scratch for the forward and the backward) if the plan has it
+ * live at step t, else 0; its live steps in *first, *last. */
+static int64_t live_size(const struct nn_graph *g, int i, int q, int t, int *first, int *last)
 {
-	size_t sum = 0;
+	const struct nn_node *nd = &g->nodes[i];
+	const int T = 2 * g->n;
 
-	for (int i = 0; i < g->n; i++) {
-		const struct nn_node *nd = &g->nodes[i];
-		for (int k = 0; k < 3; k++)
-			if (nd->live[k][0] >= 0 && nd->live[k][0] <= t && t <= nd->live[k][1])
-				sum += (size_t)((nd->numel + 15) / 16 * 16) * sizeof(float);
+	if (q < 3) {
+		*first = nd->live[q][0];
+		*last = nd->live[q][1];
+	} else {
+		*first = *last = q == 3 ? i : T - 1 - i;
+		if (!nd->ws[q - 3])
+			return 0;
 	}
-	return sum;
+	if (*first < 0 || t < *first || t > *last)
+		return 0;
+	return q < 3 ? (nd->numel + 15) / 16 * 16 : nd->ws_floats;
 }
 
 static int cmp_live(const void *pa, const void *pb)
@@ -2008,30 +2028,34 @@ static int cmp_live(const void *pa, const void *pb)
 
 int nn_graph_peak(const struct nn_graph *g, int *step, size_t *bytes, FILE *f, int top)
 {
+	static const char *const kind[5] = { "value", "grad", "remade", "scratch", "scratch" };
 	const int T = 2 * g->n;
-	int best = 0, k = 0, at;
+	int best = 0, k = 0, at, a, b;
 	size_t most = 0;
 	int64_t (*rows)[2];
 
 	if (!g->planned)
 		return det_error_set(DET_EINVAL, "peak: the graph has no plan yet (run forward first)");
 	for (int t = 0; t <= T; t++) {
-		size_t b = live_bytes(g, t);
-		if (b > most) {
-			most = b;
+		size_t sum = 0;
+		for (int i = 0; i < g->n; i++)
+			for (int q = 0; q < 5; q++)
+				sum += (size_t)live_size(g, i, q, t, &a, &b) * sizeof(float);
+		if (sum > most) {
+			most = sum;
 			best = t;
 		}
 	}
 	*step = best;
 	*bytes = most;
-	if (!f || !(rows = calloc(3 * (size_t)g->n + 1, sizeof(*rows))))
+	if (!f || !(rows = calloc(5 * (size_t)g->n + 1, sizeof(*rows))))
 		return 0;
 	for (int i = 0; i < g->n; i++)
-		for (int q = 0; q < 3; q++) {
-			const struct nn_node *nd = &g->nodes[i];
-			if (nd->live[q][0] >= 0 && nd->live[q][0] <= best && best <= nd->live[q][1]) {
-				rows[k][0] = nd->numel;
-				rows[k++][1] = 3 * i + q;
+		for (int q = 0; q < 5; q++) {
+			int64_t sz = live_size(g, i, q, best, &a, &b);
+			if (sz) {
+				rows[k][0] = sz;
+				rows[k++][1] = 5 * i + q;
 			}
 		}
 	qsort(rows, (size_t)k, sizeof(*rows), cmp_live);
@@ -2039,11 +2063,10 @@ int nn_graph_peak(const struct nn_graph *g, int *step, size_t *bytes, FILE *f, i
 	fprintf(f, "plan peak at step %d of %d (the %s of %s): %.1f MiB in %d buffers\n", best, T,
 		best < g->n ? "forward" : "backward", g->nodes[at].name, (double)most / 1048576.0, k);
 	for (int j = 0; j < k && j < top; j++) {
-		const struct nn_node *nd = &g->nodes[rows[j][1] / 3];
-		int q = (int)(rows[j][1] % 3);
-		fprintf(f, "  %8.2f MiB  %-6s %-14s %-40s live %d..%d\n", (double)rows[j][0] * 4 / 1048576.0,
-			q == 2 ? "remade" : q ? "grad" : "value", nn_op_name(nd->op), nd->name, nd->live[q][0],
-			nd->live[q][1]);
+		int i = (int)(rows[j][1] / 5), q = (int)(rows[j][1] % 5);
+		live_size(g, i, q, best, &a, &b);
+		fprintf(f, "  %8.2f MiB  %-7s %-14s %-40s live %d..%d\n", (double)rows[j][0] * 4 / 1048576.0,
+			kind[q], nn_op_name(g->nodes[i].op), g->nodes[i].name, a, b);
 	}
 	free(rows);
 	return 0;

@@ -1,6 +1,7 @@
 /* graph.h: the static compute graph (ggml-style): nodes are an op, sources
  * and parameters; shapes are inferred as each node is added; a memory plan
- * places every activation and gradient in one arena by lifetime, once; then
+ * places every activation, gradient and conv scratch in one arena by
+ * lifetime, once (re-computing norm outputs for the backward); then
  * forward runs the nodes in order and backward runs them in reverse (one
  * switch). Parameters live in a parameter store (struct nn_store): one
  * contiguous slab of values, one of gradients, one of running statistics,
@@ -91,6 +92,9 @@ struct nn_node {
 	                    so y (then y_fwd) dies at its last forward reader; 1 =
 	                    planned, 2 = done in the backward under way */
 	float *y_fwd, *y_remat;
+	float *ws[2];    /* CONV2D: its scratch in the arena for the forward (ws[0])
+	                    and the backward (ws[1]), live only during that call */
+	int64_t ws_floats;
 	int live[3][2];  /* the plan's timeline steps [first, last] of the value
 	                    buffer (live[0]), of the gradient buffer it owns
 	                    (live[1]) and of the re-computed value (live[2]);
@@ -232,8 +236,10 @@ void nn_graph_set_check(struct nn_graph *g, int on);
  * time to its time_fwd / time_bwd (zeroed when profiling is turned on). */
 void nn_graph_set_profile(struct nn_graph *g, int on);
 
-/* Statistics: arena bytes (activations and gradients), number of plans
- * made, number of arena (re)allocations — steady state adds none. */
+/* Statistics: arena bytes (activations, gradients and the convolutions'
+ * scratch), one buffer per node's bytes, the largest convolution's scratch
+ * (part of the arena), number of plans made, number of arena
+ * (re)allocations — steady state adds none. */
 struct nn_graph_stats {
 	size_t arena_bytes, naive_bytes, workspace_bytes;
 	int plans, allocations;
