@@ -191,17 +191,14 @@ function Exp:poll(wait)
       local all = st.t:evals()
       e.figures = all[#all]
       st.evals_seen = (st.evals_seen or 0) + 1
-      -- e.result: the evaluation with its detections (a det.eval.result),
-      -- taken from the trainer only when the callback reads it, and kept
-      -- until the next evaluation (exp:eval() returns it)
+      -- e.result: the evaluation with its detections (a det.eval.result), a
+      -- copy made only when the callback reads it (the trainer keeps its
+      -- own for exp:eval() and `detbench run`'s final table)
       setmetatable(e, { __index = function(ev, k)
         if k ~= "result" then return nil end
-        local r = st.t:take_eval() or st.taken
-        st.taken = r
-        rawset(ev, "result", r or ev.figures)
+        rawset(ev, "result", st.t:eval_copy() or ev.figures)
         return rawget(ev, "result")
       end })
-      st.taken = nil
       call(st, self, "eval", e)
     elseif e.kind == "done" then
       running[self] = nil
@@ -275,7 +272,6 @@ function Exp:eval()
     if not ok then error("det.experiment: " .. tostring(err), 2) end
   end
   local r, err = t:take_eval()
-  if not r and st.taken then r, st.taken = st.taken, nil end -- an on_eval callback took it
   if not r then error("det.experiment: " .. tostring(err), 2) end
   if not t:running() then
     -- no poll will see this evaluation with its detections: show it now

@@ -515,6 +515,21 @@ static int t_take_eval(lua_State *L)
 	return 1;
 }
 
+/* t:eval_copy() -> det.eval.result | nil, message: a copy of the last
+ * evaluation (the trainer keeps its own for t:take_eval) */
+static int t_eval_copy(lua_State *L)
+{
+	struct ltrainer *p = check(L, 1);
+	struct eval_gt *gt;
+	struct eval_dets *dets;
+	struct eval_result *r;
+	int rc = trainer_eval_copy(p->t, &gt, &dets, &r);
+	if (rc)
+		return push_status(L, rc);
+	leval_push_result(L, gt, dets, r);
+	return 1;
+}
+
 static int t_predict(lua_State *L)
 {
 	struct ltrainer *p = check(L, 1);
@@ -821,6 +836,7 @@ static const luaL_Reg methods[] = {
 	{ "resume_from", t_resume_from },
 	{ "evaluate", t_evaluate },
 	{ "take_eval", t_take_eval },
+	{ "eval_copy", t_eval_copy },
 	{ "predict", t_predict },
 	{ "progress", t_progress },
 	{ "series", t_series },

@@ -983,6 +983,34 @@ void trainer_eval_take(struct trainer *t, struct eval_gt **gt, struct eval_dets 
 	pthread_mutex_unlock(&t->mu);
 }
 
+int trainer_eval_copy(struct trainer *t, struct eval_gt **gtp, struct eval_dets **detsp, struct eval_result **rp)
+{
+	struct eval_dets *dets = eval_dets_new();
+	struct eval_gt *gt = NULL;
+	struct eval_result *r = NULL;
+	int rc = 0;
+	*gtp = NULL, *detsp = NULL, *rp = NULL;
+	if (!dets)
+		return det_error_set(DET_ENOMEM, "trainer: out of memory copying an evaluation");
+	pthread_mutex_lock(&t->mu);
+	if (!t->last_dets || !t->io.val)
+		rc = det_error_set(DET_EINVAL, "trainer: no evaluation yet");
+	else if (t->last_dets->n && !(dets->boxes = malloc(t->last_dets->n * sizeof *dets->boxes)))
+		rc = det_error_set(DET_ENOMEM, "trainer: out of memory copying %zu detections", t->last_dets->n);
+	else if (t->last_dets->n) {
+		memcpy(dets->boxes, t->last_dets->boxes, t->last_dets->n * sizeof *dets->boxes);
+		dets->n = dets->cap = t->last_dets->n;
+	}
+	pthread_mutex_unlock(&t->mu);
+	if (rc || (rc = eval_gt_from_dataset(t->io.val, &gt)) || (rc = eval_coco_run(gt, dets, &r))) {
+		eval_gt_free(gt);
+		eval_dets_free(dets);
+		return rc;
+	}
+	*gtp = gt, *detsp = dets, *rp = r;
+	return 0;
+}
+
 const struct dataset *trainer_val(struct trainer *t)
 {
 	return t->io.val;

@@ -222,6 +222,12 @@ int trainer_evaluate(struct trainer *t);
 /* Takes ownership of the last evaluation (GT, detections, result; each
  * may be NULL when none happened): the trainer forgets it. */
 void trainer_eval_take(struct trainer *t, struct eval_gt **gt, struct eval_dets **dets, struct eval_result **r);
+/* A copy of the last evaluation (its detections copied under the lock; the
+ * GT rebuilt from the validation set and the result recomputed, both on
+ * the calling thread), for a callback that wants one while the trainer
+ * keeps its own for trainer_eval_take. 0 with *gt, *dets, *r the caller's;
+ * DET_EINVAL when no evaluation is kept; or a status. */
+int trainer_eval_copy(struct trainer *t, struct eval_gt **gt, struct eval_dets **dets, struct eval_result **r);
 struct train_sample;
 /* The first n validation images with their GT and the detections of the
  * last evaluation scoring at least min_score (train/samples.h), for the

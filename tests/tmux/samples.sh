@@ -75,6 +75,18 @@ done
 last=$(grep '"type":"plan"' "$run/metrics.jsonl" | tail -1)
 echo "$last" | grep -q '"lr":\[0\.001,'; ok $? "  whose lr starts at the new schedule's 1e-3"
 
+# an on_eval callback that reads e.result gets the evaluation with its
+# detections (a copy: the trainer keeps its own for exp:eval())
+tt_run 'got = nil; recipe.on_eval = function(exp, e) got = e.result end'
+limit=$(( $(date +%s) + TT_TIMEOUT ))
+while [ "$(date +%s)" -lt "$limit" ]; do
+	tt_run "print('R', got and got.AP, got and #got:detections())"
+	tt_screen | grep -Eq '^R +[0-9.e-]+ +[0-9]+' && break
+	sleep 1
+done
+tt_check "on_eval's e.result is a det.eval.result with detections" '^R +[0-9.e-]+ +[0-9]+'
+tt_run "r2 = recipe:eval(); print('E', r2.AP, #r2:detections())"
+tt_check "  and exp:eval() still gets the trainer's evaluation" '^E +[0-9.e-]+ +[0-9]+'
 tt_run 'recipe:stop()'
 tt_check "stopped" '(stopped|done) · tmux-samples'
 done_testing
