@@ -265,6 +265,31 @@ static void determinism(struct rng *r, const char *name, struct conv2d_shape s)
 	free(x), free(w), free(b), free(dy), free(ws);
 }
 
+/* The direct kernels compute every output of forward and backward-data as
+ * one sum over the taps in order, whichever thread or block runs it: the
+ * bits are the same on 1 and 3 threads. */
+static void thread_independent(struct rng *r, const char *name, struct conv2d_shape s)
+{
+	long nx, ny, nw;
+	float *x, *w, *dy, *ws, *y[2], *dx[2];
+
+	conv2d_shape_init(&s);
+	nx = numel_x(&s), ny = numel_y(&s), nw = numel_w(&s);
+	x = randv(r, nx), w = randv(r, nw), dy = randv(r, ny);
+	ws = ws_new(&s);
+	for (int k = 0; k < 2; k++) {
+		det_threads_set(k == 0 ? 1 : 3);
+		y[k] = malloc(ny * 4), dx[k] = malloc(nx * 4);
+		conv2d_forward(&s, x, w, NULL, y[k], ws);
+		conv2d_backward_data(&s, dy, w, dx[k], 0, ws);
+	}
+	ok(!memcmp(y[0], y[1], ny * 4) && !memcmp(dx[0], dx[1], nx * 4),
+		"%s: y and dx bit-identical on 1 and 3 threads", name);
+	for (int k = 0; k < 2; k++)
+		free(y[k]), free(dx[k]);
+	free(x), free(w), free(dy), free(ws);
+}
+
 static void shape_error(struct conv2d_shape s, const char *want)
 {
 	int rc = conv2d_shape_init(&s);
@@ -377,6 +402,9 @@ int main(void)
 			for (size_t i = 0; i < sizeof extra / sizeof *extra; i++)
 				check_against_ref(&rng, &extra[i]);
 			determinism(&rng, kname[m], shp(8, 32, 33, 35, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1));
+			if (kern[m] != CONV2D_KERNEL_BLAS && strcmp(conv2d_kernel_isa(), "none"))
+				thread_independent(&rng, kname[m], shp(4, 24, 19, 30, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1));
+			det_threads_set(m == 1 ? 3 : 2);
 		}
 		conv2d_kernel_set(CONV2D_KERNEL_AUTO);
 		det_threads_set(1);
