@@ -440,8 +440,8 @@ static long bwdd_floats(const struct conv2d_shape *s, int nthreads)
 		struct conv2d_shape t = transposed_shape(s);
 
 #if CONV_SIMD
-		if (direct_mode_of(&t) != DIRECT_NONE)
-			return weight_floats(s) + fwd_floats(&t, nthreads);
+		if (direct_mode_of(&t) == DIRECT_PANEL)
+			return fwd_floats(&t, nthreads);
 #endif
 		return weight_floats(s) + fwd_floats(&t, nthreads);
 	}
@@ -780,9 +780,9 @@ struct direct_job {
 	struct view_geom g;
 	const float *x, *w, *b, *dy;
 	float *y, *dw, *partials;
-	const long *off;
+	const long *off, *aoff; /* aoff: where the weights' taps are (NULL: w is C_out x K) */
 	float beta;
-	long K, nob, units, per_thread;
+	long K, lda, nob, units, per_thread;
 };
 
 static long direct_k(const struct conv2d_shape *s)
@@ -790,10 +790,11 @@ static long direct_k(const struct conv2d_shape *s)
 	return (long)s->c_in * s->kh * s->kw;
 }
 
-/* the offset table, in floats of workspace */
+/* the offset tables (B's, then A's), in floats of workspace */
 static long off_floats(const struct conv2d_shape *s)
 {
-	return round_up((direct_k(s) + CONV_GMR) * (long)(sizeof(long) / sizeof(float)), ALIGN_FLOATS);
+	return round_up((2 * direct_k(s) + CONV_GMR) * (long)(sizeof(long) / sizeof(float)),
+		ALIGN_FLOATS);
 }
 
 /* Panel mode: units of `nt` tiles of CONV_NR columns (a multiple of the
@@ -865,8 +866,8 @@ static void view_fwd_unit(const struct direct_job *job, long u, float *tws)
 			const int o0 = (int)ob * CONV_MR;
 			const int nr = s->c_out - o0 < CONV_MR ? s->c_out - o0 : CONV_MR;
 
-			conv_simd_tile_fwd(job->K, job->w + o0 * job->K, job->K, nr, P + m0, job->off,
-				tile, CONV_NR, 0);
+			conv_simd_tile_fwd(job->K, job->w + o0 * job->lda, job->lda, job->aoff, nr, P + m0,
+				job->off, tile, CONV_NR, 0);
 			view_store(s, g->wq, mb, m0, i0, tile, nr, job->y + (n * s->c_out + o0) * hwo,
 				job->b ? job->b + o0 : NULL, job->beta);
 		}
@@ -899,7 +900,8 @@ static void panel_fwd_unit(const struct direct_job *job, const struct panel_geom
 		}
 		for (long ob = 0; ob < job->nob; ob++)
 			for (long tl = 0; tl < ntl; tl++)
-				conv_simd_tile_fwd(kn, job->w + ob * CONV_MR * K + k0, K,
+				conv_simd_tile_fwd(kn, job->w + ob * CONV_MR * job->lda + (job->aoff ? 0 : k0),
+					job->lda, job->aoff ? job->aoff + k0 : NULL,
 					s->c_out - ob * CONV_MR < CONV_MR ? (int)(s->c_out - ob * CONV_MR) : CONV_MR,
 					panel + tl * kn * CONV_NR, job->off,
 					cbuf + (ob * ntl + tl) * CONV_MR * CONV_NR, CONV_NR, k0 > 0);
@@ -938,17 +940,28 @@ static void panel_fwd_unit(const struct direct_job *job, const struct panel_geom
 	}
 }
 
-/* y = beta*y + conv(x, w) (+ b). */
+/* y = beta*y + conv(x, w) (+ b). flip: w is the weight of the convolution
+ * whose backward-data s is (see transposed_shape), read in place: row c,
+ * tap k = o*KH*KW + t of the transposed weights is w[o][c][KH*KW-1-t]. */
 static void forward_direct(const struct conv2d_shape *s, enum direct_mode mode, const float *x,
-	const float *w, const float *b, float *y, float beta, float *ws)
+	const float *w, int flip, const float *b, float *y, float beta, float *ws)
 {
 	struct direct_job job = { .s = s, .x = x, .w = w, .b = b, .y = y, .beta = beta };
 	struct panel_geom pg;
 	const int nt = conv_threads();
-	long *off = (long *)ws;
+	long *off = (long *)ws, *aoff = off + direct_k(s) + CONV_GMR;
 	float *tws = ws + off_floats(s);
 
 	job.K = direct_k(s);
+	job.lda = job.K;
+	if (flip) {
+		const long kk = (long)s->kh * s->kw;
+
+		for (long k = 0; k < job.K; k++)
+			aoff[k] = k / kk * s->c_out * kk + kk - 1 - k % kk;
+		job.lda = kk;
+		job.aoff = aoff;
+	}
 	job.nob = ceil_div(s->c_out, CONV_MR);
 	job.off = off;
 	job.per_thread = fwd_direct_thread_floats(s, mode, nt);
@@ -1312,7 +1325,7 @@ static void forward_general(const struct conv2d_shape *s, const float *x, const 
 
 #if CONV_SIMD
 	if (direct_mode_of(s) != DIRECT_NONE) {
-		forward_direct(s, direct_mode_of(s), x, w, b, y, beta, ws);
+		forward_direct(s, direct_mode_of(s), x, w, 0, b, y, beta, ws);
 		return;
 	}
 #endif
@@ -1479,10 +1492,19 @@ static void backward_data_general(const struct conv2d_shape *s, const float *dy,
 	if (bwd_data_as_conv(s)) {
 		struct conv2d_shape t = transposed_shape(s);
 #if CONV_SIMD
-		if (direct_mode_of(&t) != DIRECT_NONE) {
+		/* The panel reads the flipped weights in place; the view, which sweeps
+		 * all of K per tile, reads a flipped copy: read in place, its rows are
+		 * 9-float runs KH*KW*C_in apart, and backward-data of the 16x16 and
+		 * 32x32 layers ran 1.5x slower; the panel's K chunks keep them in
+		 * cache, and the copy was 10% of the 8x8 layer's backward-data. */
+		if (direct_mode_of(&t) == DIRECT_PANEL) {
+			forward_direct(&t, DIRECT_PANEL, dy, w, 1, NULL, dx, accumulate ? 1.0f : 0.0f, ws);
+			return;
+		}
+		if (direct_mode_of(&t) == DIRECT_VIEW) {
 			weights_flip(s, w, ws);
-			forward_direct(&t, direct_mode_of(&t), dy, ws, NULL, dx,
-				accumulate ? 1.0f : 0.0f, ws + weight_floats(s));
+			forward_direct(&t, DIRECT_VIEW, dy, ws, 0, NULL, dx, accumulate ? 1.0f : 0.0f,
+				ws + weight_floats(s));
 			return;
 		}
 #endif

@@ -27,8 +27,10 @@ typedef __m256 vec;
 
 #define NV (CONV_NR / CONV_VL)
 
-void conv_simd_tile_fwd(long K, const float *a, long lda, int nr, const float *b,
-	const long *off, float *c, long ldc, int add)
+/* One body, inlined twice: with aoff == NULL (the forward: weights rows of
+ * K taps) and with aoff (backward-data: the flipped weights read in place). */
+static inline __attribute__((always_inline)) void tile_fwd(long K, const float *a, long lda,
+	const long *aoff, int nr, const float *b, const long *off, float *c, long ldc, int add)
 {
 	vec acc[CONV_MR][NV];
 	const float *ar[CONV_MR];
@@ -42,6 +44,7 @@ void conv_simd_tile_fwd(long K, const float *a, long lda, int nr, const float *b
 	}
 	for (long k = 0; k < K; k++) {
 		const float *bk = b + off[k];
+		const long ak = aoff ? aoff[k] : k;
 		vec bv[NV];
 
 #pragma GCC unroll 4
@@ -49,7 +52,7 @@ void conv_simd_tile_fwd(long K, const float *a, long lda, int nr, const float *b
 			bv[v] = vload(bk + v * CONV_VL);
 #pragma GCC unroll 16
 		for (int r = 0; r < CONV_MR; r++) {
-			vec av = vbcast(ar[r] + k);
+			vec av = vbcast(ar[r] + ak);
 
 #pragma GCC unroll 4
 			for (int v = 0; v < NV; v++)
@@ -61,6 +64,15 @@ void conv_simd_tile_fwd(long K, const float *a, long lda, int nr, const float *b
 #pragma GCC unroll 4
 		for (int v = 0; v < NV; v++)
 			vstore(c + r * ldc + v * CONV_VL, acc[r][v]);
+}
+
+void conv_simd_tile_fwd(long K, const float *a, long lda, const long *aoff, int nr,
+	const float *b, const long *off, float *c, long ldc, int add)
+{
+	if (aoff)
+		tile_fwd(K, a, lda, aoff, nr, b, off, c, ldc, add);
+	else
+		tile_fwd(K, a, lda, NULL, nr, b, off, c, ldc, add);
 }
 
 #define GNV (CONV_GNR / CONV_VL)

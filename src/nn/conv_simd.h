@@ -33,14 +33,14 @@
 
 #if CONV_SIMD
 /* Forward tile, C (CONV_MR x CONV_NR, leading dimension ldc):
- *   C[r][m] (+)= sum_{k<K} a[r*lda + k] * b[off[k] + m]
- * rows r >= nr of a are not read (row nr-1 is used in their place; the
- * caller drops those rows of C). The sum runs k = 0..K-1 in order, one
- * fused multiply-add per k, so every output's bits are fixed, and a sum
- * split into chunks of k (add != 0 continues from what C holds) gives the
- * same bits as one call. */
-void conv_simd_tile_fwd(long K, const float *a, long lda, int nr, const float *b,
-	const long *off, float *c, long ldc, int add);
+ *   C[r][m] (+)= sum_{k<K} A[r][k] * b[off[k] + m],  A[r][k] = a[r*lda + aoff[k]]
+ * (aoff NULL: a[r*lda + k]); rows r >= nr of A are not read (row nr-1 is
+ * used in their place; the caller drops those rows of C). The sum runs
+ * k = 0..K-1 in order, one fused multiply-add per k, so every output's
+ * bits are fixed, and a sum split into chunks of k (add != 0 continues
+ * from what C holds) gives the same bits as one call. */
+void conv_simd_tile_fwd(long K, const float *a, long lda, const long *aoff, int nr,
+	const float *b, const long *off, float *c, long ldc, int add);
 
 /* Weight-gradient tile, output channels along the lanes, C (CONV_GMR x
  * CONV_GNR, leading dimension ldc), over nimg blocks of b (ldimg apart)
