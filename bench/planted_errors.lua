@@ -16,7 +16,8 @@
 -- 7.5 minutes in all on 2 cores). save=PREFIX keeps the predictions
 -- (PREFIX.dets.json; with tta=1 also PREFIX.plain.dets.json); load=PREFIX
 -- ranks them again without training (same scene parameters), to compare
--- ranking options (calibrate=0, explain=0: the raw formulas).
+-- ranking options (calibrate=1: per-class calibration; explain=0 with
+-- calibrate=0: the raw formulas).
 --
 -- Prints the training summary, the ranking's figure and, beside it, the
 -- figure the same ranking gets from perfect synthetic predictions (the
@@ -33,7 +34,7 @@ local P = det.experiment.params {
   save = "",             -- a path prefix: write the predictions and corrupted labels there
   load = "",             -- a path prefix: rank saved predictions (no training)
   ema = 0,               -- > 0: predict with an exponential moving average of the weights (decay)
-  calibrate = 1,         -- r:suspects{ calibrate = } (0: the raw scores)
+  calibrate = 0,         -- r:suspects{ calibrate = } (1: per-class isotonic calibration)
   tta = 1,               -- 1: average the predictions with those on mirrored images (det.inspect.ensemble)
   explain = 1,           -- r:suspects{ explain = } (0: any overlapping prediction is evidence)
 }

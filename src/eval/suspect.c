@@ -27,7 +27,7 @@ void suspect_opts_default(struct suspect_opts *o)
 	o->fit_iou = 0.3;
 	o->min_score = 0.05;
 	o->bad_weight = 0.3;
-	o->calibrate = 1;
+	o->calibrate = 0;
 	o->explain = 1;
 }
 

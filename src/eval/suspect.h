@@ -13,7 +13,7 @@
  *                losses, max(that, bad_weight * loss / max loss).
  * One suspect per GT box (its best-scoring reason). Scores are in [0, 1].
  *
- * Calibrated (calibrate = 1, the default): every prediction's score s of
+ * Calibrated (calibrate = 1; off by default): every prediction's score s of
  * class k enters the formulas above as p_k(s), the probability that a
  * prediction of class k at score s is right, estimated on the evaluated set
  * itself: predictions are matched to the labels (per class, best score
@@ -26,6 +26,11 @@
  * same for every class. (Zadrozny & Elkan, "Transforming classifier scores
  * into accurate multiclass probability estimates", KDD 2002; per-class,
  * as confident learning's per-class thresholds: Northcutt et al., JAIR 2021.)
+ * Off by default because it hurts where classes are honestly confused: a
+ * confusable class's own predictions get a low p_k, so its correct labels
+ * lose their support and every competing prediction outranks them (on 10
+ * Fashion classes, 54.8% -> 40.3% of planted errors found; on 4 easily told
+ * apart, +0 to +4 points; bench/README.md).
  *
  * Explained evidence (explain = 1, the default): objects overlap, so a
  * prediction is evidence only about the GT that explains it best. It
@@ -53,7 +58,7 @@ struct suspect_opts {
 	double min_score;   /* 0.05: predictions below never count as fitting a GT */
 	double bad_weight;  /* 0.3: a box nobody fits is weaker evidence than a confident prediction */
 	const double *losses; /* per GT box (eval_gt.boxes order), or NULL */
-	int calibrate;        /* 1: scores through each class's p_k (see above) */
+	int calibrate;        /* 0; 1: scores through each class's p_k (see above) */
 	int explain;          /* 1: evidence explained by another GT does not count (see above) */
 };
 
