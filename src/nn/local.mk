@@ -37,6 +37,11 @@ tests_nn_test_conv_LDADD = $(TEST_LDADD)
 tests_nn_test_conv_golden_LDADD = $(TEST_LDADD)
 TESTS += tests/nn/test_conv tests/nn/test_conv_golden
 EXTRA_DIST += tests/golden/conv/gen_conv.py tests/golden/conv/conv.bin tests/golden/conv/index.txt
+# the conv paths (im2col + OpenBLAS, direct view / panel) side by side (make bench)
+EXTRA_PROGRAMS += bench/conv_paths_bench
+BENCH_BINS += bench/conv_paths_bench
+bench_conv_paths_bench_SOURCES = bench/conv_paths_bench.c src/core/threads_preinit.c
+bench_conv_paths_bench_LDADD = libdetbench.la $(DET_LIBS)
 
 # tensors, graph (shape inference, memory plan, autograd) and the non-conv ops
 libdetbench_la_SOURCES += src/core/tensor.c src/core/tensor.h \
