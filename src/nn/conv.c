@@ -171,10 +171,13 @@ static struct conv2d_shape transposed_shape(const struct conv2d_shape *s)
  * tiles of CONV_NR, each im2col'd once into a K x CONV_NR panel that every
  * channel tile then reads.
  *
- * Backward-weights (view maps): per band, dW[o][k] (+)= sum_m dYf[o][m] *
- * P[off[k] + m], dYf being dy laid out at the same flat positions with
- * zeros in the dropped columns; thread t sums a fixed range of bands, as
- * the general path does. */
+ * Backward-data of a stride-1 convolution is the forward of its transposed
+ * shape: the panel reads the flipped weights in place (an offset table for
+ * the kernel's A), the view reads a flipped copy (see backward_data_general).
+ *
+ * Backward-weights always reads the view: per band, dWT[k][o] (+)= sum over
+ * the band's pixels of P[off[k] + pixel] * dT[pixel][o], output channels on
+ * the lanes (see backward_weights_direct). */
 
 #if CONV_SIMD
 /* A band is enough output rows to give at least VIEW_MIN_M flat pixels,
