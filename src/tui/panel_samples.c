@@ -3,9 +3,11 @@
  * images, z zoom into the next box, o TP/FP/FN colours, g GT boxes. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <curses.h>
 
+#include "tui/text.h"
 #include "tui/board.h"
 #include "tui/imgview.h"
 
@@ -52,6 +54,14 @@ static void samples_draw(struct panel *p)
 			snprintf(step, sizeof step, " step %lld", (long long)b->samples_step);
 		snprintf(title, sizeof title, "samples %d/%d %s%s  %d GT, %d pred%s%s", bp->opt[OPT_INDEX] + 1, b->nsamples,
 			s->name, step, ngt, npred, o.outcomes ? "  TP/FP/FN" : "", o.zoom >= 0 ? "  zoomed" : "");
+		/* narrow: a shorter title rather than a cut one (room for the
+		 * " +N" of a stacked place): "@step", no comma, no mode words */
+		if (tui_text_width(title, strlen(title)) + 6 > p->cols) {
+			if (b->samples_step >= 0)
+				snprintf(step, sizeof step, " @%lld", (long long)b->samples_step);
+			snprintf(title, sizeof title, "samples %d/%d %s%s  %d GT %d pred", bp->opt[OPT_INDEX] + 1, b->nsamples,
+				s->name, step, ngt, npred);
+		}
 		board_title(p, cb, title, "<- -> z o g");
 		img_draw(cb, 1, 0, p->rows - 1, p->cols, &s->im, s->boxes, s->nboxes, &o);
 	}

@@ -28,17 +28,17 @@ tt_key Tab
 tt_key Tab
 tt_check "Tab, Tab: the samples panel comes up in the AP table's place" '(samples [0-9]+/8|no samples yet)'
 tt_check "after the first periodic evaluation it shows GT and predictions by itself" \
-	'samples 1/8 #1 step [0-9]+ +[0-9]+ GT, [0-9]+ pr'
+	'samples 1/8 #1 (step |@)[0-9]+ +[0-9]+ GT,? [0-9]+ pred'
 tt_check "  drawn in half blocks" '▀▀▀▀▀▀▀▀'
 tt_key Right
-tt_check "Right: the second image" 'samples 2/8 #2 step [0-9]+'
-first=$(tt_screen | sed -nE 's/.*samples 2\/8 #2 step ([0-9]+).*/\1/p' | head -1)
+tt_check "Right: the second image" 'samples 2/8 #2 (step |@)[0-9]+'
+first=$(tt_screen | sed -nE 's/.*samples 2\/8 #2 (step |@)([0-9]+).*/\2/p' | head -1)
 tt_key Escape
 # the next evaluation refreshes the panel, which stays on image 2
 limit=$(( $(date +%s) + TT_TIMEOUT ))
 now=$first
 while [ "$(date +%s)" -lt "$limit" ]; do
-	now=$(tt_screen | sed -nE 's/.*samples 2\/8 #2 step ([0-9]+).*/\1/p' | head -1)
+	now=$(tt_screen | sed -nE 's/.*samples 2\/8 #2 (step |@)([0-9]+).*/\2/p' | head -1)
 	[ -n "$now" ] && [ "$now" != "$first" ] && break
 	sleep 0.2
 done

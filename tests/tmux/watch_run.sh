@@ -28,13 +28,13 @@ tt_check "Tab, Tab: the lr panel with the run's plan" '━ plan [0-9]'
 tt_key Tab
 tt_key Tab
 tt_check "Tab, Tab: the samples of the last evaluation, GT and predictions" \
-	'samples 1/8 #1 step [0-9]+ +[0-9]+ GT, [0-9]+ pr'
+	'samples 1/8 #1 (step |@)[0-9]+ +[0-9]+ GT,? [0-9]+ pred'
 tt_check "  drawn in half blocks" '▀▀▀▀▀▀▀▀'
-first=$(tt_screen | sed -nE 's/.*samples 1\/8 #1 step ([0-9]+).*/\1/p' | head -1)
+first=$(tt_screen | sed -nE 's/.*samples 1\/8 #1 (step |@)([0-9]+).*/\2/p' | head -1)
 limit=$(( $(date +%s) + TT_TIMEOUT ))
 now=$first
 while [ "$(date +%s)" -lt "$limit" ]; do
-	now=$(tt_screen | sed -nE 's/.*samples 1\/8 #1 step ([0-9]+).*/\1/p' | head -1)
+	now=$(tt_screen | sed -nE 's/.*samples 1\/8 #1 (step |@)([0-9]+).*/\2/p' | head -1)
 	[ -n "$now" ] && [ "$now" != "$first" ] && break
 	sleep 0.2
 done
