@@ -198,19 +198,21 @@ function inspect.export_marks(path)
   return core.inspect.export(path)
 end
 
+-- IoU of two COCO boxes {x, y, w, h}
+local function iou(a, b)
+  local ix = math.min(a[1] + a[3], b[1] + b[3]) - math.max(a[1], b[1])
+  local iy = math.min(a[2] + a[4], b[2] + b[4]) - math.max(a[2], b[2])
+  if ix <= 0 or iy <= 0 then return 0 end
+  local inter = ix * iy
+  return inter / (a[3] * a[4] + b[3] * b[4] - inter)
+end
+
 -- det.inspect.planted_recall(suspects, planted, fraction, n) -> share of the
 -- planted errors found among the first ceil(fraction * n) suspects.
 -- planted: { { image_id =, box = {x,y,w,h} } ... }; a suspect finds one when
 -- it is in the same image with IoU >= 0.5.
 function inspect.planted_recall(suspects, planted, fraction, n)
   local k = math.ceil(fraction * n)
-  local function iou(a, b)
-    local ix = math.min(a[1] + a[3], b[1] + b[3]) - math.max(a[1], b[1])
-    local iy = math.min(a[2] + a[4], b[2] + b[4]) - math.max(a[2], b[2])
-    if ix <= 0 or iy <= 0 then return 0 end
-    local inter = ix * iy
-    return inter / (a[3] * a[4] + b[3] * b[4] - inter)
-  end
   local found = 0
   local byimg = {}
   for i = 1, math.min(k, #suspects) do
@@ -240,13 +242,6 @@ function inspect.ensemble(lists, opts)
   local thr = opts.iou or 0.55
   local M = #lists
   if M == 0 then error("det.inspect.ensemble: no lists", 2) end
-  local function iou(a, b)
-    local ix = math.min(a[1] + a[3], b[1] + b[3]) - math.max(a[1], b[1])
-    local iy = math.min(a[2] + a[4], b[2] + b[4]) - math.max(a[2], b[2])
-    if ix <= 0 or iy <= 0 then return 0 end
-    local inter = ix * iy
-    return inter / (a[3] * a[4] + b[3] * b[4] - inter)
-  end
   local index = {}
   for k, name in ipairs(opts.names or {}) do index[name] = k end
   local groups, order = {}, {}
