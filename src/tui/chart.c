@@ -42,6 +42,8 @@ void chart_tick_label(double v, char *buf, int size)
 		snprintf(buf, (size_t)size, "%.3gk", v / 1e3);
 	else if (a < 1e-3)
 		snprintf(buf, (size_t)size, "%.1e", v);
+	else if (a >= 1e3)
+		snprintf(buf, (size_t)size, "%.0f", v); /* 1180, not 1.18e+03 (steps) */
 	else
 		snprintf(buf, (size_t)size, "%.3g", v);
 }
@@ -300,9 +302,9 @@ void chart_draw(struct cells *cb, int y0, int x0, int rows, int cols, const stru
 		at[0] = x0 + lw + 1;
 		at[1] = x0 + lw + 1 + p.w / 2 - (int)strlen(xl[1]) / 2;
 		at[2] = x0 + lw + 1 + p.w - (int)strlen(xl[2]);
-		n = p.w >= 24 ? 3 : 2;
+		n = p.xmax <= p.xmin ? 1 : p.w >= 24 ? 3 : 2; /* one point: one label */
 		for (int i = 0; i < 3; i++) {
-			if (n == 2 && i == 1)
+			if ((n == 2 && i == 1) || (n == 1 && i > 0))
 				continue;
 			cells_text(cb, y, at[i], xl[i], axis, CELL_DEFAULT, 0, -1);
 		}

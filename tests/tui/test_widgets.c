@@ -149,6 +149,21 @@ static void test_chart(void)
 	ok(strcmp(lab, "0.0031") == 0, "tick label 0.0031 ('%s')", lab);
 	chart_tick_label(12000, lab, sizeof lab);
 	ok(strcmp(lab, "12k") == 0, "tick label 12k ('%s')", lab);
+	chart_tick_label(1180, lab, sizeof lab);
+	ok(strcmp(lab, "1180") == 0, "tick label 1180, not 1.18e+03 ('%s')", lab);
+	/* one point: one x label, not the same number three times */
+	{
+		double x1[1] = { 1062 }, y1[1] = { 0.349 };
+		struct chart_series one = { "AP", x1, y1, 1, CELL_RGB(255, 0, 0), -1 };
+		const char *t;
+
+		cells_init(&cb, 8, 40);
+		chart_draw(&cb, 0, 0, 8, 40, &one, 1, NULL);
+		t = text_of(&cb);
+		ok(strstr(t, "1062") != NULL && strstr(strstr(t, "1062") + 4, "1062") == NULL,
+		   "a single evaluation: its step once on the x axis");
+		cells_fini(&cb);
+	}
 	/* no data */
 	{
 		struct chart_series e = { "loss", x, y, 0, CELL_RGB(255, 0, 0), -1 };
