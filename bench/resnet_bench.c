@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <omp.h>
 
+#include "bench/torch_peer.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "core/threads.h"
@@ -47,7 +48,6 @@ int main(int argc, char **argv)
 	int nt = 0;
 	long rss_before, rss_after;
 	FILE *to = NULL, *from = NULL;
-	int p_in[2], p_out[2];
 	char line[256], cmd[512];
 	struct nn_graph_stats st;
 
@@ -67,34 +67,11 @@ int main(int argc, char **argv)
 
 	/* PyTorch as a coprocess */
 	snprintf(cmd, sizeof(cmd), "%s/resnet_torch.py", BENCH_SRCDIR);
-	if (access("/usr/bin/python3", X_OK) == 0 && pipe(p_in) == 0 && pipe(p_out) == 0) {
-		pid_t pid = fork();
-		if (pid == 0) {
-			char a[16], b[16], c[16];
-			dup2(p_in[0], 0);
-			dup2(p_out[1], 1);
-			close(p_in[1]);
-			close(p_out[0]);
-			snprintf(a, sizeof(a), "%d", threads);
-			snprintf(b, sizeof(b), "%d", n);
-			snprintf(c, sizeof(c), "%d", hw);
-			execl("/usr/bin/python3", "python3", cmd, a, b, c, (char *)NULL);
-			_exit(127);
-		}
-		close(p_in[0]);
-		close(p_out[1]);
-		to = fdopen(p_in[1], "w");
-		from = fdopen(p_out[0], "r");
-		while (from && fgets(line, sizeof(line), from) && strncmp(line, "ready", 5))
-			if (line[0] == '#') {
-				fputs(line, stdout);
-				fclose(from);
-				from = NULL;
-			}
-		if (!from && to) {
-			fclose(to);
-			to = NULL;
-		}
+	{
+		struct torch_peer peer;
+
+		torch_peer_start(&peer, cmd, threads, n, hw);
+		to = peer.to, from = peer.from;
 	}
 
 	rss_before = peak_rss_kib();

@@ -20,6 +20,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "bench/torch_peer.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "core/threads.h"
@@ -107,7 +108,6 @@ int main(int argc, char **argv)
 	struct detector_losses lo;
 	double *tc, *tt, flops = 0, fwd[NN_OP_COUNT] = { 0 }, bwd[NN_OP_COUNT] = { 0 };
 	FILE *to = NULL, *from = NULL;
-	int p_in[2], p_out[2];
 	char line[256], cmd[512];
 	struct nn_graph_stats st;
 	long rss;
@@ -127,34 +127,11 @@ int main(int argc, char **argv)
 	tt = calloc((size_t)reps, sizeof(double));
 
 	snprintf(cmd, sizeof(cmd), "%s/train_step_torch.py", BENCH_SRCDIR);
-	if (access("/usr/bin/python3", X_OK) == 0 && pipe(p_in) == 0 && pipe(p_out) == 0) {
-		pid_t pid = fork();
-		if (pid == 0) {
-			char a[16], bb[16], c[16];
-			dup2(p_in[0], 0);
-			dup2(p_out[1], 1);
-			close(p_in[1]);
-			close(p_out[0]);
-			snprintf(a, sizeof(a), "%d", threads);
-			snprintf(bb, sizeof(bb), "%d", n);
-			snprintf(c, sizeof(c), "%d", hw);
-			execl("/usr/bin/python3", "python3", cmd, a, bb, c, (char *)NULL);
-			_exit(127);
-		}
-		close(p_in[0]);
-		close(p_out[1]);
-		to = fdopen(p_in[1], "w");
-		from = fdopen(p_out[0], "r");
-		while (from && fgets(line, sizeof(line), from) && strncmp(line, "ready", 5))
-			if (line[0] == '#') {
-				fputs(line, stdout);
-				fclose(from);
-				from = NULL;
-			}
-		if (!from && to) {
-			fclose(to);
-			to = NULL;
-		}
+	{
+		struct torch_peer peer;
+
+		torch_peer_start(&peer, cmd, threads, n, hw);
+		to = peer.to, from = peer.from;
 	}
 
 	/* the model, detector, optimiser and one batch, made in Lua */

@@ -61,7 +61,7 @@ EXTRA_DIST += tests/lua/model_spec.lua
 # one training step of the reference detector beside PyTorch (`make bench`)
 EXTRA_PROGRAMS += bench/train_step_bench
 BENCH_BINS += bench/train_step_bench
-bench_train_step_bench_SOURCES = bench/train_step_bench.c src/core/threads_preinit.c
+bench_train_step_bench_SOURCES = bench/train_step_bench.c bench/torch_peer.c bench/torch_peer.h src/core/threads_preinit.c
 bench_train_step_bench_LDADD = libdetbench.la $(DET_LIBS)
 bench_train_step_bench_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_SRCDIR='"$(abs_top_srcdir)/bench"'
 EXTRA_DIST += bench/train_step_torch.py

@@ -67,7 +67,7 @@ EXTRA_DIST += tests/lua/nn_spec.lua
 # ResNet-18 training step on the graph engine vs PyTorch (bench/resnet_torch.py)
 EXTRA_PROGRAMS += bench/resnet_bench
 BENCH_BINS += bench/resnet_bench
-bench_resnet_bench_SOURCES = bench/resnet_bench.c src/core/threads_preinit.c
+bench_resnet_bench_SOURCES = bench/resnet_bench.c bench/torch_peer.c bench/torch_peer.h src/core/threads_preinit.c
 bench_resnet_bench_LDADD = libdetbench.la $(DET_LIBS)
 bench_resnet_bench_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_SRCDIR='"$(abs_top_srcdir)/bench"'
 EXTRA_DIST += bench/resnet_torch.py
