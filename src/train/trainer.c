@@ -843,20 +843,11 @@ static void write_samples(struct trainer *t, const struct eval_dets *dets)
 	train_samples_free(s, n > 0 ? n : 0);
 }
 
-static int evaluate(struct trainer *t)
+/* The evaluation graph's detections on every image of ds, in order, against
+ * gt's ids (with the EMA weights when cfg.eval_ema and there are some);
+ * *detsp is the caller's. */
+static int detect(struct trainer *t, const struct dataset *ds, const struct eval_gt *gt, struct eval_dets **detsp)
 {
-	if (!t->io.eval_graph || !t->io.val || !t->io.task.decode)
-		return det_error_set(DET_EINVAL, "trainer: no validation set, evaluation graph or decoder to evaluate with");
-	int prev_state;
-	{
-		struct metrics_progress p;
-		metrics_progress_get(t->metrics, &p);
-		prev_state = p.state;
-	}
-	progress(t, METRICS_EVALUATING, "evaluating");
-	int rc = 0;
-	if (!t->gt && (rc = eval_gt_from_dataset(t->io.val, &t->gt)))
-		return rc;
 	struct nn_graph *g = t->io.eval_graph;
 	int64_t N, H, W;
 	graph_batch(g, t->io.eval_input, &N, &H, &W);
@@ -869,8 +860,10 @@ static int evaluate(struct trainer *t)
 	memcpy(lc.mean, t->cfg.mean, sizeof lc.mean);
 	memcpy(lc.std, t->cfg.std, sizeof lc.std);
 	lc.letterbox = t->cfg.letterbox;
-	struct loader *l = loader_new_config(t->io.val, NULL, NULL, &lc);
+	struct loader *l = loader_new_config(ds, NULL, NULL, &lc);
 	struct eval_dets *dets = eval_dets_new();
+	int rc = 0;
+	*detsp = NULL;
 	if (!l || !dets) {
 		loader_free(l);
 		eval_dets_free(dets);
@@ -880,17 +873,38 @@ static int evaluate(struct trainer *t)
 	nn_graph_set_train(g, 0);
 	for (;;) {
 		const struct loader_batch *b;
-		if ((rc = loader_next(l, &b)))
-			break;
-		if ((rc = set_images(g, t->io.eval_input, b)) || (rc = nn_graph_forward(g)) ||
-		    (rc = t->io.task.decode(t->io.task.ud, g, b, t->io.val, t->gt, dets)))
-			break;
-		if (b->last_in_epoch)
+		if ((rc = loader_next(l, &b)) || (rc = set_images(g, t->io.eval_input, b)) || (rc = nn_graph_forward(g)) ||
+		    (rc = t->io.task.decode(t->io.task.ud, g, b, ds, gt, dets)) || b->last_in_epoch)
 			break;
 	}
 	if (swapped)
 		optim_ema_swap(t->io.opt);
 	loader_free(l);
+	if (rc) {
+		eval_dets_free(dets);
+		return rc;
+	}
+	*detsp = dets;
+	return 0;
+}
+
+static int evaluate(struct trainer *t)
+{
+	if (!t->io.eval_graph || !t->io.val || !t->io.task.decode)
+		return det_error_set(DET_EINVAL, "trainer: no validation set, evaluation graph or decoder to evaluate with");
+	int prev_state;
+	{
+		struct metrics_progress p;
+		metrics_progress_get(t->metrics, &p);
+		prev_state = p.state;
+	}
+	progress(t, METRICS_EVALUATING, "evaluating");
+	int rc = 0;
+	struct eval_dets *dets = NULL;
+	if (!t->gt)
+		rc = eval_gt_from_dataset(t->io.val, &t->gt);
+	if (!rc)
+		rc = detect(t, t->io.val, t->gt, &dets);
 	struct eval_result *r = NULL;
 	if (!rc)
 		rc = eval_coco_run(t->gt, dets, &r);
@@ -1074,39 +1088,9 @@ int trainer_predict(struct trainer *t, const struct dataset *ds, struct eval_gt 
 	int rc = eval_gt_from_dataset(ds, &gt);
 	if (rc)
 		return rc;
-	struct nn_graph *g = t->io.eval_graph;
-	int64_t N, H, W;
-	graph_batch(g, t->io.eval_input, &N, &H, &W);
-	struct loader_config lc;
-	loader_config_default(&lc);
-	lc.batch = (size_t)N;
-	lc.size = (int)H;
-	lc.workers = t->cfg.workers;
-	lc.seed = t->cfg.seed;
-	memcpy(lc.mean, t->cfg.mean, sizeof lc.mean);
-	memcpy(lc.std, t->cfg.std, sizeof lc.std);
-	lc.letterbox = t->cfg.letterbox;
-	struct loader *l = loader_new_config(ds, NULL, NULL, &lc);
-	struct eval_dets *dets = eval_dets_new();
-	if (!l || !dets) {
-		rc = det_error_code() ? det_error_code() : DET_ENOMEM;
-		goto out;
-	}
-	int swapped = t->cfg.eval_ema && optim_ema_weights(t->io.opt) && optim_ema_swap(t->io.opt) == 0;
-	nn_graph_set_train(g, 0);
-	for (;;) {
-		const struct loader_batch *b;
-		if ((rc = loader_next(l, &b)) || (rc = set_images(g, t->io.eval_input, b)) || (rc = nn_graph_forward(g)) ||
-		    (rc = t->io.task.decode(t->io.task.ud, g, b, ds, gt, dets)) || b->last_in_epoch)
-			break;
-	}
-	if (swapped)
-		optim_ema_swap(t->io.opt);
-out:
-	loader_free(l);
-	if (rc) {
+	struct eval_dets *dets = NULL;
+	if ((rc = detect(t, ds, gt, &dets))) {
 		eval_gt_free(gt);
-		eval_dets_free(dets);
 		return rc;
 	}
 	*gtp = gt;
