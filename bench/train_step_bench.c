@@ -33,27 +33,6 @@
 #include "nn/graph.h"
 #include "nn/optim.h"
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-static long peak_rss_kib(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_maxrss;
-}
-
 static const char *build_chunk =
 	"local n, size = ...\n"
 	"local det = require 'det'\n"
@@ -98,7 +77,6 @@ static void synthetic_batch(struct loader_batch *b, int n, int hw)
 
 int main(int argc, char **argv)
 {
-	int threads = 2, reps = 5, n = 8, hw = 256, opt, nt = 0;
 	struct host *h;
 	lua_State *L;
 	struct nn_graph *g;
@@ -106,33 +84,17 @@ int main(int argc, char **argv)
 	struct optim *o;
 	struct loader_batch batch, *b = &batch;
 	struct detector_losses lo;
-	double *tc, *tt, flops = 0, fwd[NN_OP_COUNT] = { 0 }, bwd[NN_OP_COUNT] = { 0 };
-	FILE *to = NULL, *from = NULL;
-	char line[256], cmd[512];
+	double *tc, flops = 0, fwd[NN_OP_COUNT] = { 0 }, bwd[NN_OP_COUNT] = { 0 };
 	struct nn_graph_stats st;
 	long rss;
-
-	while ((opt = getopt(argc, argv, "t:r:n:s:")) != -1) {
-		if (opt == 't')
-			threads = atoi(optarg);
-		else if (opt == 'r')
-			reps = atoi(optarg);
-		else if (opt == 'n')
-			n = atoi(optarg);
-		else if (opt == 's')
-			hw = atoi(optarg);
-	}
+	struct bench_opts bo;
+	bench_opts_parse(&bo, argc, argv);
+	const int threads = bo.threads, reps = bo.reps, n = bo.n, hw = bo.hw;
 	det_threads_set(threads);
 	tc = calloc((size_t)reps, sizeof(double));
-	tt = calloc((size_t)reps, sizeof(double));
 
-	snprintf(cmd, sizeof(cmd), "%s/train_step_torch.py", BENCH_SRCDIR);
-	{
-		struct torch_peer peer;
-
-		torch_peer_start(&peer, cmd, threads, n, hw);
-		to = peer.to, from = peer.from;
-	}
+	struct torch_peer peer;
+	torch_peer_start(&peer, "train_step_torch.py", &bo);
 
 	/* the model, detector, optimiser and one batch, made in Lua */
 	h = host_new(NULL, NULL);
@@ -169,14 +131,9 @@ int main(int argc, char **argv)
 		}
 		if (rep >= 0)
 			tc[rep] = omp_get_wtime() - t0;
-		if (to && from) {
-			fputs("s\n", to);
-			fflush(to);
-			if (fgets(line, sizeof(line), from) && rep >= 0)
-				tt[nt++] = atof(line);
-		}
+		torch_peer_step(&peer, rep);
 	}
-	rss = peak_rss_kib();
+	rss = bench_peak_rss_kib();
 	nn_graph_stats(g, &st);
 	for (int i = 0; i < nn_graph_node_count(g); i++) {
 		const struct nn_node *nd = nn_graph_node(g, i);
@@ -190,23 +147,12 @@ int main(int argc, char **argv)
 		lo.box, lo.quality, lo.num_pos);
 	printf("%-22s %10s %10s %12s\n", "", "seconds", "GFLOP/s", "peak RSS");
 	{
-		double m = median(tc, reps);
+		double m = bench_median(tc, reps);
 		printf("%-22s %10.3f %10.1f %9ld MiB   (arena %zu MiB, one buffer each would be %zu MiB; "
 			"in it the conv scratch, the largest %zu MiB; parameters, gradients, momentum %zu MiB)\n",
 			"detbench", m, 3 * flops / m / 1e9, rss >> 10, st.arena_bytes >> 20, st.naive_bytes >> 20,
 			st.workspace_bytes >> 20, 3 * nn_graph_store(g)->count * sizeof(float) >> 20);
-		if (nt == reps) {
-			long prss = 0, pbase = 0;
-			double mt = median(tt, reps);
-			fputs("q\n", to);
-			fflush(to);
-			if (fgets(line, sizeof(line), from))
-				sscanf(line, "rss %ld %ld", &prss, &pbase);
-			printf("%-22s %10.3f %10.1f %9ld MiB   (%ld MiB before the first step)\n", "PyTorch 1.13",
-				mt, 3 * flops / mt / 1e9, prss >> 10, pbase >> 10);
-			printf("%-22s %10.2fx %21.2fx\n", "detbench / PyTorch", m / mt,
-				prss ? (double)rss / (double)prss : 0.0);
-		}
+		torch_peer_report(&peer, &bo, m, 3 * flops, rss);
 		/* issue 5 states its target in MB (10^6 bytes); ru_maxrss is KiB */
 		printf("peak RSS %.1f MB (%ld MiB): the <= 400 MB target is %s\n", (double)rss * 1024 / 1e6, rss >> 10,
 			(double)rss * 1024 <= 400e6 ? "met" : "NOT met");
@@ -234,10 +180,7 @@ int main(int argc, char **argv)
 	for (int op = 0; op < NN_OP_COUNT; op++)
 		if (fwd[op] + bwd[op] > 0)
 			printf("  %-16s %8.1f %8.1f\n", nn_op_name((enum nn_op)op), fwd[op] * 1e3, bwd[op] * 1e3);
-	if (to)
-		fclose(to);
-	if (from)
-		fclose(from);
+	torch_peer_close(&peer);
 	lua_settop(L, 0);
 	host_free(h);
 	free(b->images);
@@ -245,6 +188,5 @@ int main(int argc, char **argv)
 	free(b->classes);
 	free(b->counts);
 	free(tc);
-	free(tt);
 	return 0;
 }
