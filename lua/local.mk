@@ -3,7 +3,7 @@ dist_luadet_DATA += \
 	lua/det/init.lua \
 	lua/det/pretty.lua \
 	lua/det/help.lua
-dist_luadet_DATA += lua/det/loss.lua lua/det/box.lua
+dist_luadet_DATA += lua/det/loss.lua lua/det/box.lua lua/det/options.lua
 dist_luadet_DATA += lua/det/optim.lua lua/det/sched.lua
 dist_luadet_DATA += lua/det/nn.lua
 dist_luadet_DATA += lua/det/data.lua lua/det/aug.lua lua/det/sample.lua

@@ -7,6 +7,7 @@
 -- main thread when events are polled (the screen's idle loop, `detbench
 -- run`, exp:wait()).
 local core = require("det.core").experiment
+local options = require "det.options"
 
 local M = {}
 local Exp = {}
@@ -24,25 +25,7 @@ local known_list = {}
 for k in pairs(known) do known_list[#known_list + 1] = k end
 table.sort(known_list)
 
-local function closest(word, list)
-  -- the known name with the smallest edit distance, for "did you mean"
-  local best, bd = nil, math.huge
-  for _, c in ipairs(list) do
-    local a, b = word, c
-    local prev = {}
-    for j = 0, #b do prev[j] = j end
-    for i = 1, #a do
-      local cur = { [0] = i }
-      for j = 1, #b do
-        local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
-        cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-      end
-      prev = cur
-    end
-    if prev[#b] < bd then best, bd = c, prev[#b] end
-  end
-  return bd <= 3 and best or nil
-end
+local closest = options.closest
 
 local function unknown(what, k, list)
   local hint = closest(tostring(k), list)

@@ -2,6 +2,8 @@
 -- sampler spec; ds:sampler(spec) builds it for that dataset (in C,
 -- src/data/sampler.h) and the loader uses it. Specs print as the call that
 -- makes them and reject unknown options by name.
+local options = require "det.options"
+
 local sample = {}
 
 local Spec = {}
@@ -21,16 +23,8 @@ local function spec(kind, opts, allowed, level)
     error(("det.sample.%s: options must be a table, got %s"):format(kind, type(opts)), level)
   end
   local s = { kind = kind }
-  for k, v in pairs(opts) do
-    if not allowed[k] then
-      local names = {}
-      for n in pairs(allowed) do names[#names + 1] = n end
-      table.sort(names)
-      error(("det.sample.%s: unknown option '%s' (expected %s)"):format(kind, tostring(k),
-        #names > 0 and table.concat(names, ", ") or "none"), level)
-    end
-    s[k] = v
-  end
+  options.check("det.sample." .. kind, opts, allowed, level)
+  for k, v in pairs(opts) do s[k] = v end
   return setmetatable(s, Spec)
 end
 

@@ -42,7 +42,11 @@ describe("det.backbone.resnet", function()
     local r18 = det.backbone.resnet { depth = 18, width = 0.25, norm = "gn" }
     assert.are.same({ c3 = 32, c4 = 64, c5 = 128 }, r18.channels)
     expect_error(function() det.backbone.resnet { depth = 20 } end, "depth is 18, 34 or 50")
-    expect_error(function() det.backbone.resnet { widht = 1 } end, "unknown option 'widht'")
+    expect_error(function() det.backbone.resnet { widht = 1 } end,
+      "det.backbone.resnet: unknown option 'widht' (did you mean 'width'? expected depth, frozen_stages, norm, return, width)")
+    expect_error(function() det.neck.fpn { chanels = 64 } end, "did you mean 'channels'?")
+    expect_error(function() det.head.fcos { clases = 3 } end, "did you mean 'classes'?")
+    expect_error(function() det.backbone.cspdarknet { zzzzzzzz = 1 } end, "unknown option 'zzzzzzzz' (expected ")
   end)
 end)
 

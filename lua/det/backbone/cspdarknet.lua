@@ -15,6 +15,7 @@
 -- outputs of model.2, model.4, model.6 and model.9), keeping those listed in
 -- `return`.
 local nn = require "det.nn"
+local options = require "det.options"
 local sequential = require "det.backbone.sequential"
 
 local function conv(cout, k, stride, pad)
@@ -78,12 +79,7 @@ local known = { depth = true, width = true, version = true, max_channels = true,
 
 return function(o)
   o = o or {}
-  for k in pairs(o) do
-    if not known[k] then
-      error(("det.backbone.cspdarknet: unknown option '%s' (expected depth, width, version, max_channels, return, frozen_stages)")
-        :format(tostring(k)), 2)
-    end
-  end
+  options.check("det.backbone.cspdarknet", o, known)
   local depth, width = o.depth or 0.33, o.width or 0.5
   local version = o.version or "v5"
   if version ~= "v5" and version ~= "v8" then

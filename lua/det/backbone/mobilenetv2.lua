@@ -9,6 +9,7 @@
 -- 3, 6, 13 and 18, i.e. 24, 32, 96 and 1280 channels at width 1), keeping
 -- those listed in `return`.
 local nn = require "det.nn"
+local options = require "det.options"
 local sequential = require "det.backbone.sequential"
 
 -- torchvision's _make_divisible: round to a multiple of 8, never below 90%
@@ -62,12 +63,7 @@ local known = { width = true, norm = true, ["return"] = true, frozen_stages = tr
 
 return function(o)
   o = o or {}
-  for k in pairs(o) do
-    if not known[k] then
-      error(("det.backbone.mobilenetv2: unknown option '%s' (expected width, norm, return, last, frozen_stages)")
-        :format(tostring(k)), 2)
-    end
-  end
+  options.check("det.backbone.mobilenetv2", o, known)
   local width = o.width or 1.0
   if type(width) ~= "number" or width <= 0 then
     error("det.backbone.mobilenetv2: width is a positive number, got " .. tostring(width), 2)

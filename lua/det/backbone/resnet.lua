@@ -5,6 +5,7 @@
 -- returns { c2, c3, c4, c5 } (strides 4, 8, 16, 32), keeping those listed
 -- in `return`; block.channels and block.strides say what comes out.
 local nn = require "det.nn"
+local options = require "det.options"
 
 local specs = {
   [18] = { block = "basic", layers = { 2, 2, 2, 2 } },
@@ -73,12 +74,7 @@ local known = { depth = true, width = true, norm = true, frozen_stages = true, [
 
 return function(o)
   o = o or {}
-  for k in pairs(o) do
-    if not known[k] then
-      error(("det.backbone.resnet: unknown option '%s' (expected depth, width, norm, frozen_stages, return)")
-        :format(tostring(k)), 2)
-    end
-  end
+  options.check("det.backbone.resnet", o, known)
   local depth = o.depth or 18
   local spec = specs[depth]
   if not spec then error("det.backbone.resnet: depth is 18, 34 or 50, got " .. tostring(depth), 2) end

@@ -1,6 +1,7 @@
 -- det.head.common: pieces the dense heads share — a conv with the heads'
 -- initialisation (N(0, 0.01²) weights, a constant bias), a tower of
 -- conv3x3 + norm + ReLU, and the per-level learnable scale (FCOS).
+local options = require "det.options"
 local nn = require "det.nn"
 
 local M = {}
@@ -61,14 +62,7 @@ end
 
 -- checks the option names of a constructor
 function M.check_opts(name, o, known)
-  for k in pairs(o) do
-    if not known[k] then
-      local list = {}
-      for kk in pairs(known) do list[#list + 1] = kk end
-      table.sort(list)
-      error(("%s: unknown option '%s' (expected %s)"):format(name, tostring(k), table.concat(list, ", ")), 3)
-    end
-  end
+  options.check(name, o, known, 3)
 end
 
 return M

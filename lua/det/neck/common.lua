@@ -1,5 +1,6 @@
 -- det.neck.common: what the necks share — reading the backbone's levels
 -- and saying which part does not fit.
+local options = require "det.options"
 local M = {}
 
 -- nil when backbone gives c<l> at stride 2^l for every l of levels (and,
@@ -31,14 +32,7 @@ function M.fit(kind, levels, backbone, in_channels)
 end
 
 function M.check_opts(name, o, known)
-  for k in pairs(o) do
-    if not known[k] then
-      local list = {}
-      for kk in pairs(known) do list[#list + 1] = kk end
-      table.sort(list)
-      error(("%s: unknown option '%s' (expected %s)"):format(name, tostring(k), table.concat(list, ", ")), 3)
-    end
-  end
+  options.check(name, o, known, 3)
 end
 
 function M.consecutive(name, levels)

@@ -5,6 +5,7 @@
 -- or C5, ReLU between). Parameter names follow torchvision's FPN
 -- (inner_blocks.i, layer_blocks.i, p6, p7).
 local nn = require "det.nn"
+local options = require "det.options"
 
 local known = { channels = true, levels = true, p6p7 = true, in_channels = true }
 
@@ -16,11 +17,7 @@ end
 
 return function(o)
   o = o or {}
-  for k in pairs(o) do
-    if not known[k] then
-      error(("det.neck.fpn: unknown option '%s' (expected channels, levels, p6p7, in_channels)"):format(tostring(k)), 2)
-    end
-  end
+  options.check("det.neck.fpn", o, known)
   local ch = o.channels or 256
   local levels = o.levels or { 3, 4, 5 }
   local p6p7 = o.p6p7 or false
