@@ -51,7 +51,8 @@ int atomic_file_open(struct atomic_file *af, const char *path)
 	/* a unique name: two writers of one target never share a temporary */
 	snprintf(af->tmp, len, "%s.tmpXXXXXX", path);
 	if ((fd = mkstemp(af->tmp)) < 0 || (af->f = fdopen(fd, "wb")) == NULL) {
-		int rc = det_error_set(DET_EIO, "can't write %s (%s)", af->tmp, strerror(errno));
+		/* the target's name: the temporary beside it is ours, not the user's */
+		int rc = det_error_set(DET_EIO, "can't write %s (%s)", path, strerror(errno));
 
 		if (fd >= 0) {
 			close(fd);

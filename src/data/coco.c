@@ -687,7 +687,7 @@ int coco_write(const struct dataset *ds, const char *json_path)
 	if (rc)
 		return rc;
 	if (write_json(ds, af.f)) {
-		rc = det_error_set(DET_EIO, "can't write %s (%s)", af.tmp, strerror(errno));
+		rc = det_error_set(DET_EIO, "can't write %s (%s)", af.path, strerror(errno));
 		atomic_file_abort(&af);
 		return rc;
 	}

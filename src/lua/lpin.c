@@ -67,6 +67,6 @@ void lpin_check(lua_State *L, int idx, const char *what, const char *holder)
 	int pinned = lua_rawget(L, -2) == LUA_TNUMBER && lua_tointeger(L, -1) > 0;
 	lua_pop(L, 2);
 	if (pinned)
-		luaL_error(L, "%s: still in use by %s (let that go first: it holds this object and may be using it "
-			"on another thread)", what, holder);
+		luaL_error(L, "%s: still in use by %s, which may be using it on another thread (close that first, "
+			"or drop it and let it be collected)", what, holder);
 }

@@ -43,7 +43,7 @@ int nn_store_save(const struct nn_store *s, const char *path)
 	if (rc)
 		return rc;
 	if (write_entries(af.f, s)) {
-		rc = det_error_set(DET_EIO, "can't write %s (%s)", af.tmp, strerror(errno));
+		rc = det_error_set(DET_EIO, "can't write %s (%s)", af.path, strerror(errno));
 		atomic_file_abort(&af);
 		return rc;
 	}

@@ -169,7 +169,7 @@ int ckpt_write(const struct ckpt *c, const char *path)
 	wr_u32(&w, (uint32_t)w.crc);
 	wr_bytes(&w, TRAILER, 8);
 	if (w.err) {
-		rc = det_error_set(DET_EIO, "can't write %s (%s)", af.tmp, strerror(w.err));
+		rc = det_error_set(DET_EIO, "can't write %s (%s)", af.path, strerror(w.err));
 		atomic_file_abort(&af);
 		return rc;
 	}
