@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 
 #include <cjson/cJSON.h>
-#include <stb_image_write.h>
 
 #include "core/atomic.h"
 #include "core/error.h"
@@ -137,11 +136,6 @@ int train_samples_from_eval(const struct dataset *ds, const size_t *idx, int n, 
 
 /* ---- the sidecar ---- */
 
-static void png_to_file(void *ctx, void *data, int size)
-{
-	fwrite(data, 1, (size_t)size, ctx);
-}
-
 /* Writes im (shrunk to SIDE_MAX, RGB) as PNG at path, atomically; *scale
  * gets the factor applied to its coordinates. */
 static int write_png(const char *path, const struct image *src, float *scale)
@@ -149,7 +143,6 @@ static int write_png(const char *path, const struct image *src, float *scale)
 	struct image small = { 0 }, rgb = { 0 };
 	const struct image *im = src;
 	int side = src->width > src->height ? src->width : src->height, rc;
-	struct atomic_file af;
 
 	*scale = 1;
 	if (side > SIDE_MAX) {
@@ -171,14 +164,7 @@ static int write_png(const char *path, const struct image *src, float *scale)
 				rgb.data[k * 3 + (size_t)c] = im->data[k * (size_t)im->channels + (size_t)(im->channels >= 3 ? c : 0)];
 		im = &rgb;
 	}
-	if ((rc = atomic_file_open(&af, path)) == 0) {
-		if (!stbi_write_png_to_func(png_to_file, af.f, im->width, im->height, 3, im->data, im->width * 3)) {
-			atomic_file_abort(&af);
-			rc = det_error_set(DET_EIO, "samples: can't encode %s as PNG", path);
-		} else {
-			rc = atomic_file_commit(&af);
-		}
-	}
+	rc = imageio_write_png(path, im); /* atomic */
 	image_fini(&small);
 	image_fini(&rgb);
 	return rc;
@@ -264,7 +250,7 @@ int train_samples_write(const char *run_dir, int64_t step, const struct train_sa
 		fputs("]}\n", f);
 		if (ferror(f)) {
 			atomic_file_abort(&af);
-			rc = det_error_set(DET_EIO, "samples: can't write %s", path);
+			rc = det_error_set(DET_EIO, "samples: can't write %s (%s)", path, strerror(errno));
 		} else {
 			rc = atomic_file_commit(&af);
 		}
