@@ -289,7 +289,8 @@ void chart_draw(struct cells *cb, int y0, int x0, int rows, int cols, const stru
 		}
 	/* the x axis: corner, rule, tick labels at the ends and the middle */
 	{
-		int y = y0 + rows - 1, n;
+		int y = y0 + rows - 1, n, mid_cell;
+		double mid;
 		char xl[3][16];
 		int at[3];
 
@@ -297,10 +298,14 @@ void chart_draw(struct cells *cb, int y0, int x0, int rows, int cols, const stru
 		for (int x = 0; x < p.w; x++)
 			cells_text(cb, y, x0 + lw + 1 + x, o->ascii ? "-" : "\xe2\x94\x80", axis, CELL_DEFAULT, 0, 1);
 		chart_tick_label(p.xmin, xl[0], sizeof xl[0]);
-		chart_tick_label((p.xmin + p.xmax) / 2, xl[1], sizeof xl[1]);
+		mid = (p.xmin + p.xmax) / 2;
+		if (o->xint)
+			mid = round(mid);
+		chart_tick_label(mid, xl[1], sizeof xl[1]);
 		chart_tick_label(p.xmax, xl[2], sizeof xl[2]);
 		at[0] = x0 + lw + 1;
-		at[1] = x0 + lw + 1 + p.w / 2 - (int)strlen(xl[1]) / 2;
+		mid_cell = p.xmax > p.xmin ? (int)lround((mid - p.xmin) / (p.xmax - p.xmin) * (p.w - 1)) : p.w / 2;
+		at[1] = x0 + lw + 1 + mid_cell - (int)strlen(xl[1]) / 2;
 		at[2] = x0 + lw + 1 + p.w - (int)strlen(xl[2]);
 		n = p.xmax <= p.xmin ? 1 : p.w >= 24 ? 3 : 2; /* one point: one label */
 		for (int i = 0; i < 3; i++) {

@@ -26,6 +26,8 @@ struct chart_opts {
 	uint32_t mark_color;
 	int ascii;           /* no braille: '*' per cell (a terminal without UTF-8) */
 	const char *xlabel;  /* a word after the last x tick ("step") */
+	int xint;            /* x holds integers (steps): the middle tick is a
+	                        whole number, placed where that number falls */
 };
 
 /* Draws the chart in the rectangle (y0, x0, rows, cols) of cb: row 0 the

@@ -136,7 +136,7 @@ static void curves_draw(struct panel *p)
 		if (ne > 0 && p->rows >= 16)
 			evals_h = (p->rows - 1) * 2 / 5;
 		struct chart_opts o = { .smooth = bp->smooth, .logy = bp->opt[OPT_LOG], .marks = marks,
-			.nmarks = nmarks, .ascii = b->ascii, .xlabel = "step" };
+			.nmarks = nmarks, .ascii = b->ascii, .xlabel = "step", .xint = 1 };
 
 		chart_draw(cb, 1, 0, p->rows - 1 - evals_h, p->cols - 1, s, ns, &o);
 		if (evals_h >= 4) {
@@ -216,7 +216,7 @@ static void lr_draw(struct panel *p)
 	}
 	{
 		struct chart_opts o = { .logy = bp->opt[OPT_LOG], .marks = marks, .nmarks = nmarks, .ascii = b->ascii,
-			.xlabel = "step" };
+			.xlabel = "step", .xint = 1 };
 
 		chart_draw(cb, 1, 0, p->rows - 1, p->cols - 1, s, ns, &o);
 	}

@@ -164,6 +164,19 @@ static void test_chart(void)
 		   "a single evaluation: its step once on the x axis");
 		cells_fini(&cb);
 	}
+	/* steps 1..172: the middle tick is a whole step (87), not 86.5 */
+	{
+		double xs[2] = { 1, 172 }, ys[2] = { 2.0, 1.0 };
+		struct chart_series two = { "loss", xs, ys, 2, CELL_RGB(255, 0, 0), -1 };
+		struct chart_opts so = { .xlabel = "step", .xint = 1 };
+		const char *t;
+
+		cells_init(&cb, 8, 60);
+		chart_draw(&cb, 0, 0, 8, 60, &two, 1, &so);
+		t = text_of(&cb);
+		ok(strstr(t, "86.5") == NULL && strstr(t, "87") != NULL, "an integer x axis: middle tick 87, not 86.5");
+		cells_fini(&cb);
+	}
 	/* no data */
 	{
 		struct chart_series e = { "loss", x, y, 0, CELL_RGB(255, 0, 0), -1 };
