@@ -26,9 +26,10 @@ void suspect_opts_default(struct suspect_opts *o)
 	o->missing_iou = 0.3;
 	o->fit_iou = 0.3;
 	o->min_score = 0.05;
-	o->bad_weight = 0.3;
+	o->bad_weight = 0.2;
 	o->calibrate = 0;
 	o->explain = 1;
+	o->margin = 1;
 }
 
 static void box_of(const struct eval_box *b, double out[4])
@@ -315,7 +316,7 @@ int eval_suspects(const struct eval_gt *gt, const struct eval_dets *dets, const 
 					iou_other = iou;
 				}
 			}
-			wrong = s_other * (1 - s_own);
+			wrong = o->margin ? s_other - s_own : s_other * (1 - s_own);
 			bad = fit < o->fit_iou ? o->bad_weight * (1 - fit / o->fit_iou) : 0;
 			if (o->losses && max_loss > 0 && o->bad_weight * o->losses[g] / max_loss > bad)
 				bad = o->bad_weight * o->losses[g] / max_loss;

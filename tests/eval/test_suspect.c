@@ -3,13 +3,15 @@
  * atomic JSON export.
  *
  * Image 1 (classes A=1, B=2, C=3):
- *   g0 A (10,10,40,40)   B .9 and A .2 on it: wrong_class, .9 * (1 - .2) = .72
- *   g1 B (100,10,30,30)  nothing near: bad_box, .3 * (1 - 0 / .3) = .3
+ *   g0 A (10,10,40,40)   B .9 and A .2 on it: wrong_class, the margin .9 - .2 = .7
+ *                        (margin = 0: .9 * (1 - .2) = .72)
+ *   g1 B (100,10,30,30)  nothing near: bad_box, .2 * (1 - 0 / .3) = .2
  *   g2 C (10,100,40,40)  C .9 on it: fine
  *   C .8 at (120,120,40,40), no GT: missing_box .8; A .3 on the same box: the same object, once
  *   B .5 at (100,100,20,20) overlapping g2? no: (100..120) vs (10..50): none -> missing_box .5
  *
- * Calibration and explained evidence (case2, see there). */
+ * Calibration and explained evidence (case2, see there; with the product
+ * formula, margin = 0, where the calibrated scores stay positive). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,7 +107,9 @@ static void test_calibrated(void)
 		goto out;
 	}
 	suspect_opts_default(&o);
-	ok(o.calibrate == 0 && o.explain == 1, "explained, not calibrated, by default");
+	ok(o.calibrate == 0 && o.explain == 1 && o.margin == 1, "explained, the margin, not calibrated, by default");
+	o.margin = 0;
+	o.bad_weight = 0.3;
 	o.calibrate = 1;
 	ok(eval_suspects(gt, d, &o, &s, &n) == 0, "rank case 2 (calibrated)");
 	x = find(s, n, SUSPECT_MISSING_BOX, -1, 3);
@@ -124,6 +128,14 @@ static void test_calibrated(void)
 	ok(x && fabs(x->score - 0.7) < 1e-12, "raw: missing box .7 (%g)", x ? x->score : -1);
 	x = find(s, n, SUSPECT_WRONG_CLASS, 2, 5);
 	ok(x && fabs(x->score - 0.1) < 1e-12, "raw: A3 wrong_class .25 (1 - .6) = .1 (%g)", x ? x->score : -1);
+	free(s);
+	s = NULL;
+	/* the margin: B .25 against A's own .6 on A3 is no evidence (.25 - .6 < 0) */
+	o.margin = 1;
+	eval_suspects(gt, d, &o, &s, &n);
+	ok(find(s, n, SUSPECT_WRONG_CLASS, 2, -1) == NULL && find(s, n, SUSPECT_MISSING_BOX, -1, 3) != NULL,
+		"margin: A3 is not suspect (.25 - .6 < 0); the missing box still is");
+	o.margin = 0;
 	free(s);
 	s = NULL;
 
@@ -171,14 +183,21 @@ int main(void)
 	if (n == 4) {
 		ok(s[0].reason == SUSPECT_MISSING_BOX && fabs(s[0].score - 0.8) < 1e-12 && s[0].gt == -1 && s[0].det == 3 &&
 			s[0].suggested == 2, "1st: missing box, the C prediction, .8");
-		ok(s[1].reason == SUSPECT_WRONG_CLASS && fabs(s[1].score - 0.72) < 1e-12 && s[1].gt == 0 &&
+		ok(s[1].reason == SUSPECT_WRONG_CLASS && fabs(s[1].score - 0.7) < 1e-12 && s[1].gt == 0 &&
 			s[1].suggested == 1 && s[1].cat == 0 && s[1].det == 0 && s[1].iou == 1,
-			"2nd: g0 labelled A, the model says B, .9 * (1 - .2) = .72 (%g)", s[1].score);
+			"2nd: g0 labelled A, the model says B, the margin .9 - .2 = .7 (%g)", s[1].score);
 		ok(s[2].reason == SUSPECT_MISSING_BOX && fabs(s[2].score - 0.5) < 1e-12 && s[2].det == 5,
 			"3rd: missing box, the B prediction, .5");
-		ok(s[3].reason == SUSPECT_BAD_BOX && fabs(s[3].score - 0.3) < 1e-12 && s[3].gt == 1 && s[3].det == -1,
-			"4th: g1 never fitted: bad box .3");
+		ok(s[3].reason == SUSPECT_BAD_BOX && fabs(s[3].score - 0.2) < 1e-12 && s[3].gt == 1 && s[3].det == -1,
+			"4th: g1 never fitted: bad box .2");
 	}
+	free(s);
+	/* the product formula (margin = 0) */
+	o.margin = 0;
+	eval_suspects(gt, d, &o, &s, &n);
+	ok(n == 4 && s[1].reason == SUSPECT_WRONG_CLASS && fabs(s[1].score - 0.72) < 1e-12,
+		"margin = 0: g0 wrong_class .9 * (1 - .2) = .72 (%g)", n == 4 ? s[1].score : -1);
+	o.margin = 1;
 	free(s);
 
 	/* a loss per GT raises a bad box above its geometry */
@@ -188,7 +207,7 @@ int main(void)
 		o.losses = losses;
 		eval_suspects(gt, d, &o, &s, &n);
 		ok(n == 5 && s[3].reason == SUSPECT_BAD_BOX && s[3].gt == 1 && s[4].reason == SUSPECT_BAD_BOX &&
-			s[4].gt == 2 && fabs(s[4].score - 0.3) < 1e-12 && fabs(s[3].score - 0.3) < 1e-12,
+			s[4].gt == 2 && fabs(s[4].score - 0.2) < 1e-12 && fabs(s[3].score - 0.2) < 1e-12,
 			"losses: g2 (highest loss) becomes a bad-box suspect at bad_weight (n %zu)", n);
 		o.losses = NULL;
 		free(s);
@@ -222,7 +241,7 @@ int main(void)
 			fclose(f);
 		ok(strstr(buf, "{\"image\": 7, \"box\": [120, 120, 40, 40], \"class\": \"C \\\"q\\\"\", \"reason\": \"missing_box\", "
 			"\"score\": 0.8, \"suggested\": \"C \\\"q\\\"\"}") != NULL, "missing box record (class escaped)");
-		ok(strstr(buf, "\"class\": \"A\", \"reason\": \"wrong_class\", \"score\": 0.72, \"suggested\": \"B\", \"gt_id\": 11")
+		ok(strstr(buf, "\"class\": \"A\", \"reason\": \"wrong_class\", \"score\": 0.7, \"suggested\": \"B\", \"gt_id\": 11")
 			!= NULL, "wrong class record");
 		tap_diag("%s", buf);
 		snprintf(tmp, sizeof tmp, "%s/nope/x.json", dir);
