@@ -364,6 +364,7 @@ static int r_suspects_list(lua_State *L)
 	if (lua_istable(L, 2)) {
 		o.calibrate = opt_flag(L, 2, "calibrate", o.calibrate);
 		o.explain = opt_flag(L, 2, "explain", o.explain);
+		o.margin = opt_flag(L, 2, "margin", o.margin);
 		lua_getfield(L, 2, "losses");
 		if (lua_istable(L, -1)) {
 			if ((size_t)luaL_len(L, -1) != gt->n)
