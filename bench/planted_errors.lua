@@ -16,8 +16,9 @@
 -- 7.5 minutes in all on 2 cores). save=PREFIX keeps the predictions
 -- (PREFIX.dets.json; with tta=1 also PREFIX.plain.dets.json); load=PREFIX
 -- ranks them again without training (same scene parameters), to compare
--- ranking options (calibrate=1: per-class calibration; explain=0 with
--- calibrate=0: the raw formulas).
+-- ranking options (calibrate=1: per-class calibration; explain=0: any
+-- overlapping prediction is evidence; margin=0 bad_weight=0.3: the product
+-- formula the ranking used before the margin).
 --
 -- Prints the training summary, the ranking's figure and, beside it, the
 -- figure the same ranking gets from perfect synthetic predictions (the
@@ -35,9 +36,13 @@ local P = det.experiment.params {
   load = "",             -- a path prefix: rank saved predictions (no training)
   ema = 0,               -- > 0: predict with an exponential moving average of the weights (decay)
   calibrate = 0,         -- r:suspects{ calibrate = } (1: per-class isotonic calibration)
+  margin = 1,            -- r:suspects{ margin = } (0: wrong_class scored s_other * (1 - s_own), as before)
+  bad_weight = 0.2,      -- r:suspects{ bad_weight = }
   tta = 1,               -- 1: average the predictions with those on mirrored images (det.inspect.ensemble)
   explain = 1,           -- r:suspects{ explain = } (0: any overlapping prediction is evidence)
 }
+-- the ranking's options (r:suspects{}); the defaults are the API's
+local ranking = { calibrate = P.calibrate ~= 0, explain = P.explain ~= 0, margin = P.margin ~= 0, bad_weight = P.bad_weight }
 local scene = { split = "train", size = P.size, seed = P.seed, min_objects = P.min_objects,
   max_objects = P.max_objects, min_scale = P.min_scale, max_scale = P.max_scale }
 if P.classes ~= "all" then
@@ -110,7 +115,7 @@ else
 end
 if plain then
   -- the same run without the test-time augmentation, for comparison
-  local sp = plain:suspects { calibrate = P.calibrate ~= 0, explain = P.explain ~= 0 }
+  local sp = plain:suspects(ranking)
   local rec, f = det.inspect.planted_recall(sp, planted, 0.10, ngt(check))
   print(string.format("  without test-time augmentation: %d of %d = %.1f%% in the top 10%%", f, #planted, 100 * rec))
   if P.save ~= "" then plain:save(P.save .. ".plain.dets.json") end
@@ -122,7 +127,7 @@ if P.save ~= "" then
   r:save(P.save .. ".dets.json")
   check:export_coco(P.save .. ".check")
 end
-local s = r:suspects { calibrate = P.calibrate ~= 0, explain = P.explain ~= 0 }
+local s = r:suspects(ranking)
 local n = ngt(check)
 local recall, found, k = det.inspect.planted_recall(s, planted, 0.10, n)
 local by = { swap = { 0, 0 }, delete = { 0, 0 } }
@@ -145,7 +150,7 @@ for i = 1, #check_clean do
   end
 end
 local rp = det.eval.coco(check, perfect)
-local ceiling = det.inspect.planted_recall(rp:suspects { calibrate = P.calibrate ~= 0, explain = P.explain ~= 0 }, planted, 0.10, n)
+local ceiling = det.inspect.planted_recall(rp:suspects(ranking), planted, 0.10, n)
 
 print(string.format("planted errors in the top 10%% of the suspect ranking: %d of %d = %.1f%% (target >= 70%%)",
   found, #planted, 100 * recall))

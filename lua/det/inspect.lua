@@ -160,7 +160,7 @@ function methods.hardest(r, opts)
 end
 
 -- r:suspects{ top =, min_score =, wrong_iou =, missing_iou =, fit_iou =,
---   bad_weight =, calibrate =, explain =, losses = } -> ranked list of { image_id, image, box, class,
+--   bad_weight =, margin =, calibrate =, explain =, losses = } -> ranked list of { image_id, image, box, class,
 --   reason, score, suggested, gt, gt_id, det, iou }
 function methods.suspects(r, opts)
   opts = opts or {}

@@ -342,7 +342,7 @@ static int opt_flag(lua_State *L, int t, const char *key, int def)
 }
 
 /* r:suspects_list{ top =, min_score =, wrong_iou =, missing_iou =, fit_iou =,
- *   bad_weight =, calibrate =, explain =, losses = { per GT } } -> { item ... } */
+ *   bad_weight =, margin =, calibrate =, explain =, losses = { per GT } } -> { item ... } */
 static int r_suspects_list(lua_State *L)
 {
 	const struct eval_gt *gt;
