@@ -485,55 +485,159 @@ void nn_groupnorm_backward(const float *x, const float *dy, const float *gamma, 
 
 /* ---- pooling ---- */
 
-/* x: (P, H, W), y: (P, OH, OW). !(v <= best) is true for a NaN, so NaNs
- * propagate as in PyTorch without a separate test in the hot loop. */
+/* The output columns whose windows lie wholly inside the row,
+ * j in [*lo, *hi): j*sw - pw >= 0 and j*sw - pw + kw <= w. The loops below
+ * run those as SIMD lanes (one output per lane, each window's taps in the
+ * order of the plain scan, so the bits are the scalar loop's) and the few
+ * columns at the edges one at a time. */
+static void pool_inner_cols(int w, int ow, int kw, int sw, int pw, int *lo, int *hi)
+{
+	int a = (pw + sw - 1) / sw, b = w - kw + pw >= 0 ? (w - kw + pw) / sw + 1 : 0;
+
+	a = a < ow ? a : ow;
+	b = b < ow ? b : ow;
+	*lo = a;
+	*hi = b > a ? b : a;
+}
+
+/* Lanes of inner windows handled at once (their running maxima and argmax
+ * offsets stay in registers or L1 across the window's rows). */
+#define POOL_CHUNK 64
+
+/* One row r of n inner windows, the lane k's taps at r[k*sw + q], q < kw:
+ * best[k] = !(v <= best[k]) ? v : best[k] over the taps in order, and with
+ * at != NULL the offset (r - base + k*sw + q) of the value taken. Inlined
+ * with sw a constant (1, 2) the lanes load as vectors and permutes, not
+ * gathers. */
+static inline __attribute__((always_inline)) void pool_row(float *restrict best, int *restrict at,
+	const float *r, int64_t roff, int n, int kw, int sw)
+{
+	for (int q = 0; q < kw; q++) {
+		if (at) {
+#pragma omp simd
+			for (int k = 0; k < n; k++) {
+				float v = r[k * sw + q];
+				int take = !(v <= best[k]);
+				best[k] = take ? v : best[k];
+				at[k] = take ? (int)roff + k * sw + q : at[k];
+			}
+		} else {
+#pragma omp simd
+			for (int k = 0; k < n; k++) {
+				float v = r[k * sw + q];
+				best[k] = !(v <= best[k]) ? v : best[k];
+			}
+		}
+	}
+}
+
+/* Rows [a0, a1) of n inner windows whose first column is c0 (lane k at
+ * c0 + k*sw): the running maxima (and argmax offsets) in best/at. */
+static void pool_rows(const float *xp, int w, int a0, int a1, int c0, int n, int kw, int sw,
+	float *restrict best, int *restrict at)
+{
+	for (int a = a0; a < a1; a++) {
+		const float *r = xp + (int64_t)a * w + c0;
+		int64_t roff = (int64_t)a * w + c0;
+		if (sw == 2 && kw == 3)
+			pool_row(best, at, r, roff, n, 3, 2);
+		else if (sw == 1)
+			pool_row(best, at, r, roff, n, kw, 1);
+		else if (sw == 2)
+			pool_row(best, at, r, roff, n, kw, 2);
+		else
+			pool_row(best, at, r, roff, n, kw, sw);
+	}
+}
+
+/* The maximum of one window (rows [a0, a1), columns clipped to the row),
+ * scanning in row-major order with best = !(v <= best) ? v : best. */
+static inline float window_max(const float *xp, int w, int a0, int a1, int b0, int b1)
+{
+	float best = -INFINITY;
+
+	b0 = b0 < 0 ? 0 : b0;
+	b1 = b1 > w ? w : b1;
+	for (int a = a0; a < a1; a++)
+		for (int b = b0; b < b1; b++) {
+			float v = xp[a * w + b];
+			best = !(v <= best) ? v : best;
+		}
+	return best;
+}
+
+/* x: (P, H, W), y: (P, OH, OW). !(v <= best) is true for a NaN, so a NaN
+ * is taken when met (and replaced by any later value, as the scan goes). */
 void nn_maxpool_forward(const float *x, float *y, int64_t planes, int h, int w,
 	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw)
 {
+	int jlo, jhi;
+
+	pool_inner_cols(w, ow, kw, sw, pw, &jlo, &jhi);
 #pragma omp parallel for schedule(static)
 	for (int64_t p = 0; p < planes; p++) {
 		const float *xp = x + p * h * w;
 		float *yp = y + p * oh * ow;
 		for (int i = 0; i < oh; i++) {
 			int a0 = i * sh - ph, a1 = a0 + kh;
+			float *yr = yp + (int64_t)i * ow;
 			a0 = a0 < 0 ? 0 : a0;
 			a1 = a1 > h ? h : a1;
-			for (int j = 0; j < ow; j++) {
-				int b0 = j * sw - pw, b1 = b0 + kw;
-				float best = -INFINITY;
-				b0 = b0 < 0 ? 0 : b0;
-				b1 = b1 > w ? w : b1;
-				for (int a = a0; a < a1; a++) {
-					const float *row = xp + a * w;
-					for (int b = b0; b < b1; b++) {
-						float v = row[b];
-						best = !(v <= best) ? v : best;
-					}
-				}
-				yp[i * ow + j] = best;
+			for (int j = 0; j < jlo; j++)
+				yr[j] = window_max(xp, w, a0, a1, j * sw - pw, j * sw - pw + kw);
+			for (int j0 = jlo; j0 < jhi; j0 += POOL_CHUNK) {
+				int nj = jhi - j0 < POOL_CHUNK ? jhi - j0 : POOL_CHUNK;
+				for (int k = 0; k < nj; k++)
+					yr[j0 + k] = -INFINITY;
+				pool_rows(xp, w, a0, a1, j0 * sw - pw, nj, kw, sw, yr + j0, NULL);
 			}
+			for (int j = jhi; j < ow; j++)
+				yr[j] = window_max(xp, w, a0, a1, j * sw - pw, j * sw - pw + kw);
 		}
 	}
 }
 
+/* The offset in the plane of one window's first maximum, as the forward
+ * scans it, starting from the window's first element (the window is not
+ * empty). Selects, not branches: the comparisons follow the data. */
+static inline int window_argmax(const float *xp, int w, int a0, int a1, int b0, int b1)
+{
+	int at = a0 * w + b0;
+	float best = xp[at];
+
+	for (int a = a0; a < a1; a++)
+		for (int b = b0; b < b1; b++) {
+			float v = xp[a * w + b];
+			int take = !(v <= best);
+			best = take ? v : best;
+			at = take ? a * w + b : at;
+		}
+	return at;
+}
+
 /* dx[argmax of each window] += dy; the argmax (the first maximum, as the
  * forward found it) is recomputed from x, so nothing is saved between passes.
- * The scan starts at the window's first element and replaces on !(v <= best),
- * as the forward does, but as selects instead of branches: the comparisons
- * follow the data, and mispredicted branches cost more than the loads.
+ * Inner windows find their argmax in SIMD lanes, a chunk of a row at a time,
+ * then add one by one in column order, so every dx element receives its adds
+ * in the order of the plain scan (i, then j) and the bits do not change.
  * Unless accumulating, each plane's dx is cleared a few rows at a time, just
  * before the first window that reaches them (window bottoms only grow with
  * i), so the cleared rows are still in cache for the adds. */
 void nn_maxpool_backward(const float *x, const float *dy, float *dx, int64_t planes, int h, int w,
 	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, int acc)
 {
+	int jlo, jhi;
+
+	pool_inner_cols(w, ow, kw, sw, pw, &jlo, &jhi);
 #pragma omp parallel for schedule(static)
 	for (int64_t p = 0; p < planes; p++) {
 		const float *xp = x + p * h * w, *gp = dy + p * oh * ow;
 		float *dp = dx + p * h * w;
-		int cleared = acc ? h : 0;
+		int cleared = acc ? h : 0, at[POOL_CHUNK];
+		float best[POOL_CHUNK];
 		for (int i = 0; i < oh; i++) {
 			int a0 = i * sh - ph, a1 = a0 + kh;
+			const float *gr = gp + (int64_t)i * ow;
 			a0 = a0 < 0 ? 0 : a0;
 			a1 = a1 > h ? h : a1;
 			if (a1 > cleared) {
@@ -542,23 +646,29 @@ void nn_maxpool_backward(const float *x, const float *dy, float *dx, int64_t pla
 			}
 			if (a0 >= a1)
 				continue;
-			for (int j = 0; j < ow; j++) {
-				int b0 = j * sw - pw, b1 = b0 + kw, at;
-				float best;
+			for (int j = 0; j < jlo; j++) {
+				int b0 = j * sw - pw, b1 = b0 + kw;
 				b0 = b0 < 0 ? 0 : b0;
 				b1 = b1 > w ? w : b1;
-				if (b0 >= b1)
-					continue;
-				at = a0 * w + b0;
-				best = xp[at];
-				for (int a = a0; a < a1; a++)
-					for (int b = b0; b < b1; b++) {
-						float v = xp[a * w + b];
-						int take = !(v <= best);
-						best = take ? v : best;
-						at = take ? a * w + b : at;
-					}
-				dp[at] += gp[i * ow + j];
+				if (b0 < b1)
+					dp[window_argmax(xp, w, a0, a1, b0, b1)] += gr[j];
+			}
+			for (int j0 = jlo; j0 < jhi; j0 += POOL_CHUNK) {
+				int nj = jhi - j0 < POOL_CHUNK ? jhi - j0 : POOL_CHUNK, c0 = j0 * sw - pw;
+				for (int k = 0; k < nj; k++) {
+					at[k] = a0 * w + c0 + k * sw;
+					best[k] = xp[at[k]];
+				}
+				pool_rows(xp, w, a0, a1, c0, nj, kw, sw, best, at);
+				for (int k = 0; k < nj; k++)
+					dp[at[k]] += gr[j0 + k];
+			}
+			for (int j = jhi; j < ow; j++) {
+				int b0 = j * sw - pw, b1 = b0 + kw;
+				b0 = b0 < 0 ? 0 : b0;
+				b1 = b1 > w ? w : b1;
+				if (b0 < b1)
+					dp[window_argmax(xp, w, a0, a1, b0, b1)] += gr[j];
 			}
 		}
 		if (cleared < h)
