@@ -56,6 +56,10 @@ void torch_peer_start(struct torch_peer *p, const char *script, const struct ben
 	memset(p, 0, sizeof *p);
 	p->times = calloc((size_t)o->reps, sizeof *p->times);
 	snprintf(path, sizeof path, "%s/%s", BENCH_SRCDIR, script);
+	if (getenv("DET_BENCH_NO_TORCH") && *getenv("DET_BENCH_NO_TORCH")) {
+		printf("# PyTorch side skipped (DET_BENCH_NO_TORCH is set)\n");
+		return;
+	}
 	if (!p->times || access("/usr/bin/python3", X_OK) != 0 || pipe(p_in) != 0)
 		return;
 	if (pipe(p_out) != 0) {

@@ -4,7 +4,8 @@
  * model with THREADS threads, prints "ready", then answers "s" with one
  * timed step's seconds and "q" with "rss <peak KiB> <KiB before the first
  * step>"; a first line starting with '#' says why it can't (no torch) and
- * is passed on to stdout. */
+ * is passed on to stdout. DET_BENCH_NO_TORCH=1 in the environment leaves the
+ * peer off (for profiling our side alone). */
 #ifndef DET_BENCH_TORCH_PEER_H
 #define DET_BENCH_TORCH_PEER_H
 

@@ -75,6 +75,68 @@ static void synthetic_batch(struct loader_batch *b, int n, int hw)
 	}
 }
 
+/* Per-node profile, rep by rep: tf/tb[rep * nodes + node] seconds. */
+struct node_times {
+	int nodes, reps;
+	double *tf, *tb, *key;
+};
+
+static const double *sort_key;
+
+static int cmp_key_desc(const void *pa, const void *pb)
+{
+	const double *key = sort_key;
+	int a = *(const int *)pa, b = *(const int *)pb;
+
+	return key[a] < key[b] ? 1 : key[a] > key[b] ? -1 : a - b;
+}
+
+/* The median over reps of v[rep * stride + at]. */
+static double rep_median(const double *v, int reps, int stride, int at)
+{
+	double tmp[64];
+	int n = reps < 64 ? reps : 64;
+
+	for (int r = 0; r < n; r++)
+		tmp[r] = v[(size_t)r * stride + at];
+	return bench_median(tmp, n);
+}
+
+/* DET_PROFILE_TOP=n: the n nodes that took longest (median forward +
+ * backward over the reps, ms per step), with their output shapes. */
+static void print_top_nodes(const struct nn_graph *g, const struct node_times *nt, int top)
+{
+	int n = nt->nodes, *ids = malloc(sizeof(int) * (size_t)n);
+	double *mf = malloc(sizeof(double) * (size_t)n), *mb = malloc(sizeof(double) * (size_t)n);
+	double *key = malloc(sizeof(double) * (size_t)n);
+
+	if (!ids || !mf || !mb || !key)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		ids[i] = i;
+		mf[i] = rep_median(nt->tf, nt->reps, n, i);
+		mb[i] = rep_median(nt->tb, nt->reps, n, i);
+		key[i] = mf[i] + mb[i];
+	}
+	sort_key = key;
+	qsort(ids, (size_t)n, sizeof(int), cmp_key_desc);
+	printf("\nthe %d slowest nodes (ms per step, medians): forward, backward, output shape\n", top);
+	for (int k = 0; k < top && k < n; k++) {
+		const struct nn_node *nd = nn_graph_node(g, ids[k]);
+		char shape[64];
+		int at = 0;
+		for (int d = 0; d < nd->ndim; d++)
+			at += snprintf(shape + at, sizeof shape - (size_t)at, d ? "x%lld" : "%lld", (long long)nd->shape[d]);
+		printf("  %-44s %-14s %8.2f %8.2f  %s\n", nd->name, nn_op_name(nd->op), mf[ids[k]] * 1e3,
+			mb[ids[k]] * 1e3, shape);
+	}
+out:
+	free(ids);
+	free(mf);
+	free(mb);
+	free(key);
+}
+
 int main(int argc, char **argv)
 {
 	struct host *h;
@@ -85,6 +147,7 @@ int main(int argc, char **argv)
 	struct loader_batch batch, *b = &batch;
 	struct detector_losses lo;
 	double *tc, flops = 0, fwd[NN_OP_COUNT] = { 0 }, bwd[NN_OP_COUNT] = { 0 };
+	struct node_times nt;
 	struct nn_graph_stats st;
 	long rss;
 	struct bench_opts bo;
@@ -119,26 +182,47 @@ int main(int argc, char **argv)
 	synthetic_batch(b, n, hw);
 	for (int i = 0; i < nn_graph_node_count(g); i++)
 		flops += nn_graph_node_flops(g, i);
+	nt.nodes = nn_graph_node_count(g);
+	nt.reps = reps;
+	nt.tf = calloc((size_t)reps * (size_t)nt.nodes, sizeof(double));
+	nt.tb = calloc((size_t)reps * (size_t)nt.nodes, sizeof(double));
+	if (!nt.tf || !nt.tb) {
+		fprintf(stderr, "train_step_bench: out of memory\n");
+		return 1;
+	}
 
 	for (int rep = -1; rep < reps; rep++) {
 		double t0;
-		if (rep == 0)
-			nn_graph_set_profile(g, 1);
+		if (rep >= 0)
+			nn_graph_set_profile(g, 1); /* also zeroes the nodes' times */
 		t0 = omp_get_wtime();
 		if (detector_train_step(d, g, o, b, &lo)) {
 			fprintf(stderr, "train_step_bench: %s\n", det_error_message());
 			return 1;
 		}
-		if (rep >= 0)
+		if (rep >= 0) {
 			tc[rep] = omp_get_wtime() - t0;
+			for (int i = 0; i < nt.nodes; i++) {
+				nt.tf[(size_t)rep * nt.nodes + i] = nn_graph_node(g, i)->time_fwd;
+				nt.tb[(size_t)rep * nt.nodes + i] = nn_graph_node(g, i)->time_bwd;
+			}
+		}
 		torch_peer_step(&peer, rep);
 	}
 	rss = bench_peak_rss_kib();
 	nn_graph_stats(g, &st);
-	for (int i = 0; i < nn_graph_node_count(g); i++) {
-		const struct nn_node *nd = nn_graph_node(g, i);
-		fwd[nd->op] += nd->time_fwd / reps;
-		bwd[nd->op] += nd->time_bwd / reps;
+	/* per op kind: the median over reps of each rep's sum */
+	for (int op = 0; op < NN_OP_COUNT; op++) {
+		double sf[64] = { 0 }, sb[64] = { 0 };
+		int nr = reps < 64 ? reps : 64;
+		for (int r = 0; r < nr; r++)
+			for (int i = 0; i < nt.nodes; i++)
+				if (nn_graph_node(g, i)->op == (enum nn_op)op) {
+					sf[r] += nt.tf[(size_t)r * nt.nodes + i];
+					sb[r] += nt.tb[(size_t)r * nt.nodes + i];
+				}
+		fwd[op] = bench_median(sf, nr);
+		bwd[op] = bench_median(sb, nr);
 	}
 
 	printf("FCOS training step (forward, losses, backward, SGD): ResNet-18 + FPN 128 + FCOS head "
@@ -176,10 +260,12 @@ int main(int argc, char **argv)
 		printf("\n");
 		nn_graph_peak(g, &step, &bytes, stdout, getenv("DET_PEAK_TOP") ? atoi(getenv("DET_PEAK_TOP")) : 12);
 	}
-	printf("\ntime per op kind (ms per step): forward, backward\n");
+	printf("\ntime per op kind (ms per step, medians): forward, backward\n");
 	for (int op = 0; op < NN_OP_COUNT; op++)
 		if (fwd[op] + bwd[op] > 0)
 			printf("  %-16s %8.1f %8.1f\n", nn_op_name((enum nn_op)op), fwd[op] * 1e3, bwd[op] * 1e3);
+	if (getenv("DET_PROFILE_TOP"))
+		print_top_nodes(g, &nt, atoi(getenv("DET_PROFILE_TOP")));
 	torch_peer_close(&peer);
 	lua_settop(L, 0);
 	host_free(h);
@@ -188,5 +274,7 @@ int main(int argc, char **argv)
 	free(b->classes);
 	free(b->counts);
 	free(tc);
+	free(nt.tf);
+	free(nt.tb);
 	return 0;
 }
