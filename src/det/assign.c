@@ -140,23 +140,34 @@ static void select_k(const float *v, size_t stride, size_t lo, size_t hi, int k,
 	}
 }
 
+static void *work_get(struct det_assign_work *w, int i, size_t bytes);
+
 int det_assign_atss(const float *anchors, size_t n, const size_t *level_count, int nlevels,
 	const float *gt, size_t g, int topk, int *assigned, float *iou_out)
+{
+	struct det_assign_work w = { 0 };
+	int rc = det_assign_atss_work(anchors, n, level_count, nlevels, gt, g, topk, assigned, iou_out, &w);
+
+	det_assign_work_free(&w);
+	return rc;
+}
+
+int det_assign_atss_work(const float *anchors, size_t n, const size_t *level_count, int nlevels,
+	const float *gt, size_t g, int topk, int *assigned, float *iou_out, struct det_assign_work *w)
 {
 	int rc = check_levels("assign atss", n, level_count, nlevels);
 	if (rc)
 		return rc;
 	if (topk < 1)
 		return det_error_set(DET_EINVAL, "assign atss: topk must be >= 1, got %d", topk);
-	float *iou = malloc((n * g + 1) * sizeof(*iou));
-	float *dist = malloc((n + 1) * sizeof(*dist));
-	unsigned char *pos = calloc(n * g + 1, 1);
-	size_t *cand = malloc(((size_t)topk * (size_t)nlevels + 1) * sizeof(*cand));
+	float *iou = work_get(w, 0, (n * g + 1) * sizeof(*iou));
+	float *dist = work_get(w, 1, (n + 1) * sizeof(*dist));
+	unsigned char *pos = work_get(w, 2, n * g + 1);
+	size_t *cand = work_get(w, 3, ((size_t)topk * (size_t)nlevels + 1) * sizeof(*cand));
 
-	if (!iou || !dist || !pos || !cand) {
-		rc = det_error_set(DET_ENOMEM, "assign atss: no memory for %zu anchors x %zu boxes", n, g);
-		goto out;
-	}
+	if (!iou || !dist || !pos || !cand)
+		return det_error_set(DET_ENOMEM, "assign atss: no memory for %zu anchors x %zu boxes", n, g);
+	memset(pos, 0, n * g + 1);
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < g; j++)
 			iou[i * g + j] = overlap(anchors + 4 * i, gt + 4 * j);
@@ -204,12 +215,7 @@ int det_assign_atss(const float *anchors, size_t n, const size_t *level_count, i
 	if (iou_out)
 		for (size_t i = 0; i < n; i++)
 			iou_out[i] = assigned[i] >= 0 ? iou[i * g + (size_t)assigned[i]] : 0.0f;
-out:
-	free(iou);
-	free(dist);
-	free(pos);
-	free(cand);
-	return rc;
+	return 0;
 }
 
 void det_assign_work_free(struct det_assign_work *w)

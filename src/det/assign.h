@@ -61,6 +61,10 @@ struct det_assign_work {
 	size_t cap[4];
 };
 void det_assign_work_free(struct det_assign_work *w);
+/* det_assign_atss with its scratch in w (the caller owns w): the detector
+ * assigns every image of every step through it. */
+int det_assign_atss_work(const float *anchors, size_t n, const size_t *level_count, int nlevels,
+	const float *gt, size_t g, int topk, int *assigned, float *iou_out, struct det_assign_work *w);
 /* det_assign_tal with its scratch in w (the caller owns w). */
 int det_assign_tal_work(const float *scores, size_t ncls, const float *pred_boxes,
 	const float *points, size_t n, const float *gt, const int *gt_labels, size_t g,

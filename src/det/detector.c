@@ -49,6 +49,7 @@ struct detector {
 	struct buf q_pred, q_tgt, q_grad;
 	struct buf dec_scores, dec_boxes, dec_idx, dec_cls, dec_score;
 	struct det_yolo_targets yolo_t;         /* YOLO: the batch's targets */
+	struct det_assign_work atss_work;       /* ATSS: its per-image tables */
 };
 
 static void *grow(struct buf *b, size_t bytes)
@@ -230,6 +231,7 @@ void detector_free(struct detector *d)
 	det_loss_fini(&d->cfg.box_loss);
 	det_loss_fini(&d->cfg.quality_loss);
 	det_yolo_targets_free(&d->yolo_t);
+	det_assign_work_free(&d->atss_work);
 	free(d);
 }
 
@@ -475,8 +477,8 @@ static int assign_image(struct detector *d, const float *gt, size_t g, int *assi
 		return det_assign_fcos(d->points.p, d->P, d->level_count, c->nlevels, d->level_stride,
 			d->level_range, gt, g, c->center_sampling, assigned);
 	case DETECTOR_ASSIGN_ATSS:
-		return det_assign_atss(d->anchors.p, d->P, d->level_count, c->nlevels, gt, g, c->atss_topk,
-			assigned, NULL);
+		return det_assign_atss_work(d->anchors.p, d->P, d->level_count, c->nlevels, gt, g, c->atss_topk,
+			assigned, NULL, &d->atss_work);
 	case DETECTOR_ASSIGN_MAXIOU:
 		return assign_maxiou(d, gt, g, assigned);
 	case DETECTOR_ASSIGN_TAL: /* the YOLO path assigns in det_yolo_assign */

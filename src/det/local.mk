@@ -54,6 +54,7 @@ luadetheaddir = $(luadetdir)/head
 dist_luadethead_DATA = lua/det/head/common.lua lua/det/head/fcos.lua lua/det/head/retinanet.lua
 check_PROGRAMS += tests/det/test_detector
 tests_det_test_detector_LDADD = $(TEST_LDADD)
+tests_det_test_detector_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 TESTS += tests/det/test_detector
 # det.backbone / det.neck / det.head / det.model from Lua, with the end-to-end overfit
 TESTS += tests/lua/model_spec.lua

@@ -6,7 +6,9 @@
  * quality, QFL — that target is held constant as in mmdetection, so the box
  * outputs are checked in the other cases only), the outputs are checked against the config (a misfit names
  * the level and output), a class id out of range names the image and box,
- * and decoding maps boxes back through the loader's letterbox record. */
+ * decoding maps boxes back through the loader's letterbox record, and a
+ * steady state of loss + backward allocates nothing with any assigner
+ * (malloc/calloc/realloc wrapped with ld --wrap, src/det/local.mk). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,18 @@
 #include "det/detector.h"
 #include "nn/graph.h"
 #include "tests/tap.h"
+
+/* allocation counting: the wrapped allocators count, then call libc's */
+static long nalloc;
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t a, size_t b);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t a, size_t b);
+void *__wrap_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n) { nalloc++; return __real_malloc(n); }
+void *__wrap_calloc(size_t a, size_t b) { nalloc++; return __real_calloc(a, b); }
+void *__wrap_realloc(void *p, size_t n) { nalloc++; return __real_realloc(p, n); }
 
 #define NB 2   /* batch */
 #define IMG 32 /* input side */
@@ -282,6 +296,40 @@ static void decode(void)
 	nn_graph_free(t.g);
 }
 
+/* After two warm-up steps (the scratch grows to its size), three more
+ * steps of detector_loss + backward on the same batch call no allocator. */
+static void steady_state(const char *what, enum detector_kind kind, int A, enum detector_assigner asg)
+{
+	struct tiny t;
+	struct detector_config cfg;
+	struct detector *d;
+	struct loader_batch b;
+	struct detector_losses lo;
+	long before = 0;
+	int rc = 0;
+
+	if (tiny_build(&t, A, kind == DETECTOR_FCOS, 0)) {
+		ok(0, "%s: tiny graph built (%s)", what, det_error_message());
+		return;
+	}
+	tiny_config(&cfg, &t, kind, A);
+	cfg.assigner = asg;
+	cfg.atss_anchor_scale = 2;
+	d = detector_new(&cfg);
+	batch_init(&b, NULL);
+	for (int step = 0; step < 5 && rc == 0; step++) {
+		if (step == 2)
+			before = nalloc;
+		rc = nn_graph_forward(t.g);
+		rc = rc ? rc : detector_loss(d, t.g, &b, &lo);
+		rc = rc ? rc : nn_graph_backward(t.g);
+	}
+	ok(rc == 0 && nalloc - before == 0, "%s: 3 steady steps (loss + backward, %g positives) allocate %ld times (0 expected)%s%s",
+		what, lo.num_pos, nalloc - before, rc ? ": " : "", rc ? det_error_message() : "");
+	detector_free(d);
+	nn_graph_free(t.g);
+}
+
 int main(void)
 {
 	gradcheck("fcos centerness giou", DETECTOR_FCOS, 1, DETECTOR_QUALITY_CENTERNESS, DETECTOR_ASSIGN_FCOS,
@@ -296,5 +344,9 @@ int main(void)
 		DET_LOSS_GIOU, DET_LOSS_FOCAL, 0);
 	misfit();
 	decode();
+	steady_state("fcos", DETECTOR_FCOS, 1, DETECTOR_ASSIGN_FCOS);
+	steady_state("fcos atss", DETECTOR_FCOS, 1, DETECTOR_ASSIGN_ATSS);
+	steady_state("retinanet atss", DETECTOR_RETINANET, 3, DETECTOR_ASSIGN_ATSS);
+	steady_state("retinanet maxiou", DETECTOR_RETINANET, 3, DETECTOR_ASSIGN_MAXIOU);
 	return tap_done();
 }
