@@ -1390,8 +1390,19 @@ static void binary_backward(const struct nn_graph *g, const struct nn_node *nd)
 
 	if (nd->grad_share >= 0) {
 		/* one input's gradient is this node's own buffer: mask it in place
-		 * (a folded ReLU) and leave it; the other input reads it masked */
-		float *g0 = nd->dy;
+		 * (a folded ReLU) and leave it; the other input reads it masked —
+		 * for an add of two same-shaped inputs in the same pass */
+		float *g0 = nd->dy, *other = nd->grad_share == 0 ? db : da;
+		const int acco = nd->grad_share == 0 ? accb : acca;
+		if (relu && add && B->numel == n && other) {
+#pragma omp parallel for simd schedule(static) if (n > 32768)
+			for (int64_t i = 0; i < n; i++) {
+				float v = y[i] > 0 ? g0[i] : 0.0f;
+				g0[i] = v;
+				other[i] = acco ? other[i] + v : v;
+			}
+			return;
+		}
 		if (relu) {
 #pragma omp parallel for simd schedule(static) if (n > 32768)
 			for (int64_t i = 0; i < n; i++)
