@@ -17,7 +17,9 @@
  * cblas_sgemm; 1x1 stride-1 unpadded convolution
  * skips im2col; depthwise (groups == C_in == C_out) runs a direct kernel;
  * backward-data of a stride-1 convolution runs as the forward convolution of
- * dy with the flipped, transposed weights (otherwise col2im).
+ * dy with the flipped, transposed weights; of a strided one, as sh*sw
+ * stride-1 convolutions, one per phase of dx, on the micro-kernels
+ * (otherwise col2im).
  *
  * Threads: the kernels use min(det_threads_get(), det_threads_default())
  * threads (OpenMP, each thread calling a single-threaded sgemm on its own
@@ -67,11 +69,14 @@ long conv2d_block_columns(const struct conv2d_shape *s);
 /* Which kernels run a groups-1 convolution: AUTO picks per shape (the
  * direct micro-kernels of conv_simd.h where the build has AVX-512 or
  * AVX2+FMA, im2col + OpenBLAS otherwise); BLAS, VIEW and PANEL force one
- * path (VIEW and PANEL fall back to BLAS where no micro-kernel was built),
- * for tests and benchmarks. Without a call, $DETBENCH_CONV_KERNEL (auto,
- * blas, view, panel) decides. Workspace sizes depend on it: set it before
- * conv2d_workspace_size(). */
-enum conv2d_kernel { CONV2D_KERNEL_AUTO, CONV2D_KERNEL_BLAS, CONV2D_KERNEL_VIEW, CONV2D_KERNEL_PANEL };
+ * path (VIEW and PANEL fall back to BLAS where no micro-kernel was built;
+ * both run strided backward-data on the stacked view), STACKED the stacked
+ * view wherever it applies (stride-1 forward, every backward-data; the
+ * view elsewhere), for tests and benchmarks. Without a call,
+ * $DETBENCH_CONV_KERNEL (auto, blas, view, panel, stacked) decides.
+ * Workspace sizes depend on it: set it before conv2d_workspace_size(). */
+enum conv2d_kernel { CONV2D_KERNEL_AUTO, CONV2D_KERNEL_BLAS, CONV2D_KERNEL_VIEW, CONV2D_KERNEL_PANEL,
+	CONV2D_KERNEL_STACKED };
 void conv2d_kernel_set(enum conv2d_kernel k);
 
 /* The micro-kernels' instruction set: "avx512", "avx2" or "none". */

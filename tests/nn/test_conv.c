@@ -5,9 +5,11 @@
  * run-to-run bit identity, and the shape errors; then every case again with
  * each path forced (im2col + OpenBLAS, the direct view and panel kernels of
  * conv_simd.h, which also serve backward-data of stride-1 convolutions and
- * backward-weights), with shapes for their tails: channel counts off the
- * tile sizes, K over the panel's chunk, bands, images per unit, threads
- * sharing backward-weights by taps. */
+ * backward-weights, and the stacked view that runs backward-data phase by
+ * phase), with shapes for their tails: channel counts off the tile sizes, K
+ * over the panel's chunk, bands, images per unit, threads sharing
+ * backward-weights by taps, odd sizes, padding 0, dilation and strides that
+ * leave phases without taps or without pixels. */
 #include "core/error.h"
 #include "core/rng.h"
 #include "core/threads.h"
@@ -389,22 +391,43 @@ int main(void)
 				shp(2, 3, 11, 13, 6, 5, 5, 1, 2, 2, 2, 1, 1, 1), 1 },
 			{ "128 -> 64 channels on 3x3 maps (backward-weights split by taps)",
 				shp(2, 128, 3, 3, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
+			/* backward-data phase by phase (the stacked view) */
+			{ "3x3/2 odd input 33x35, 20 -> 24, phases of 17 and 16",
+				shp(3, 20, 33, 35, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1), 1 },
+			{ "3x3/2 pad 0, odd input 19x17, 17 -> 9",
+				shp(2, 17, 19, 17, 9, 3, 3, 2, 2, 0, 0, 1, 1, 1), 1 },
+			{ "3x3/2 dilation 2 pad 2 (odd rows reached by no tap)",
+				shp(2, 16, 21, 18, 8, 3, 3, 2, 2, 2, 2, 2, 2, 1), 1 },
+			{ "5x3 stride 3x2 pad 2x1, 24 -> 10",
+				shp(2, 24, 23, 20, 10, 5, 3, 3, 2, 2, 1, 1, 1, 1), 0 },
+			{ "4x4/2 pad 1 (every phase 2x2 taps), 16 -> 16",
+				shp(3, 16, 18, 16, 16, 4, 4, 2, 2, 1, 1, 1, 1, 1), 1 },
+			{ "3x3/2 on 34x34 maps, 24 -> 40, 9 images (bands across images)",
+				shp(9, 24, 34, 34, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1), 0 },
+			{ "1x1/2 on odd maps, 20 -> 12 (three phases without taps)",
+				shp(2, 20, 13, 11, 12, 1, 1, 2, 2, 0, 0, 1, 1, 1), 1 },
+			{ "3x3/2 on a 2x1 map (phases that do not exist)",
+				shp(2, 16, 2, 1, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1), 1 },
 		};
-		enum conv2d_kernel kern[] = { CONV2D_KERNEL_BLAS, CONV2D_KERNEL_VIEW, CONV2D_KERNEL_PANEL };
-		const char *kname[] = { "blas", "view", "panel" };
+		enum conv2d_kernel kern[] = { CONV2D_KERNEL_BLAS, CONV2D_KERNEL_VIEW, CONV2D_KERNEL_PANEL,
+			CONV2D_KERNEL_STACKED };
+		const char *kname[] = { "blas", "view", "panel", "stacked" };
 
 		for (size_t m = 0; m < sizeof kern / sizeof *kern; m++) {
 			conv2d_kernel_set(kern[m]);
-			det_threads_set(m == 1 ? 3 : 2);
+			det_threads_set(m % 2 ? 3 : 2);
 			tap_diag("%s kernels forced, %d threads", kname[m], det_threads_get());
 			for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
 				check_against_ref(&rng, &cases[i]);
 			for (size_t i = 0; i < sizeof extra / sizeof *extra; i++)
 				check_against_ref(&rng, &extra[i]);
 			determinism(&rng, kname[m], shp(8, 32, 33, 35, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1));
-			if (kern[m] != CONV2D_KERNEL_BLAS && strcmp(conv2d_kernel_isa(), "none"))
+			if (kern[m] != CONV2D_KERNEL_BLAS && strcmp(conv2d_kernel_isa(), "none")) {
 				thread_independent(&rng, kname[m], shp(4, 24, 19, 30, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1));
-			det_threads_set(m == 1 ? 3 : 2);
+				thread_independent(&rng, "3x3/2 backward-data by phases",
+					shp(5, 32, 37, 35, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1));
+			}
+			det_threads_set(m % 2 ? 3 : 2);
 		}
 		conv2d_kernel_set(CONV2D_KERNEL_AUTO);
 		det_threads_set(1);

@@ -31,6 +31,8 @@ CASES = [
     ("odd_3x5_h_ne_w",       2, 3, 7, 13, 4, 3, 5, 1, 1, 1, 2, 1, 1, 1, 1),
     ("odd_5x3_stride2x1",    1, 3, 12, 9, 5, 5, 3, 2, 1, 2, 0, 1, 1, 1, 1),
     ("small_maps_batch9",    9, 16, 4, 4, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),
+    # 16 channels, phases 16 wide: backward-data phase by phase under auto
+    ("stride2_phases_16wide", 1, 16, 9, 32, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1),
 ]
 
 
