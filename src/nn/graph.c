@@ -805,7 +805,9 @@ static int backward_reads_src(const struct nn_graph *g, const struct nn_node *nd
 {
 	switch (nd->op) {
 	case NN_OP_CONV2D:
-		return s == 0 && g->nodes[nd->src[1]].needs_grad;
+		/* x for dw; w for dx (a parameter lives in the slab anyway, but
+		 * weights computed by a node — stacked by a concat — are a buffer) */
+		return (s == 0 && g->nodes[nd->src[1]].needs_grad) || (s == 1 && g->nodes[nd->src[0]].needs_grad);
 	case NN_OP_BATCHNORM:
 	case NN_OP_GROUPNORM:
 		return 1; /* x, and gamma and beta for xhat and the ReLU mask */

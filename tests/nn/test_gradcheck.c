@@ -77,6 +77,26 @@ static void conv_cases(void)
 	}
 }
 
+/* Weights that are not a parameter but a node's output (two parameters
+ * stacked by a concat, as det.head.fcos runs conv_reg and conv_centerness
+ * as one conv): the plan must keep them for the backward-data, though the
+ * conv's forward was their last forward reader. */
+static void conv_stacked_case(void)
+{
+	int64_t xs[4] = { 2, 3, 5, 6 }, was[4] = { 2, 3, 3, 3 }, wbs[4] = { 1, 3, 3, 3 };
+	int x, wa, wb, w, y, parts[2];
+	struct nn_graph *g = setup(&x, 4, xs);
+
+	wa = gc_param(g, "wa", 4, was);
+	wb = gc_param(g, "wb", 4, wbs);
+	parts[0] = wa, parts[1] = wb;
+	w = nn_graph_concat(g, "stacked", parts, 2, 0);
+	y = nn_graph_conv2d(g, "conv", x, w, -1, 1, 1, 1, 1);
+	y = nn_graph_unary(g, NN_OP_TANH, "tanh", y);
+	y = nn_graph_unary(g, NN_OP_SIGMOID, "sigmoid", y);
+	check(g, y, "conv2d on weights stacked by a concat (kept for its backward)");
+}
+
 /* Norm inputs whose statistics groups (blocks of len values, in pairs
  * mirrored v, -v) have mean exactly 0 and no value within 0.3 of it, and a
  * scale near 1 with zero shift: every normalised output stays >= 0.2 away
@@ -367,6 +387,7 @@ int main(void)
 	unary(NN_OP_RELU6, 0, 6, 8, "relu6");
 	reciprocal_case();
 	conv_cases();
+	conv_stacked_case();
 	norm_cases();
 	pool_cases();
 	tensor_cases();
