@@ -9,7 +9,9 @@
  * the engine's time per op kind.
  *
  *   bench/train_step_bench [-t threads] [-r reps] [-n batch] [-s size]
- * PyTorch's column is absent when /usr/bin/python3 has no torch. */
+ * PyTorch's column is absent when /usr/bin/python3 has no torch (or
+ * DET_BENCH_NO_TORCH=1). DET_PROFILE_TOP=n lists the n slowest nodes;
+ * DET_FCOS_FUSE=0 runs the head's conv_reg and conv_centerness apart. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,9 +38,10 @@
 static const char *build_chunk =
 	"local n, size = ...\n"
 	"local det = require 'det'\n"
+	"local head = det.head.fcos { classes = 6, towers = 2, channels = 128, norm = 'gn' }\n"
+	"if os.getenv('DET_FCOS_FUSE') == '0' then head.fuse = false end\n"
 	"local model = det.model { backbone = det.backbone.resnet { depth = 18 },\n"
-	"  neck = det.neck.fpn { channels = 128 },\n"
-	"  head = det.head.fcos { classes = 6, towers = 2, channels = 128, norm = 'gn' }, size = size }\n"
+	"  neck = det.neck.fpn { channels = 128 }, head = head, size = size }\n"
 	"local m = model:graph { batch = n, size = size }\n"
 	"local d = model:detector {}\n"
 	"local opt = det.optim.sgd { lr = 0.01, momentum = 0.9, weight_decay = 1e-4 }\n"

@@ -156,6 +156,48 @@ describe("det.model", function()
   end)
 end)
 
+describe("det.head.fcos", function()
+  it("runs conv_reg and conv_centerness as one conv: the same parameters, outputs and gradients as apart", function()
+    local function build(fuse)
+      local head = det.head.fcos { classes = 3, towers = 1, channels = 16 }
+      head.fuse = fuse
+      local model = det.model { backbone = det.backbone.resnet { depth = 18, width = 0.125 },
+        neck = det.neck.fpn { channels = 16 }, head = head, size = 32, seed = 1 }
+      return model:graph { batch = 2, size = 32 }
+    end
+    local a, b = build(true), build(false)
+    local pa, pb = {}, {}
+    for i, p in ipairs(a.graph:parameters()) do pa[i] = p.name end
+    for i, p in ipairs(b.graph:parameters()) do pb[i] = p.name end
+    assert.are.same(pb, pa) -- same names in the same order: the same initial values
+    local x = det.tensor.randn({ 2, 3, 32, 32 }, 7)
+    local ya, yb = a:forward(x), b:forward(x)
+    -- the largest |u - v| relative to the largest |v|
+    local function diff(u, v)
+      local fu, fv, d, m = u:reshape(-1), v:reshape(-1), 0, 1e-30
+      for i = 1, v:numel() do
+        d = math.max(d, math.abs(fu[i] - fv[i]))
+        m = math.max(m, math.abs(fv[i]))
+      end
+      return d / m
+    end
+    local dy, seed = {}, 11
+    for i = 1, #yb do
+      dy[i] = {}
+      for _, k in ipairs { "cls", "box", "quality" } do
+        assert.is_true(diff(ya[i][k], yb[i][k]) < 1e-6, ("level %d %s"):format(i, k))
+        dy[i][k] = det.tensor.randn(yb[i][k]:shape(), seed)
+        seed = seed + 1
+      end
+    end
+    assert(a:backward(dy))
+    assert(b:backward(dy))
+    for _, name in ipairs(pb) do
+      assert.is_true(diff(a:tensor(name, "grad"), b:tensor(name, "grad")) < 1e-4, name)
+    end
+  end)
+end)
+
 describe("end to end", function()
   local names = { "T-shirt/top", "Bag", "Ankle boot" }
   local ds = assert(det.data.fashion { images = 8, size = 64, seed = 3, min_objects = 1, max_objects = 3,

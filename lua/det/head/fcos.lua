@@ -44,12 +44,21 @@ return function(o)
     conv_cls = common.conv(classes, 3, -math.log((1 - prior) / prior)),
     conv_reg = common.conv(4, 3, 0),
     conv_centerness = quality and common.conv(1, 3, 0) or nil,
+    -- conv_reg and conv_centerness run as one conv under this name (a row
+    -- of the summary with their FLOPs; their parameters keep their names)
+    reg_quality = quality and nn.block {
+      kind = "conv2d",
+      forward = function(_, r, stacked, couts) return common.fused(r, stacked, couts) end,
+    } or nil,
   }
   b.head = "fcos"
   b.classes, b.channels, b.anchors = classes, ch, 1
   b.in_channels = o.in_channels
   b.quality, b.assigner = quality, assigner
   b.center_sampling = o.center_sampling or 1.5
+  -- run conv_reg and conv_centerness as one conv (same results; b.fuse =
+  -- false runs them apart, for comparisons)
+  b.fuse = true
   b.atss_topk = o.atss_topk or 9
   b.strides, b.ranges = o.strides, o.ranges
 
@@ -79,18 +88,30 @@ return function(o)
 
   b.forward = function(self, pyr)
     assert(self.levels, "det.head.fcos: use it inside det.model (it needs the neck's levels)")
-    local out = {}
+    local out, stacked = {}, nil
     for i, l in ipairs(self.levels) do
       local p = pyr["p" .. l]
       if not p then error(("det.head.fcos: the neck gives no p%d"):format(l), 0) end
       local c = self.cls_convs(p)
       local r = self.reg_convs(p)
-      out[i] = {
-        level = l, stride = math.tointeger(2 ^ l),
-        cls = self.conv_cls(c),
-        box = self.scales[i](self.conv_reg(r)),
-        quality = self.conv_centerness and self.conv_centerness(r) or nil,
-      }
+      local cls, box, quality = self.conv_cls(c), nil, nil
+      if self.conv_centerness and self.fuse then
+        -- conv_reg and conv_centerness both read r: one (4 + 1)-channel
+        -- conv. Their parameters are made in the order the separate convs
+        -- made them (conv_reg, the level's scale, conv_centerness): a
+        -- parameter's initial values depend on its place in that order.
+        if not stacked then
+          local pr = self.conv_reg(r, "params")
+          self.scales[i](r, "params")
+          stacked = common.stack({ pr, self.conv_centerness(r, "params") }, self.conv_reg.k)
+        end
+        local y = self.reg_quality(r, stacked, { self.conv_reg.cout, self.conv_centerness.cout })
+        box, quality = self.scales[i](y[1]), y[2]
+      else
+        box = self.scales[i](self.conv_reg(r))
+        quality = self.conv_centerness and self.conv_centerness(r) or nil
+      end
+      out[i] = { level = l, stride = math.tointeger(2 ^ l), cls = cls, box = box, quality = quality }
     end
     return out
   end
