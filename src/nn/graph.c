@@ -943,7 +943,7 @@ int nn_graph_plan(struct nn_graph *g)
 {
 	const int n = g->n, T = 2 * n;
 	int *uses = NULL, *first = NULL, *start = NULL, *end = NULL, *gstart = NULL;
-	int *param_first = NULL, *dyown = NULL, *gend = NULL, *rstart = NULL, *rend = NULL;
+	int *param_first = NULL, *dyown = NULL, *gend = NULL, *rstart = NULL, *rend = NULL, *pooled = NULL;
 	struct interval *iv = NULL, **tmp = NULL;
 	int niv = 0, rc = 0;
 	int64_t total;
@@ -959,10 +959,11 @@ int nn_graph_plan(struct nn_graph *g)
 	gend = calloc((size_t)n + 1, sizeof(int));
 	rstart = calloc((size_t)n + 1, sizeof(int));
 	rend = calloc((size_t)n + 1, sizeof(int));
+	pooled = calloc((size_t)n + 1, sizeof(int));
 	iv = calloc(5 * (size_t)n + 1, sizeof(*iv));
 	tmp = calloc(5 * (size_t)n + 1, sizeof(*tmp));
 	if (!uses || !first || !start || !end || !gstart || !param_first || !dyown || !gend || !rstart ||
-		!rend || !iv || !tmp) {
+		!rend || !pooled || !iv || !tmp) {
 		rc = det_error_set(DET_ENOMEM, "graph plan: out of memory");
 		goto out;
 	}
@@ -1037,6 +1038,30 @@ int nn_graph_plan(struct nn_graph *g)
 		if (g->nodes[i].remat)
 			g->nodes[root(g, g->nodes[i].src[0])].remat = 0;
 
+	/* a batch norm (with its folded ReLU) whose only reader is a max-pool:
+	 * the pool applies the norm to each tap of the norm's input, which is
+	 * kept until the norm's backward anyway, so the norm's output is never
+	 * stored nor re-computed (ResNet's stem: 32 MiB written and read in the
+	 * forward, and again for the backward). gamma and beta must be
+	 * parameters (the pool's backward reads them), the input not a
+	 * re-computed norm (the pool reads it in the backward as it is). */
+	for (int i = 0; i < n; i++) {
+		struct nn_node *nd = &g->nodes[i];
+		int s0, r;
+		nd->pool_norm = -1;
+		if (nd->op != NN_OP_MAXPOOL || nd->alias >= 0)
+			continue;
+		s0 = nd->src[0];
+		r = root(g, s0);
+		const struct nn_node *R = &g->nodes[r];
+		if (R->op != NN_OP_BATCHNORM || uses[r] != 1 || uses[s0] != 1 || R->is_output ||
+			g->nodes[s0].is_output || g->nodes[R->src[1]].op != NN_OP_PARAM ||
+			g->nodes[R->src[2]].op != NN_OP_PARAM || g->nodes[root(g, R->src[0])].remat)
+			continue;
+		nd->pool_norm = r;
+		g->nodes[r].remat = 0;
+	}
+
 	/* lifetimes on the timeline: forward of i at i, backward of i at T-1-i */
 	for (int i = 0; i < n; i++) {
 		start[i] = i;
@@ -1074,6 +1099,14 @@ int nn_graph_plan(struct nn_graph *g)
 		}
 		if (nd->run_backward && backward_reads_self(nd) && end[rj] < T - 1 - j)
 			end[rj] = T - 1 - j;
+		if (nd->pool_norm >= 0) {
+			/* it reads the norm's input in its forward and backward */
+			int u = root(g, g->nodes[nd->pool_norm].src[0]);
+			if (end[u] < j)
+				end[u] = j;
+			if (nd->run_backward && end[u] < T - 1 - j)
+				end[u] = T - 1 - j;
+		}
 	}
 	for (int i = 0; i < n; i++) {
 		int r = root(g, i);
@@ -1134,6 +1167,9 @@ int nn_graph_plan(struct nn_graph *g)
 		}
 	}
 
+	for (int i = 0; i < n; i++)
+		if (g->nodes[i].pool_norm >= 0)
+			pooled[g->nodes[i].pool_norm] = 1;
 	for (int i = 0; i < n; i++) {
 		struct nn_node *nd = &g->nodes[i];
 		int64_t sz = (nd->numel + 15) / 16 * 16;
@@ -1146,10 +1182,12 @@ int nn_graph_plan(struct nn_graph *g)
 			nd->remat = 0; /* no backward reader: nothing to re-compute */
 		if (nd->op == NN_OP_PARAM || nd->op == NN_OP_INPUT || nd->alias >= 0)
 			continue;
-		iv[niv++] = (struct interval){ sz, start[i], end[i], 0, i, 0 };
-		nd->live[0][0] = start[i];
-		nd->live[0][1] = end[i];
-		naive += (size_t)sz;
+		if (!pooled[i]) {
+			iv[niv++] = (struct interval){ sz, start[i], end[i], 0, i, 0 };
+			nd->live[0][0] = start[i];
+			nd->live[0][1] = end[i];
+			naive += (size_t)sz;
+		}
 		if (nd->remat) {
 			iv[niv++] = (struct interval){ sz, rstart[i], rend[i], 0, i, 2 };
 			nd->live[2][0] = rstart[i];
@@ -1244,6 +1282,7 @@ out:
 	free(gend);
 	free(rstart);
 	free(rend);
+	free(pooled);
 	free(iv);
 	free(tmp);
 	return rc;
@@ -1634,6 +1673,13 @@ static void node_forward(struct nn_graph *g, struct nn_node *nd)
 		nn_act_forward(nd->op, nd->p.f[0], X->y, nd->y, nd->numel);
 		break;
 	case NN_OP_MAXPOOL:
+		if (nd->pool_norm >= 0) {
+			const struct nn_node *N = &g->nodes[nd->pool_norm], *NX = &g->nodes[N->src[0]];
+			nn_maxpool_bn_forward(NX->y, g->nodes[N->src[1]].y, g->nodes[N->src[2]].y, N->aux,
+				(int)NX->shape[1], N->fused_relu, nd->y, X->shape[0] * X->shape[1], (int)X->shape[2],
+				(int)X->shape[3], (int)nd->shape[2], (int)nd->shape[3], I[0], I[1], I[2], I[3], I[4], I[5]);
+			break;
+		}
 		nn_maxpool_forward(X->y, nd->y, X->shape[0] * X->shape[1], (int)X->shape[2], (int)X->shape[3],
 			(int)nd->shape[2], (int)nd->shape[3], I[0], I[1], I[2], I[3], I[4], I[5]);
 		break;
@@ -1862,7 +1908,13 @@ static void node_backward(struct nn_graph *g, struct nn_node *nd)
 			nn_act_backward(nd->op, nd->p.f[0], X->y, nd->y, nd->dy, dx, nd->numel, nd->acc[0]);
 		break;
 	case NN_OP_MAXPOOL:
-		if (dx)
+		if (dx && nd->pool_norm >= 0) {
+			const struct nn_node *N = &g->nodes[nd->pool_norm], *NX = &g->nodes[N->src[0]];
+			nn_maxpool_bn_backward(NX->y, g->nodes[N->src[1]].y, g->nodes[N->src[2]].y, N->aux,
+				(int)NX->shape[1], N->fused_relu, nd->dy, dx, X->shape[0] * X->shape[1], (int)X->shape[2],
+				(int)X->shape[3], (int)nd->shape[2], (int)nd->shape[3], I[0], I[1], I[2], I[3], I[4], I[5],
+				nd->acc[0]);
+		} else if (dx)
 			nn_maxpool_backward(X->y, nd->dy, dx, X->shape[0] * X->shape[1], (int)X->shape[2],
 				(int)X->shape[3], (int)nd->shape[2], (int)nd->shape[3], I[0], I[1], I[2], I[3],
 				I[4], I[5], nd->acc[0]);

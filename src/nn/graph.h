@@ -85,6 +85,9 @@ struct nn_node {
 	int acc[NN_MAX_SRC]; /* backward adds into src's dy (else overwrites) */
 	int alias;       /* >= 0: this node shares that node's buffers and does nothing */
 	int fused_relu;  /* the plan folded a following ReLU into this node */
+	int pool_norm;   /* MAXPOOL: the batch norm (+ folded ReLU) it applies to each
+	                    tap of that norm's input (the norm's output is then never
+	                    stored: its value is NULL), or -1 */
 	int grad_share;  /* ADD: >= 0, the source whose gradient buffer is this node's dy */
 	float *aux;      /* saved statistics between forward and backward */
 	int remat;       /* the plan re-computes this norm's output for its backward

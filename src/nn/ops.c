@@ -205,7 +205,8 @@ static inline void norm_apply_plane(const float *p, float *q, int64_t hw, float 
 	}
 }
 
-/* x, y: (N, C, HW); gamma, beta, running_*: (C); save: (2C) */
+/* x, y: (N, C, HW); gamma, beta, running_*: (C); save: (2C); y NULL: the
+ * statistics only (a max-pool applies the norm as it reads x) */
 void nn_batchnorm_forward(const float *x, const float *gamma, const float *beta, float *y,
 	int n, int c, int64_t hw, float eps, float momentum, int train,
 	float *running_mean, float *running_var, float *save, int relu)
@@ -245,7 +246,7 @@ void nn_batchnorm_forward(const float *x, const float *gamma, const float *beta,
 		}
 		save[ch] = (float)mean;
 		save[c + ch] = (float)(1.0 / sqrt(var + eps));
-		for (int b = 0; b < n; b++)
+		for (int b = 0; b < n && y; b++)
 			norm_apply_plane(x + ((int64_t)b * c + ch) * hw, y + ((int64_t)b * c + ch) * hw, hw,
 				save[ch], save[c + ch], gamma[ch], beta[ch], relu);
 	}
@@ -504,19 +505,45 @@ static void pool_inner_cols(int w, int ow, int kw, int sw, int pw, int *lo, int 
  * offsets stay in registers or L1 across the window's rows). */
 #define POOL_CHUNK 64
 
+/* A batch norm in front of the pool, applied to every tap instead of being
+ * stored (nn_maxpool_bn_*): v = [relu] gamma (x - mean) invstd + beta for
+ * the plane's channel, with the norm's own expressions, so v has the bits
+ * of the y the norm would have written. */
+struct pool_pre {
+	float mean, invstd, gamma, beta;
+	int relu;
+};
+
+static inline __attribute__((always_inline)) float pre_apply(float x, const struct pool_pre *pre)
+{
+	float v = norm_affine(norm_xhat(x, pre->mean, pre->invstd), pre->gamma, pre->beta);
+
+	return pre->relu ? (v > 0 ? v : 0) : v;
+}
+
 /* One row r of n inner windows, the lane k's taps at r[k*sw + q], q < kw:
  * best[k] = !(v <= best[k]) ? v : best[k] over the taps in order, and with
- * at != NULL the offset (r - base + k*sw + q) of the value taken. Inlined
- * with sw a constant (1, 2) the lanes load as vectors and permutes, not
- * gathers. */
+ * at != NULL the offset (roff + k*sw + q) of the value taken; v is the tap,
+ * or pre_apply of it when PRE. Inlined with sw a constant (1, 2) the lanes
+ * load as vectors and permutes, not gathers. */
 static inline __attribute__((always_inline)) void pool_row(float *restrict best, int *restrict at,
-	const float *r, int64_t roff, int n, int kw, int sw)
+	const float *r, int64_t roff, int n, int kw, int sw, const int PRE, const struct pool_pre *pre)
 {
+	/* the transform's scalars in locals: loads through pre inside the
+	 * lanes' loop keep GCC from vectorising it */
+	const float pm = PRE ? pre->mean : 0, pi = PRE ? pre->invstd : 0;
+	const float pg = PRE ? pre->gamma : 0, pb = PRE ? pre->beta : 0;
+	const int pr = PRE ? pre->relu : 0;
+
 	for (int q = 0; q < kw; q++) {
 		if (at) {
 #pragma omp simd
 			for (int k = 0; k < n; k++) {
 				float v = r[k * sw + q];
+				if (PRE) {
+					v = norm_affine(norm_xhat(v, pm, pi), pg, pb);
+					v = pr ? (v > 0 ? v : 0) : v;
+				}
 				int take = !(v <= best[k]);
 				best[k] = take ? v : best[k];
 				at[k] = take ? (int)roff + k * sw + q : at[k];
@@ -525,6 +552,10 @@ static inline __attribute__((always_inline)) void pool_row(float *restrict best,
 #pragma omp simd
 			for (int k = 0; k < n; k++) {
 				float v = r[k * sw + q];
+				if (PRE) {
+					v = norm_affine(norm_xhat(v, pm, pi), pg, pb);
+					v = pr ? (v > 0 ? v : 0) : v;
+				}
 				best[k] = !(v <= best[k]) ? v : best[k];
 			}
 		}
@@ -532,27 +563,47 @@ static inline __attribute__((always_inline)) void pool_row(float *restrict best,
 }
 
 /* Rows [a0, a1) of n inner windows whose first column is c0 (lane k at
- * c0 + k*sw): the running maxima (and argmax offsets) in best/at. */
-static void pool_rows(const float *xp, int w, int a0, int a1, int c0, int n, int kw, int sw,
-	float *restrict best, int *restrict at)
+ * c0 + k*sw): the running maxima (and argmax offsets) in best/at. Two
+ * out-of-line copies, without and with the transform (GCC does not
+ * vectorise the lanes once this is inlined into the OpenMP region). */
+static inline __attribute__((always_inline)) void pool_rows_impl(const float *xp, int w, int a0, int a1,
+	int c0, int n, int kw, int sw, float *restrict best, int *restrict at, const int PRE,
+	const struct pool_pre *pre)
 {
 	for (int a = a0; a < a1; a++) {
 		const float *r = xp + (int64_t)a * w + c0;
 		int64_t roff = (int64_t)a * w + c0;
 		if (sw == 2 && kw == 3)
-			pool_row(best, at, r, roff, n, 3, 2);
+			pool_row(best, at, r, roff, n, 3, 2, PRE, pre);
 		else if (sw == 1)
-			pool_row(best, at, r, roff, n, kw, 1);
+			pool_row(best, at, r, roff, n, kw, 1, PRE, pre);
 		else if (sw == 2)
-			pool_row(best, at, r, roff, n, kw, 2);
+			pool_row(best, at, r, roff, n, kw, 2, PRE, pre);
 		else
-			pool_row(best, at, r, roff, n, kw, sw);
+			pool_row(best, at, r, roff, n, kw, sw, PRE, pre);
 	}
 }
 
+static __attribute__((noinline)) void pool_rows_plain(const float *xp, int w, int a0, int a1, int c0, int n,
+	int kw, int sw, float *restrict best, int *restrict at)
+{
+	pool_rows_impl(xp, w, a0, a1, c0, n, kw, sw, best, at, 0, NULL);
+}
+
+static __attribute__((noinline)) void pool_rows_pre(const float *xp, int w, int a0, int a1, int c0, int n,
+	int kw, int sw, float *restrict best, int *restrict at, const struct pool_pre *pre)
+{
+	pool_rows_impl(xp, w, a0, a1, c0, n, kw, sw, best, at, 1, pre);
+}
+
+#define pool_rows(xp, w, a0, a1, c0, n, kw, sw, best, at, PRE, pre) \
+	((PRE) ? pool_rows_pre(xp, w, a0, a1, c0, n, kw, sw, best, at, pre) : \
+		pool_rows_plain(xp, w, a0, a1, c0, n, kw, sw, best, at))
+
 /* The maximum of one window (rows [a0, a1), columns clipped to the row),
  * scanning in row-major order with best = !(v <= best) ? v : best. */
-static inline float window_max(const float *xp, int w, int a0, int a1, int b0, int b1)
+static inline float window_max(const float *xp, int w, int a0, int a1, int b0, int b1,
+	const struct pool_pre *pre)
 {
 	float best = -INFINITY;
 
@@ -560,16 +611,31 @@ static inline float window_max(const float *xp, int w, int a0, int a1, int b0, i
 	b1 = b1 > w ? w : b1;
 	for (int a = a0; a < a1; a++)
 		for (int b = b0; b < b1; b++) {
-			float v = xp[a * w + b];
+			float v = pre ? pre_apply(xp[a * w + b], pre) : xp[a * w + b];
 			best = !(v <= best) ? v : best;
 		}
 	return best;
 }
 
-/* x: (P, H, W), y: (P, OH, OW). !(v <= best) is true for a NaN, so a NaN
- * is taken when met (and replaced by any later value, as the scan goes). */
-void nn_maxpool_forward(const float *x, float *y, int64_t planes, int h, int w,
-	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw)
+/* The pre-pool transform of plane p, channel p mod c, from the norm's
+ * saved (mean, invstd) per channel: save[0..c) and save[c..2c). */
+static inline void pool_pre_plane(struct pool_pre *pre, int64_t p, const float *gamma, const float *beta,
+	const float *save, int c, int relu)
+{
+	int ch = (int)(p % c);
+
+	pre->mean = save[ch];
+	pre->invstd = save[c + ch];
+	pre->gamma = gamma[ch];
+	pre->beta = beta[ch];
+	pre->relu = relu;
+}
+
+/* x: (P, H, W), y: (P, OH, OW); with gamma != NULL the taps go through
+ * the batch norm (c channels, save as nn_batchnorm_forward left it). */
+static inline __attribute__((always_inline)) void maxpool_fwd(const float *x, float *y, int64_t planes,
+	int h, int w, int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, const int PRE,
+	const float *gamma, const float *beta, const float *save, int c, int relu)
 {
 	int jlo, jhi;
 
@@ -578,36 +644,48 @@ void nn_maxpool_forward(const float *x, float *y, int64_t planes, int h, int w,
 	for (int64_t p = 0; p < planes; p++) {
 		const float *xp = x + p * h * w;
 		float *yp = y + p * oh * ow;
+		struct pool_pre pre = { 0 };
+		if (PRE)
+			pool_pre_plane(&pre, p, gamma, beta, save, c, relu);
 		for (int i = 0; i < oh; i++) {
 			int a0 = i * sh - ph, a1 = a0 + kh;
 			float *yr = yp + (int64_t)i * ow;
 			a0 = a0 < 0 ? 0 : a0;
 			a1 = a1 > h ? h : a1;
 			for (int j = 0; j < jlo; j++)
-				yr[j] = window_max(xp, w, a0, a1, j * sw - pw, j * sw - pw + kw);
+				yr[j] = window_max(xp, w, a0, a1, j * sw - pw, j * sw - pw + kw, PRE ? &pre : NULL);
 			for (int j0 = jlo; j0 < jhi; j0 += POOL_CHUNK) {
 				int nj = jhi - j0 < POOL_CHUNK ? jhi - j0 : POOL_CHUNK;
 				for (int k = 0; k < nj; k++)
 					yr[j0 + k] = -INFINITY;
-				pool_rows(xp, w, a0, a1, j0 * sw - pw, nj, kw, sw, yr + j0, NULL);
+				pool_rows(xp, w, a0, a1, j0 * sw - pw, nj, kw, sw, yr + j0, NULL, PRE, &pre);
 			}
 			for (int j = jhi; j < ow; j++)
-				yr[j] = window_max(xp, w, a0, a1, j * sw - pw, j * sw - pw + kw);
+				yr[j] = window_max(xp, w, a0, a1, j * sw - pw, j * sw - pw + kw, PRE ? &pre : NULL);
 		}
 	}
+}
+
+/* x: (P, H, W), y: (P, OH, OW). !(v <= best) is true for a NaN, so a NaN
+ * is taken when met (and replaced by any later value, as the scan goes). */
+void nn_maxpool_forward(const float *x, float *y, int64_t planes, int h, int w,
+	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw)
+{
+	maxpool_fwd(x, y, planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, 0, NULL, NULL, NULL, 1, 0);
 }
 
 /* The offset in the plane of one window's first maximum, as the forward
  * scans it, starting from the window's first element (the window is not
  * empty). Selects, not branches: the comparisons follow the data. */
-static inline int window_argmax(const float *xp, int w, int a0, int a1, int b0, int b1)
+static inline int window_argmax(const float *xp, int w, int a0, int a1, int b0, int b1,
+	const struct pool_pre *pre)
 {
 	int at = a0 * w + b0;
-	float best = xp[at];
+	float best = pre ? pre_apply(xp[at], pre) : xp[at];
 
 	for (int a = a0; a < a1; a++)
 		for (int b = b0; b < b1; b++) {
-			float v = xp[a * w + b];
+			float v = pre ? pre_apply(xp[a * w + b], pre) : xp[a * w + b];
 			int take = !(v <= best);
 			best = take ? v : best;
 			at = take ? a * w + b : at;
@@ -623,8 +701,9 @@ static inline int window_argmax(const float *xp, int w, int a0, int a1, int b0, 
  * Unless accumulating, each plane's dx is cleared a few rows at a time, just
  * before the first window that reaches them (window bottoms only grow with
  * i), so the cleared rows are still in cache for the adds. */
-void nn_maxpool_backward(const float *x, const float *dy, float *dx, int64_t planes, int h, int w,
-	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, int acc)
+static inline __attribute__((always_inline)) void maxpool_bwd(const float *x, const float *dy, float *dx,
+	int64_t planes, int h, int w, int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, int acc,
+	const int PRE, const float *gamma, const float *beta, const float *save, int c, int relu)
 {
 	int jlo, jhi;
 
@@ -635,6 +714,9 @@ void nn_maxpool_backward(const float *x, const float *dy, float *dx, int64_t pla
 		float *dp = dx + p * h * w;
 		int cleared = acc ? h : 0, at[POOL_CHUNK];
 		float best[POOL_CHUNK];
+		struct pool_pre pre = { 0 };
+		if (PRE)
+			pool_pre_plane(&pre, p, gamma, beta, save, c, relu);
 		for (int i = 0; i < oh; i++) {
 			int a0 = i * sh - ph, a1 = a0 + kh;
 			const float *gr = gp + (int64_t)i * ow;
@@ -651,15 +733,15 @@ void nn_maxpool_backward(const float *x, const float *dy, float *dx, int64_t pla
 				b0 = b0 < 0 ? 0 : b0;
 				b1 = b1 > w ? w : b1;
 				if (b0 < b1)
-					dp[window_argmax(xp, w, a0, a1, b0, b1)] += gr[j];
+					dp[window_argmax(xp, w, a0, a1, b0, b1, PRE ? &pre : NULL)] += gr[j];
 			}
 			for (int j0 = jlo; j0 < jhi; j0 += POOL_CHUNK) {
 				int nj = jhi - j0 < POOL_CHUNK ? jhi - j0 : POOL_CHUNK, c0 = j0 * sw - pw;
 				for (int k = 0; k < nj; k++) {
 					at[k] = a0 * w + c0 + k * sw;
-					best[k] = xp[at[k]];
+					best[k] = PRE ? pre_apply(xp[at[k]], &pre) : xp[at[k]];
 				}
-				pool_rows(xp, w, a0, a1, c0, nj, kw, sw, best, at);
+				pool_rows(xp, w, a0, a1, c0, nj, kw, sw, best, at, PRE, &pre);
 				for (int k = 0; k < nj; k++)
 					dp[at[k]] += gr[j0 + k];
 			}
@@ -668,12 +750,32 @@ void nn_maxpool_backward(const float *x, const float *dy, float *dx, int64_t pla
 				b0 = b0 < 0 ? 0 : b0;
 				b1 = b1 > w ? w : b1;
 				if (b0 < b1)
-					dp[window_argmax(xp, w, a0, a1, b0, b1)] += gr[j];
+					dp[window_argmax(xp, w, a0, a1, b0, b1, PRE ? &pre : NULL)] += gr[j];
 			}
 		}
 		if (cleared < h)
 			memset(dp + (int64_t)cleared * w, 0, sizeof(float) * (size_t)(h - cleared) * (size_t)w);
 	}
+}
+
+void nn_maxpool_backward(const float *x, const float *dy, float *dx, int64_t planes, int h, int w,
+	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, int acc)
+{
+	maxpool_bwd(x, dy, dx, planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, acc, 0, NULL, NULL, NULL, 1, 0);
+}
+
+void nn_maxpool_bn_forward(const float *x, const float *gamma, const float *beta, const float *save, int c,
+	int relu, float *y, int64_t planes, int h, int w, int oh, int ow, int kh, int kw, int sh, int sw,
+	int ph, int pw)
+{
+	maxpool_fwd(x, y, planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, 1, gamma, beta, save, c, relu);
+}
+
+void nn_maxpool_bn_backward(const float *x, const float *gamma, const float *beta, const float *save, int c,
+	int relu, const float *dy, float *dx, int64_t planes, int h, int w, int oh, int ow, int kh, int kw,
+	int sh, int sw, int ph, int pw, int acc)
+{
+	maxpool_bwd(x, dy, dx, planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, acc, 1, gamma, beta, save, c, relu);
 }
 
 /* Window bounds and divisor as PyTorch's avg_pool2d (count_include_pad = True). */

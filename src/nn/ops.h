@@ -25,7 +25,7 @@ int nn_act_backward_reads(enum nn_op op);
  *   y = gamma_c xhat + beta_c   [then ReLU if relu]
  *   running_mean = (1-m) running_mean + m mean_c, running_var likewise with var_c * M/(M-1)
  * saves mean_c and invstd_c in save[0..C) and save[C..2C). Eval uses the
- * running statistics. */
+ * running statistics. y may be NULL: statistics only. */
 void nn_batchnorm_forward(const float *x, const float *gamma, const float *beta, float *y,
 	int n, int c, int64_t hw, float eps, float momentum, int train,
 	float *running_mean, float *running_var, float *save, int relu);
@@ -65,6 +65,18 @@ void nn_maxpool_forward(const float *x, float *y, int64_t planes, int h, int w,
 	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw);
 void nn_maxpool_backward(const float *x, const float *dy, float *dx, int64_t planes, int h, int w,
 	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, int acc);
+/* Max-pool of a batch norm's output without that output being stored: x
+ * is the norm's input, (N*C) planes of channel p mod c, and every tap reads
+ *   v = [relu] gamma_c (x - mean_c) invstd_c + beta_c
+ * with save (mean, invstd per channel) as nn_batchnorm_forward left it,
+ * the same bits as the norm's y; otherwise as nn_maxpool_forward/backward
+ * (the plan folds a train-mode stem's BN + ReLU into its max-pool). */
+void nn_maxpool_bn_forward(const float *x, const float *gamma, const float *beta, const float *save, int c,
+	int relu, float *y, int64_t planes, int h, int w, int oh, int ow, int kh, int kw, int sh, int sw,
+	int ph, int pw);
+void nn_maxpool_bn_backward(const float *x, const float *gamma, const float *beta, const float *save, int c,
+	int relu, const float *dy, float *dx, int64_t planes, int h, int w, int oh, int ow, int kh, int kw,
+	int sh, int sw, int ph, int pw, int acc);
 void nn_avgpool_forward(const float *x, float *y, int64_t planes, int h, int w,
 	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw);
 void nn_avgpool_backward(const float *dy, float *dx, int64_t planes, int h, int w,

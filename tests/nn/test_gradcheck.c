@@ -184,6 +184,34 @@ static void norm_cases(void)
 	}
 }
 
+/* Batch norm (+ ReLU) read only by a max-pool: the plan folds the norm
+ * into the pool (its output is never stored; the pool's forward and
+ * backward apply it to the norm's input). Inputs mirrored as in
+ * norm_cases, so nothing sits near the ReLU's kink. */
+static void bn_pool_cases(void)
+{
+	int64_t c[1] = { 4 }, xs[4] = { 2, 4, 6, 6 };
+	int x, gm, bt, y, p;
+	struct nn_graph *g;
+
+	for (int relu = 0; relu < 2; relu++) {
+		g = setup(&x, 4, xs);
+		gm = gc_param(g, "bn.weight", 1, c);
+		bt = gc_param(g, "bn.bias", 1, c);
+		mirror(g, x, gm, bt, 4, 36, 36, 144);
+		y = nn_graph_batchnorm(g, "bn", x, gm, bt, 1e-5f, 0.1f);
+		if (relu)
+			y = nn_graph_unary(g, NN_OP_RELU, "relu", y);
+		p = nn_graph_pool(g, NN_OP_MAXPOOL, "maxpool", y, 3, 2, 1);
+		nn_graph_plan(g);
+		ok(nn_graph_node(g, p)->pool_norm >= 0 && nn_graph_value(g, y) == NULL,
+			"batchnorm%s read only by a max-pool: folded into the pool, its output not stored",
+			relu ? " + ReLU" : "");
+		check(g, p, relu ? "batchnorm + ReLU applied by its max-pool 3x3/2" :
+			"batchnorm applied by its max-pool 3x3/2");
+	}
+}
+
 /* Distinct values 0.05 apart in random order: no max-pool tie within +-h. */
 static void distinct(float *x, int n)
 {
@@ -390,6 +418,7 @@ int main(void)
 	conv_stacked_case();
 	norm_cases();
 	pool_cases();
+	bn_pool_cases();
 	tensor_cases();
 	network_case();
 	checker_fails();

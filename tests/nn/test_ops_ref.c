@@ -1,9 +1,10 @@
-/* test_ops_ref.c: the vectorised kernels of ops.c and the graph's fused
- * element-wise passes against plain scalar loops written here (the loops
- * they replaced), bit for bit, on shapes with clipped edge windows, ties,
- * signed zeros and NaNs, with 1 and 2 threads. The finite-difference and
- * PyTorch checks (test_gradcheck, test_nn_golden) say the maths is right;
- * this says the fast paths compute exactly what the plain ones did. */
+/* test_ops_ref.c: the vectorised max-pool kernels of ops.c against plain
+ * scalar loops written here (the loops they replaced), bit for bit, on
+ * shapes with clipped edge windows, ties, signed zeros and NaNs, with 1 and
+ * 2 threads; and the max-pool that applies a batch norm to its taps against
+ * pooling the norm's stored output. The finite-difference and PyTorch
+ * checks (test_gradcheck, test_nn_golden) say the maths is right; this says
+ * the fast paths compute exactly what the plain ones did. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -118,6 +119,52 @@ static void check_maxpool(int h, int w, int k, int s, int pad, int nans)
 	free(rdx);
 }
 
+/* The max-pool that applies a batch norm to its taps against the norm's
+ * stored output pooled by the reference loops: the same bits. */
+static void check_maxpool_bn(int n, int c, int h, int w, int relu)
+{
+	const int planes = n * c, oh = (h + 2 - 3) / 2 + 1, ow = (w + 2 - 3) / 2 + 1;
+	const size_t nx = (size_t)planes * h * w, ny = (size_t)planes * oh * ow;
+	float *x = malloc(nx * sizeof(float)), *ybn = malloc(nx * sizeof(float));
+	float *dy = malloc(ny * sizeof(float)), *y = malloc(ny * sizeof(float)), *ry = malloc(ny * sizeof(float));
+	float *dx = malloc(nx * sizeof(float)), *rdx = malloc(nx * sizeof(float));
+	float *gm = malloc((size_t)c * sizeof(float)), *bt = malloc((size_t)c * sizeof(float));
+	float *rm = calloc((size_t)c, sizeof(float)), *rv = malloc((size_t)c * sizeof(float));
+	float *save = malloc(2 * (size_t)c * sizeof(float));
+
+	fill(x, nx, 17, 0);
+	fill(dy, ny, 18, 0);
+	fill(gm, (size_t)c, 19, 0);
+	fill(bt, (size_t)c, 20, 0);
+	for (int i = 0; i < c; i++)
+		rv[i] = 1;
+	for (int threads = 1; threads <= 2; threads++) {
+		det_threads_set(threads);
+		nn_batchnorm_forward(x, gm, bt, ybn, n, c, (int64_t)h * w, 1e-5f, 0.1f, 1, rm, rv, save, relu);
+		ref_maxpool_forward(ybn, ry, planes, h, w, oh, ow, 3, 3, 2, 2, 1, 1);
+		nn_maxpool_bn_forward(x, gm, bt, save, c, relu, y, planes, h, w, oh, ow, 3, 3, 2, 2, 1, 1);
+		ok(same_bits(y, ry, ny), "maxpool over batchnorm%s (%dx%dx%dx%d), %d thread(s): forward bit-identical "
+			"to pooling the norm's output", relu ? " + ReLU" : "", n, c, h, w, threads);
+		memset(rdx, 0, nx * sizeof(float));
+		ref_maxpool_backward(ybn, dy, rdx, planes, h, w, oh, ow, 3, 3, 2, 2, 1, 1, 0);
+		nn_maxpool_bn_backward(x, gm, bt, save, c, relu, dy, dx, planes, h, w, oh, ow, 3, 3, 2, 2, 1, 1, 0);
+		ok(same_bits(dx, rdx, nx), "maxpool over batchnorm%s (%dx%dx%dx%d), %d thread(s): backward bit-identical",
+			relu ? " + ReLU" : "", n, c, h, w, threads);
+	}
+	free(x);
+	free(ybn);
+	free(dy);
+	free(y);
+	free(ry);
+	free(dx);
+	free(rdx);
+	free(gm);
+	free(bt);
+	free(rm);
+	free(rv);
+	free(save);
+}
+
 int main(void)
 {
 	/* the stem's 3x3/2 pad 1, odd and even sizes, rows wider than a chunk */
@@ -132,5 +179,9 @@ int main(void)
 	check_maxpool(14, 20, 3, 3, 1, 0);
 	check_maxpool(3, 3, 3, 1, 1, 0);
 	check_maxpool(2, 5, 3, 2, 1, 0);
+	/* the stem's BN + ReLU applied by its max-pool */
+	check_maxpool_bn(2, 3, 17, 19, 1);
+	check_maxpool_bn(2, 3, 16, 150, 1);
+	check_maxpool_bn(3, 2, 9, 10, 0);
 	return tap_done();
 }
