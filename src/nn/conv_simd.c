@@ -75,6 +75,45 @@ void conv_simd_tile_fwd(long K, const float *a, long lda, const long *aoff, int 
 		tile_fwd(K, a, lda, NULL, nr, b, off, c, ldc, add);
 }
 
+#if defined(__AVX512F__)
+void conv_simd_transpose16(const float *src, long lds, float *dst, long ldd)
+{
+	__m512 r[16], t[16];
+
+	/* 4x4 within 128-bit lanes (unpack, shuffle), then the 4x4 of lanes */
+#pragma GCC unroll 16
+	for (int i = 0; i < 16; i++)
+		r[i] = _mm512_loadu_ps(src + i * lds);
+#pragma GCC unroll 8
+	for (int i = 0; i < 16; i += 2) {
+		t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+		t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+	}
+#pragma GCC unroll 4
+	for (int i = 0; i < 16; i += 4) {
+		r[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+		r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+		r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+		r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+	}
+#pragma GCC unroll 2
+	for (int h = 0; h < 16; h += 8)
+#pragma GCC unroll 4
+		for (int i = 0; i < 4; i++) {
+			t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
+			t[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xdd);
+		}
+#pragma GCC unroll 8
+	for (int i = 0; i < 8; i++) {
+		r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+		r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+	}
+#pragma GCC unroll 16
+	for (int i = 0; i < 16; i++)
+		_mm512_storeu_ps(dst + i * ldd, r[i]);
+}
+#endif
+
 #define GNV (CONV_GNR / CONV_VL)
 
 void conv_simd_tile_wgrad(long nimg, long ldimg, long rows, long cols, long ldb, const float *b,

@@ -52,4 +52,10 @@ void conv_simd_tile_wgrad(long nimg, long ldimg, long rows, long cols, long ldb,
 	const long *off, const float *d, long ldd, float *c, long ldc, int add);
 #endif
 
+#if CONV_SIMD && CONV_VL == 16
+/* dst[m*ldd + o] = src[o*lds + m] for o, m < 16: one 16x16 block transposed
+ * in registers (backward-weights' dy, channels onto the lanes). */
+void conv_simd_transpose16(const float *src, long lds, float *dst, long ldd);
+#endif
+
 #endif
