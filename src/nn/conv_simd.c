@@ -27,10 +27,12 @@ typedef __m256 vec;
 
 #define NV (CONV_NR / CONV_VL)
 
-/* One body, inlined twice: with aoff == NULL (the forward: weights rows of
- * K taps) and with aoff (backward-data: the flipped weights read in place). */
+/* One body, inlined three times: with aoff == NULL (the forward: weights
+ * rows of K taps), with aoff (backward-data: the flipped weights read in
+ * place), and with a prefetch of B's row k + pf. */
 static inline __attribute__((always_inline)) void tile_fwd(long K, const float *a, long lda,
-	const long *aoff, int nr, const float *b, const long *off, float *c, long ldc, int add)
+	const long *aoff, int nr, const float *b, const long *off, float *c, long ldc, int add,
+	long pf)
 {
 	vec acc[CONV_MR][NV];
 	const float *ar[CONV_MR];
@@ -46,6 +48,13 @@ static inline __attribute__((always_inline)) void tile_fwd(long K, const float *
 		const float *bk = b + off[k];
 		const long ak = aoff ? aoff[k] : k;
 		vec bv[NV];
+
+		if (pf && k + pf < K) {
+			const float *pk = b + off[k + pf];
+#pragma GCC unroll 4
+			for (int v = 0; v <= NV; v++)
+				_mm_prefetch((const char *)(pk + v * CONV_VL), _MM_HINT_T0);
+		}
 
 #pragma GCC unroll 4
 		for (int v = 0; v < NV; v++)
@@ -67,12 +76,14 @@ static inline __attribute__((always_inline)) void tile_fwd(long K, const float *
 }
 
 void conv_simd_tile_fwd(long K, const float *a, long lda, const long *aoff, int nr,
-	const float *b, const long *off, float *c, long ldc, int add)
+	const float *b, const long *off, float *c, long ldc, int add, long pf)
 {
 	if (aoff)
-		tile_fwd(K, a, lda, aoff, nr, b, off, c, ldc, add);
+		tile_fwd(K, a, lda, aoff, nr, b, off, c, ldc, add, 0);
+	else if (pf)
+		tile_fwd(K, a, lda, NULL, nr, b, off, c, ldc, add, pf);
 	else
-		tile_fwd(K, a, lda, NULL, nr, b, off, c, ldc, add);
+		tile_fwd(K, a, lda, NULL, nr, b, off, c, ldc, add, 0);
 }
 
 #if defined(__AVX512F__)

@@ -38,9 +38,12 @@
  * used in their place; the caller drops those rows of C). The sum runs
  * k = 0..K-1 in order, one fused multiply-add per k, so every output's
  * bits are fixed, and a sum split into chunks of k (add != 0 continues
- * from what C holds) gives the same bits as one call. */
+ * from what C holds) gives the same bits as one call. pf > 0 (with aoff
+ * NULL) prefetches row k + pf of B while row k is summed: for B rows that
+ * share few cache lines (phase planes), which the hardware does not
+ * foresee. */
 void conv_simd_tile_fwd(long K, const float *a, long lda, const long *aoff, int nr,
-	const float *b, const long *off, float *c, long ldc, int add);
+	const float *b, const long *off, float *c, long ldc, int add, long pf);
 
 /* Weight-gradient tile, output channels along the lanes, C (CONV_GMR x
  * CONV_GNR, leading dimension ldc), over nimg blocks of b (ldimg apart)
