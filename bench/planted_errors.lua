@@ -16,7 +16,9 @@
 -- 7.5 minutes in all on 2 cores). save=PREFIX keeps the predictions
 -- (PREFIX.dets.json; with tta=1 also PREFIX.plain.dets.json); load=PREFIX
 -- ranks them again without training (same scene parameters), to compare
--- ranking options (calibrate=1: per-class calibration; explain=0: any
+-- ranking options; save=PREFIX also keeps the trained weights (PREFIX.weights),
+-- and weights=PREFIX.weights predicts with them instead of training, to
+-- compare test-time views (tta=, sizes=) on one model (calibrate=1: per-class calibration; explain=0: any
 -- overlapping prediction is evidence; margin=0 bad_weight=0.3: the product
 -- formula the ranking used before the margin).
 --
@@ -40,6 +42,8 @@ local P = det.experiment.params {
   bad_weight = 0.2,      -- r:suspects{ bad_weight = }
   tta = 1,               -- 1: average the predictions with those on mirrored images (det.inspect.ensemble)
   explain = 1,           -- r:suspects{ explain = } (0: any overlapping prediction is evidence)
+  weights = "",          -- a file model:save wrote (save=PREFIX writes PREFIX.weights): predict with it, no training
+  sizes = "",            -- a comma list of extra input sizes (e.g. "40,56"): more views fused in, each also mirrored
 }
 -- the ranking's options (r:suspects{}); the defaults are the API's
 local ranking = { calibrate = P.calibrate ~= 0, explain = P.explain ~= 0, margin = P.margin ~= 0, bad_weight = P.bad_weight }
@@ -98,19 +102,30 @@ else
     run_dir = tmp .. ".run",
   }
   if P.steps > 0 then settings.steps = P.steps else settings.minutes = P.minutes end
-  local exp = det.experiment(settings)
-  local t0 = os.time()
-  exp:train()
-  exp:wait()
-  r = exp:predict(check)
-  print(string.format("trained %d s, %d steps; AP50 on the corrupted labels of the %d checked scenes: %.3f",
-    os.time() - t0, exp.step or -1, #check, r.AP50))
+  if P.weights ~= "" then
+    assert(model:load(P.weights))
+    r = assert(det.eval.coco(check, model:predict(check, { size = P.size }):coco(check)))
+    print(string.format("weights read from %s; AP50 on the corrupted labels of the %d checked scenes: %.3f",
+      P.weights, #check, r.AP50))
+  else
+    local exp = det.experiment(settings)
+    local t0 = os.time()
+    exp:train()
+    exp:wait()
+    r = exp:predict(check)
+    print(string.format("trained %d s, %d steps; AP50 on the corrupted labels of the %d checked scenes: %.3f",
+      os.time() - t0, exp.step or -1, #check, r.AP50))
+    if P.save ~= "" then assert(model:save(P.save .. ".weights")) end
+  end
   os.execute(string.format("rm -rf '%s.run' '%s'", tmp, tmp))
   if P.tta ~= 0 then
     plain = r
-    local mirrored = det.inspect.predict_mirrored(model, check, { size = P.size })
-    r = assert(det.eval.coco(check, det.inspect.ensemble({ r:detections(), mirrored }, { names = check:classes() })))
-    print(string.format("  with the mirrored images' predictions averaged in (test-time augmentation): AP50 %.3f", r.AP50))
+    local sizes = { P.size }
+    for size in P.sizes:gmatch("%d+") do sizes[#sizes + 1] = tonumber(size) end
+    local fused, views = det.inspect.predict_views(model, check, { sizes = sizes })
+    r = assert(det.eval.coco(check, fused))
+    print(string.format("  with %d views averaged in (test-time augmentation: mirrored, sizes %s): AP50 %.3f", #views,
+      table.concat(sizes, ","), r.AP50))
   end
 end
 if plain then

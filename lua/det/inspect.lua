@@ -321,6 +321,25 @@ function inspect.predict_mirrored(model, ds, opts)
   return out
 end
 
+-- det.inspect.predict_views(model, ds, { sizes = { model.size }, mirror = true,
+-- batch = 16, detector =, iou = 0.55 }) -> fused records, views: the
+-- model's detections on ds at each input size, each also mirrored
+-- (predict_mirrored), fused by det.inspect.ensemble (weighted boxes fusion);
+-- views is the list of the separate views' records, in that order.
+function inspect.predict_views(model, ds, opts)
+  opts = opts or {}
+  local sizes = opts.sizes or { model.size }
+  if type(sizes) ~= "table" or #sizes == 0 then error("det.inspect.predict_views: sizes must be a list of input sizes", 2) end
+  local views = {}
+  for _, size in ipairs(sizes) do
+    views[#views + 1] = model:predict(ds, { size = size, batch = opts.batch or 16, detector = opts.detector }):coco(ds)
+    if opts.mirror ~= false then
+      views[#views + 1] = inspect.predict_mirrored(model, ds, { size = size, batch = opts.batch, detector = opts.detector })
+    end
+  end
+  return inspect.ensemble(views, { iou = opts.iou, names = ds:classes() }), views
+end
+
 -- det.inspect.plant_errors(ds, { swap = 0.05, delete = 0.05 }) -> corrupted
 -- copy, planted list: relabels a share `swap` of the GT boxes to another
 -- class and drops a share `delete`, each box chosen by a hash of (image id,

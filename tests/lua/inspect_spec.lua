@@ -258,6 +258,34 @@ describe("det.inspect.ensemble with named classes", function()
   end)
 end)
 
+describe("det.inspect.predict_views", function()
+  it("predicts at each size, plain and mirrored, and fuses the views inside the images", function()
+    local small = det.data.fashion { split = "test", images = 4, size = 48, seed = 5, min_objects = 1, max_objects = 2 }
+    local model = det.model { backbone = det.backbone.resnet { depth = 18, width = 0.125 },
+      neck = det.neck.fpn { channels = 16, levels = { 3, 4, 5 } },
+      head = det.head.fcos { classes = #small:classes(), channels = 16, towers = 1 },
+      names = small:classes(), size = 48, seed = 1 }
+    -- untrained scores sit near the head's prior: keep everything, a few per image
+    local d = model:detector { score_threshold = 0, max_dets = 3 }
+    local fused, views = det.inspect.predict_views(model, small, { sizes = { 48, 56 }, detector = d, batch = 4 })
+    assert.are.equal(4, #views)
+    local total = 0
+    for _, v in ipairs(views) do
+      assert.are.equal(4 * 3, #v)
+      total = total + #v
+    end
+    assert.is_true(#fused >= 3 * 4 and #fused <= total)
+    for _, f in ipairs(fused) do
+      local it = small:item(1)
+      assert.is_true(f.bbox[1] >= -1e-6 and f.bbox[1] + f.bbox[3] <= it.width + 1e-3)
+      assert.is_true(f.score >= 0 and f.score <= 1 and type(f.class) == "number")
+    end
+    local nomirror = select(2, det.inspect.predict_views(model, small, { sizes = { 48 }, mirror = false, detector = d }))
+    assert.are.equal(1, #nomirror)
+    assert.has_error(function() det.inspect.predict_views(model, small, { sizes = {} }) end)
+  end)
+end)
+
 describe("planted errors, a trained detector's held-out predictions", function()
   -- the bench's 600 checked scenes (bench/planted_errors.lua seed=2) and
   -- its detector's predictions on them, made by
