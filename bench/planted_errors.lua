@@ -4,23 +4,25 @@
 -- prefix of the scenes carries the same errors), a small FCOS trains
 -- briefly on corrupted scenes, it then predicts on `check` other corrupted
 -- scenes (held out, heldout=1; 0 checks the first training scenes
--- instead), optionally fused with its predictions on the mirrored scenes
--- (tta=1), and the suspect-label ranking (r:suspects) is scored: the share
--- of the planted errors among those scenes that land in the top 10% of the
+-- instead), with test-time views fused in (tta=1: det.inspect.predict_views
+-- at 48 and 56 px, each also mirrored), and the suspect-label ranking
+-- (r:suspects{} with the API's defaults) is scored: the share of the
+-- planted errors among those scenes that land in the top 10% of the
 -- ranking (10% of the number of GT boxes there). Target: >= 70%.
 --
---   build/detbench run bench/planted_errors.lua [minutes=7] [seed=2] [images=12000] [check=600]
+--   build/detbench run bench/planted_errors.lua [minutes=7] [seed=2] [classes=all] [images=12000] [check=600]
 --
 -- The defaults are the measured configuration (bench/README.md: 4 classes,
--- 48 px, 12000 training scenes, 7 minutes, mirrored view fused in; about
--- 7.5 minutes in all on 2 cores). save=PREFIX keeps the predictions
--- (PREFIX.dets.json; with tta=1 also PREFIX.plain.dets.json); load=PREFIX
--- ranks them again without training (same scene parameters), to compare
--- ranking options; save=PREFIX also keeps the trained weights (PREFIX.weights),
--- and weights=PREFIX.weights predicts with them instead of training, to
--- compare test-time views (tta=, sizes=) on one model (calibrate=1: per-class calibration; explain=0: any
--- overlapping prediction is evidence; margin=0 bad_weight=0.3: the product
--- formula the ranking used before the margin).
+-- 48 px, 12000 training scenes, 7 minutes, views at 48 and 56 px fused in;
+-- about 7.5 minutes in all on 2 cores). save=PREFIX keeps the predictions
+-- (PREFIX.dets.json; with tta=1 also PREFIX.plain.dets.json) and the
+-- trained weights (PREFIX.weights). load=PREFIX ranks saved predictions
+-- again without training (same scene parameters), to compare ranking
+-- options: calibrate=1 (per-class calibration), explain=0 (any overlapping
+-- prediction is evidence), margin=0 bad_weight=0.3 (the product formula the
+-- ranking used before the margin). weights=PREFIX.weights predicts with
+-- saved weights instead of training, to compare test-time views (tta=0,
+-- sizes="" for the mirror alone) on one model.
 --
 -- Prints the training summary, the ranking's figure and, beside it, the
 -- figure the same ranking gets from perfect synthetic predictions (the
@@ -43,7 +45,7 @@ local P = det.experiment.params {
   tta = 1,               -- 1: average the predictions with those on mirrored images (det.inspect.ensemble)
   explain = 1,           -- r:suspects{ explain = } (0: any overlapping prediction is evidence)
   weights = "",          -- a file model:save wrote (save=PREFIX writes PREFIX.weights): predict with it, no training
-  sizes = "",            -- a comma list of extra input sizes (e.g. "40,56"): more views fused in, each also mirrored
+  sizes = "56",          -- extra input sizes, a comma list ("" none): more test-time views, each also mirrored
 }
 -- the ranking's options (r:suspects{}); the defaults are the API's
 local ranking = { calibrate = P.calibrate ~= 0, explain = P.explain ~= 0, margin = P.margin ~= 0, bad_weight = P.bad_weight }
