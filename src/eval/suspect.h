@@ -14,16 +14,16 @@
  *                losses, max(that, bad_weight * loss / max loss).
  * One suspect per GT box (its best-scoring reason). Scores are in [0, 1].
  *
- * The margin (margin = 1, the default) is the ranking of confident
+ * The margin (margin = 1, the default) is the order of confident
  * learning's prune-by-noise-rate (Northcutt et al., JAIR 2021: the examples
  * with the largest p_other - p_label first; the "normalized margin" label
- * quality score of Kuan & Mueller, 2022). A
- * detector's sigmoid scores are low and spread over the classes it hesitates
- * between (0.25 / 0.17 / 0.11 on one object is common): the product barely
- * discounts a competitor when the label's own score is 0.1-0.3, so honest
- * hesitations outrank swaps; the margin subtracts it whole. On the
- * planted-error bench it adds 4-5 points with 4 classes and 10 with all 10
- * (bench/README.md, "margin").
+ * quality score of Kuan & Mueller, 2022). A detector's sigmoid scores are
+ * low and spread over the classes it hesitates between (0.25 / 0.17 / 0.11
+ * on one object is common): the product barely discounts a competitor when
+ * the label's own score is 0.1-0.3, so honest hesitations outrank swaps;
+ * the margin subtracts it whole. On the planted-error bench it adds 2-7
+ * points with 4 classes and 8-13 with all 10 (bench/README.md, "the
+ * margin").
  *
  * Calibrated (calibrate = 1; off by default): every prediction's score s of
  * class k enters the formulas above as p_k(s), the probability that a
@@ -40,9 +40,9 @@
  * as confident learning's per-class thresholds: Northcutt et al., JAIR 2021.)
  * Off by default because it hurts where classes are honestly confused: a
  * confusable class's own predictions get a low p_k, so its correct labels
- * lose their support and every competing prediction outranks them (on 10
- * Fashion classes, 54.8% -> 40.3% of planted errors found; on 4 easily told
- * apart, +0 to +4 points; bench/README.md).
+ * lose their support and every competing prediction outranks them (with
+ * the margin: -10 to -17 points on 10 Fashion classes, -4 to +1 on 4 easily
+ * told apart; bench/README.md).
  *
  * Explained evidence (explain = 1, the default): objects overlap, so a
  * prediction is evidence only about the GT that explains it best. It
