@@ -933,8 +933,8 @@ static size_t aux_size(const struct nn_graph *g, const struct nn_node *nd)
 {
 	if (nd->op == NN_OP_BATCHNORM)
 		return 2 * (size_t)nd->shape[1];
-	if (nd->op == NN_OP_GROUPNORM)
-		return 2 * (size_t)nd->shape[0] * (size_t)nd->p.i[1];
+	if (nd->op == NN_OP_GROUPNORM) /* mean, invstd per (n, g); the backward's partials per (n, c) */
+		return 2 * (size_t)nd->shape[0] * (size_t)nd->p.i[1] + 2 * (size_t)nd->shape[0] * (size_t)nd->shape[1];
 	(void)g;
 	return 0;
 }
@@ -1898,7 +1898,7 @@ static void node_backward(struct nn_graph *g, struct nn_node *nd)
 			nn_groupnorm_backward(X->y, nd->dy, g->nodes[nd->src[1]].y, g->nodes[nd->src[2]].y, nd->aux,
 				dx, dgm, dbt,
 				(int)X->shape[0], (int)X->shape[1], hw, I[1], nd->fused_relu,
-				nd->acc[0], nd->acc[1], nd->acc[2]);
+				nd->acc[0], nd->acc[1], nd->acc[2], nd->aux + 2 * X->shape[0] * I[1]);
 		break;
 	}
 	case NN_OP_RELU: case NN_OP_LEAKY_RELU: case NN_OP_SILU: case NN_OP_SIGMOID:

@@ -398,42 +398,20 @@ void nn_groupnorm_apply(const float *x, const float *gamma, const float *beta, c
 /* g = dy (masked by v > 0 if relu, v recomputed from x); dbeta_c = sum_{n,hw} g;
  * dgamma_c = sum g xhat; per group, with h = g gamma_c:
  * dx = invstd (h - mean(h) - xhat mean(h xhat)).
- * Sums as batch norm's: float partials per plane row (vectorised), double
- * across rows, one thread per output, so the bits do not depend on threads. */
+ * One pass over x and dy per group computes each plane's float partial
+ * sums of g and g xhat (vectorised), which serve both dx's group means and,
+ * kept in work (2 N C floats), dgamma and dbeta: those add the planes'
+ * partials in double in sample order afterwards, as the separate
+ * per-channel pass this replaces did (same bits; one read of x and dy
+ * fewer). One thread per output, so the bits do not depend on threads. */
 void nn_groupnorm_backward(const float *x, const float *dy, const float *gamma, const float *beta,
 	const float *save, float *dx, float *dgamma, float *dbeta, int n, int c, int64_t hw,
-	int groups, int relu, int acc_x, int acc_gamma, int acc_beta)
+	int groups, int relu, int acc_x, int acc_gamma, int acc_beta, float *work)
 {
 	const int cg = c / groups;
 	const int64_t m = (int64_t)cg * hw;
 
-	if (dgamma || dbeta) {
-#pragma omp parallel for schedule(static)
-		for (int ch = 0; ch < c; ch++) {
-			const float gm = gamma[ch], bt = beta[ch];
-			double sg = 0, sgx = 0;
-			for (int b = 0; b < n; b++) {
-				int ng = b * groups + ch / cg;
-				const float mean = save[ng], invstd = save[n * groups + ng];
-				const float *p = x + ((int64_t)b * c + ch) * hw, *g = dy + ((int64_t)b * c + ch) * hw;
-				float fsg = 0, fsgx = 0;
-#pragma omp simd reduction(+ : fsg, fsgx)
-				for (int64_t i = 0; i < hw; i++) {
-					float xh = norm_xhat(p[i], mean, invstd);
-					float gi = relu && !(norm_affine(xh, gm, bt) > 0) ? 0.0f : g[i];
-					fsg += gi;
-					fsgx += gi * xh;
-				}
-				sg += fsg;
-				sgx += fsgx;
-			}
-			if (dbeta)
-				PUT(dbeta, ch, (float)sg, acc_beta);
-			if (dgamma)
-				PUT(dgamma, ch, (float)sgx, acc_gamma);
-		}
-	}
-	if (!dx)
+	if (!dx && !dgamma && !dbeta)
 		return;
 #pragma omp parallel for schedule(static)
 	for (int ng = 0; ng < n * groups; ng++) {
@@ -455,9 +433,13 @@ void nn_groupnorm_backward(const float *x, const float *dy, const float *gamma, 
 				fs += gi;
 				fsx += gi * xh;
 			}
+			work[2 * ((int64_t)(ng / groups) * c + ch)] = fs;
+			work[2 * ((int64_t)(ng / groups) * c + ch) + 1] = fsx;
 			sh += (double)gm * fs;
 			shx += (double)gm * fsx;
 		}
+		if (!dx)
+			continue;
 		mh = (float)(sh / (double)m);
 		mhx = (float)(shx / (double)m);
 		for (int j = 0; j < cg; j++) {
@@ -481,6 +463,19 @@ void nn_groupnorm_backward(const float *x, const float *dy, const float *gamma, 
 				}
 			}
 		}
+	}
+	if (!dgamma && !dbeta)
+		return;
+	for (int ch = 0; ch < c; ch++) {
+		double sg = 0, sgx = 0;
+		for (int b = 0; b < n; b++) {
+			sg += work[2 * ((int64_t)b * c + ch)];
+			sgx += work[2 * ((int64_t)b * c + ch) + 1];
+		}
+		if (dbeta)
+			PUT(dbeta, ch, (float)sg, acc_beta);
+		if (dgamma)
+			PUT(dgamma, ch, (float)sgx, acc_gamma);
 	}
 }
 

@@ -53,9 +53,11 @@ void nn_groupnorm_forward(const float *x, const float *gamma, const float *beta,
 	int n, int c, int64_t hw, int groups, float eps, float *save, int relu);
 void nn_groupnorm_apply(const float *x, const float *gamma, const float *beta, const float *save,
 	float *y, int n, int c, int64_t hw, int groups, int relu);
+/* work: 2*N*C floats of scratch (each plane's partial sums, shared by dx
+ * and dgamma/dbeta so x and dy are read once). */
 void nn_groupnorm_backward(const float *x, const float *dy, const float *gamma, const float *beta,
 	const float *save, float *dx, float *dgamma, float *dbeta, int n, int c, int64_t hw,
-	int groups, int relu, int acc_x, int acc_gamma, int acc_beta);
+	int groups, int relu, int acc_x, int acc_gamma, int acc_beta, float *work);
 
 /* Pools, x: (N*C, H, W) planes, y: (N*C, OH, OW), OH = (H + 2 pad - k) / stride + 1.
  * max: y = max over the window (padding is -inf); backward routes dy to the

@@ -2,7 +2,8 @@
  * scalar loops written here (the loops they replaced), bit for bit, on
  * shapes with clipped edge windows, ties, signed zeros and NaNs, with 1 and
  * 2 threads; and the max-pool that applies a batch norm to its taps against
- * pooling the norm's stored output. The finite-difference and PyTorch
+ * pooling the norm's stored output; the one-pass group norm backward
+ * against the three-pass one it replaced. The finite-difference and PyTorch
  * checks (test_gradcheck, test_nn_golden) say the maths is right; this says
  * the fast paths compute exactly what the plain ones did. */
 #include <math.h>
@@ -65,6 +66,106 @@ static void ref_maxpool_backward(const float *x, const float *dy, float *dx, int
 						}
 				dx[p * h * w + at] += dy[(p * oh + i) * ow + j];
 			}
+}
+
+/* ---- the reference group norm backward: the three-pass version (a
+ * per-channel pass for dgamma and dbeta, then per group the sums and dx),
+ * with ops.c's expressions ---- */
+
+#define REF_PUT(dx, i, v, acc) ((acc) ? ((dx)[i] += (v)) : ((dx)[i] = (v)))
+
+static inline float ref_xhat(float x, float mean, float invstd)
+{
+	return (x - mean) * invstd;
+}
+
+static inline float ref_affine(float xh, float gamma, float beta)
+{
+	return xh * gamma + beta;
+}
+
+static void ref_groupnorm_backward(const float *x, const float *dy, const float *gamma, const float *beta,
+	const float *save, float *dx, float *dgamma, float *dbeta, int n, int c, int64_t hw,
+	int groups, int relu, int acc_x, int acc_gamma, int acc_beta)
+{
+	const int cg = c / groups;
+	const int64_t m = (int64_t)cg * hw;
+
+	if (dgamma || dbeta) {
+#pragma omp parallel for schedule(static)
+		for (int ch = 0; ch < c; ch++) {
+			const float gm = gamma[ch], bt = beta[ch];
+			double sg = 0, sgx = 0;
+			for (int b = 0; b < n; b++) {
+				int ng = b * groups + ch / cg;
+				const float mean = save[ng], invstd = save[n * groups + ng];
+				const float *p = x + ((int64_t)b * c + ch) * hw, *g = dy + ((int64_t)b * c + ch) * hw;
+				float fsg = 0, fsgx = 0;
+#pragma omp simd reduction(+ : fsg, fsgx)
+				for (int64_t i = 0; i < hw; i++) {
+					float xh = ref_xhat(p[i], mean, invstd);
+					float gi = relu && !(ref_affine(xh, gm, bt) > 0) ? 0.0f : g[i];
+					fsg += gi;
+					fsgx += gi * xh;
+				}
+				sg += fsg;
+				sgx += fsgx;
+			}
+			if (dbeta)
+				REF_PUT(dbeta, ch, (float)sg, acc_beta);
+			if (dgamma)
+				REF_PUT(dgamma, ch, (float)sgx, acc_gamma);
+		}
+	}
+	if (!dx)
+		return;
+#pragma omp parallel for schedule(static)
+	for (int ng = 0; ng < n * groups; ng++) {
+		const float mean = save[ng], invstd = save[n * groups + ng];
+		const int64_t off = (int64_t)ng * m;
+		double sh = 0, shx = 0;
+		float mh, mhx;
+
+		/* sum h = sum_c gamma_c sum_i g, sum h xhat likewise */
+		for (int j = 0; j < cg; j++) {
+			const int ch = (ng % groups) * cg + j;
+			const float gm = gamma[ch], bt = beta[ch];
+			const float *p = x + off + (int64_t)j * hw, *g = dy + off + (int64_t)j * hw;
+			float fs = 0, fsx = 0;
+#pragma omp simd reduction(+ : fs, fsx)
+			for (int64_t i = 0; i < hw; i++) {
+				float xh = ref_xhat(p[i], mean, invstd);
+				float gi = relu && !(ref_affine(xh, gm, bt) > 0) ? 0.0f : g[i];
+				fs += gi;
+				fsx += gi * xh;
+			}
+			sh += (double)gm * fs;
+			shx += (double)gm * fsx;
+		}
+		mh = (float)(sh / (double)m);
+		mhx = (float)(shx / (double)m);
+		for (int j = 0; j < cg; j++) {
+			const int ch = (ng % groups) * cg + j;
+			const float gm = gamma[ch], bt = beta[ch];
+			const float *p = x + off + (int64_t)j * hw, *g = dy + off + (int64_t)j * hw;
+			float *d = dx + off + (int64_t)j * hw;
+			if (acc_x) {
+#pragma omp simd
+				for (int64_t i = 0; i < hw; i++) {
+					float xh = ref_xhat(p[i], mean, invstd);
+					float gi = relu && !(ref_affine(xh, gm, bt) > 0) ? 0.0f : g[i];
+					d[i] += invstd * (gi * gm - mh - xh * mhx);
+				}
+			} else {
+#pragma omp simd
+				for (int64_t i = 0; i < hw; i++) {
+					float xh = ref_xhat(p[i], mean, invstd);
+					float gi = relu && !(ref_affine(xh, gm, bt) > 0) ? 0.0f : g[i];
+					d[i] = invstd * (gi * gm - mh - xh * mhx);
+				}
+			}
+		}
+	}
 }
 
 /* Inputs with repeats (ties), +0 and -0, and a few NaNs. */
@@ -165,6 +266,58 @@ static void check_maxpool_bn(int n, int c, int h, int w, int relu)
 	free(save);
 }
 
+/* The one-pass group norm backward against the three-pass reference. */
+static void check_groupnorm_backward(int n, int c, int hw, int groups, int relu, int acc)
+{
+	const size_t nx = (size_t)n * c * hw;
+	float *x = malloc(nx * sizeof(float)), *y = malloc(nx * sizeof(float)), *dy = malloc(nx * sizeof(float));
+	float *dx = malloc(nx * sizeof(float)), *rdx = malloc(nx * sizeof(float));
+	float *gm = malloc((size_t)c * sizeof(float)), *bt = malloc((size_t)c * sizeof(float));
+	float *dg = malloc((size_t)c * sizeof(float)), *db = malloc((size_t)c * sizeof(float));
+	float *rdg = malloc((size_t)c * sizeof(float)), *rdb = malloc((size_t)c * sizeof(float));
+	float *save = malloc(2 * (size_t)n * groups * sizeof(float)), *work = malloc(2 * (size_t)n * c * sizeof(float));
+
+	fill(x, nx, 31, 0);
+	fill(dy, nx, 32, 0);
+	fill(gm, (size_t)c, 33, 0);
+	fill(bt, (size_t)c, 34, 0);
+	for (int threads = 1; threads <= 2; threads++) {
+		det_threads_set(threads);
+		nn_groupnorm_forward(x, gm, bt, y, n, c, hw, groups, 1e-5f, save, relu);
+		fill(dx, nx, 35, 0);
+		fill(dg, (size_t)c, 36, 0);
+		fill(db, (size_t)c, 37, 0);
+		memcpy(rdx, dx, nx * sizeof(float));
+		memcpy(rdg, dg, (size_t)c * sizeof(float));
+		memcpy(rdb, db, (size_t)c * sizeof(float));
+		ref_groupnorm_backward(x, dy, gm, bt, save, rdx, rdg, rdb, n, c, hw, groups, relu, acc, acc, acc);
+		nn_groupnorm_backward(x, dy, gm, bt, save, dx, dg, db, n, c, hw, groups, relu, acc, acc, acc, work);
+		ok(same_bits(dx, rdx, nx) && same_bits(dg, rdg, (size_t)c) && same_bits(db, rdb, (size_t)c),
+			"group norm backward%s (%dx%dx%d, %d groups%s), %d thread(s): dx, dgamma, dbeta bit-identical "
+			"to the three-pass loops", relu ? " + ReLU" : "", n, c, hw, groups, acc ? ", accumulating" : "",
+			threads);
+		/* dgamma and dbeta alone (a frozen input) */
+		ref_groupnorm_backward(x, dy, gm, bt, save, NULL, rdg, rdb, n, c, hw, groups, relu, 0, 0, 0);
+		nn_groupnorm_backward(x, dy, gm, bt, save, NULL, dg, db, n, c, hw, groups, relu, 0, 0, 0, work);
+		ok(same_bits(dg, rdg, (size_t)c) && same_bits(db, rdb, (size_t)c),
+			"group norm backward without dx (%dx%dx%d), %d thread(s): dgamma, dbeta bit-identical", n, c, hw,
+			threads);
+	}
+	free(x);
+	free(y);
+	free(dy);
+	free(dx);
+	free(rdx);
+	free(gm);
+	free(bt);
+	free(dg);
+	free(db);
+	free(rdg);
+	free(rdb);
+	free(save);
+	free(work);
+}
+
 int main(void)
 {
 	/* the stem's 3x3/2 pad 1, odd and even sizes, rows wider than a chunk */
@@ -183,5 +336,9 @@ int main(void)
 	check_maxpool_bn(2, 3, 17, 19, 1);
 	check_maxpool_bn(2, 3, 16, 150, 1);
 	check_maxpool_bn(3, 2, 9, 10, 0);
+	/* the FCOS towers' group norms (32 groups of 4 channels), odd sizes */
+	check_groupnorm_backward(2, 128, 64, 32, 1, 0);
+	check_groupnorm_backward(3, 12, 35, 4, 1, 1);
+	check_groupnorm_backward(2, 6, 17, 3, 0, 0);
 	return tap_done();
 }
