@@ -193,6 +193,10 @@ static struct conv2d_shape transposed_shape(const struct conv2d_shape *s)
 #ifndef VIEW_MIN_WIDTH
 #define VIEW_MIN_WIDTH 16
 #endif
+/* the fewest output channels that take the panel on narrower maps */
+#ifndef PANEL_MIN_COUT
+#define PANEL_MIN_COUT 384
+#endif
 /* B rows ahead that the forward kernel prefetches on phase-split views and
  * the stacked view (3x3/2 layers: forward 1.05x, backward-data 1.03-1.1x;
  * stride-1 views gained nothing: their taps share lines) */
@@ -255,7 +259,11 @@ static enum direct_mode direct_mode_of(const struct conv2d_shape *s)
 	/* the 4x24 AVX2 tile on 8x8 maps ran at 0.9x OpenBLAS's Haswell kernels */
 	return DIRECT_NONE;
 #else
-	return DIRECT_PANEL;
+	/* A panel's im2col pays off only over many channel tiles: on 8x8 maps
+	 * the view ran 128 -> 128 at 1.3x the panel, 128 -> 24 at 3x, 128 -> 6
+	 * at 5x (the detection heads), 256 -> 256 at 1.05x, and 512 -> 512 at
+	 * 0.93x (single thread, interleaved). */
+	return s->c_out >= PANEL_MIN_COUT ? DIRECT_PANEL : DIRECT_VIEW;
 #endif
 }
 
@@ -1196,10 +1204,13 @@ static void view_bwdw_unit(const struct direct_job *job, long ipu, long u, float
 }
 
 /* Whether the direct backward-weights is worth it: the lanes run over
- * output channels, so too few of them would leave most lanes idle. */
+ * output channels, so too few of them leave most lanes idle; but on maps
+ * under 32 wide OpenBLAS's products for so few channels are slower still
+ * (128 -> 6: 1.8x on 8x8, 1.4x on 16x16, even at 32x32, 128 -> 1 on 32x32
+ * 0.6x; single thread). */
 static int wgrad_lanes_ok(const struct conv2d_shape *s)
 {
-	return s->c_out * 2 >= CONV_GNR;
+	return s->c_out * 2 >= CONV_GNR || s->w_out < 32;
 }
 
 static void backward_weights_direct(const struct conv2d_shape *s, const float *x,
