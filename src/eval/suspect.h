@@ -41,7 +41,7 @@
  * Off by default because it hurts where classes are honestly confused: a
  * confusable class's own predictions get a low p_k, so its correct labels
  * lose their support and every competing prediction outranks them (with
- * the margin: -10 to -17 points on 10 Fashion classes, -4 to +1 on 4 easily
+ * the margin: -10 to -17 points on 10 Fashion classes, -5 to +1 on 4 easily
  * told apart; bench/README.md).
  *
  * Explained evidence (explain = 1, the default): objects overlap, so a
