@@ -351,6 +351,10 @@ int main(void)
 	gradcheck(&rng, "1x1", shp(2, 3, 4, 5, 4, 1, 1, 1, 1, 0, 0, 1, 1, 1));
 	determinism(&rng, "3x3 8x32x33x35 -> 48", shp(8, 32, 33, 35, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1));
 	determinism(&rng, "3x3/2 4x64x8x8 -> 64", shp(4, 64, 8, 8, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1));
+	determinism(&rng, "3x3/2 3x16x33x32 -> 24 (backward-data by phases)",
+		shp(3, 16, 33, 32, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1));
+	determinism(&rng, "3x3 8x128x4x4 -> 6 (a head on a narrow map)",
+		shp(8, 128, 4, 4, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1));
 	determinism(&rng, "depthwise 4x32x20x20", shp(4, 32, 20, 20, 32, 3, 3, 1, 1, 1, 1, 1, 1, 32));
 
 	/* a workspace sized while 1 thread was in force serves a later 3 */
@@ -360,6 +364,8 @@ int main(void)
 				shp(4, 16, 21, 19, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
 			{ "3x3/2, workspace sized on 1 thread, run on 3",
 				shp(4, 16, 21, 19, 12, 3, 3, 2, 2, 1, 1, 1, 1, 1), 1 },
+			{ "3x3/2 backward-data by phases, workspace sized on 1 thread, run on 3",
+				shp(2, 16, 33, 32, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1), 1 },
 			{ "depthwise, workspace sized on 1 thread, run on 3",
 				shp(4, 16, 21, 19, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16), 1 },
 		};
@@ -408,6 +414,8 @@ int main(void)
 				shp(2, 20, 13, 11, 12, 1, 1, 2, 2, 0, 0, 1, 1, 1), 1 },
 			{ "3x3/2 on a 2x1 map (phases that do not exist)",
 				shp(2, 16, 2, 1, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1), 1 },
+			{ "128 -> 6 on 5x4 maps (a head: view, backward-weights on idle lanes)",
+				shp(3, 128, 5, 4, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
 		};
 		enum conv2d_kernel kern[] = { CONV2D_KERNEL_BLAS, CONV2D_KERNEL_VIEW, CONV2D_KERNEL_PANEL,
 			CONV2D_KERNEL_STACKED };
