@@ -785,6 +785,132 @@ int detector_loss(struct detector *d, struct nn_graph *g, const struct loader_ba
 	return 0;
 }
 
+/* ---- per ground-truth losses (the inspector's "box the model never fits") ---- */
+
+/* The loss of one positive anchor p of image n assigned to box g4 of class
+ * cls, no gradient: *lc = sum over the C classes of cls_loss (target one-hot,
+ * or the IoU for qfl / vfl), *lb = box_loss (summed over its 4 values for the
+ * element-wise kinds), *w the box weight (centerness target, else 1), *lq =
+ * quality_loss (0 without a quality branch). */
+static int positive_loss(struct detector *d, int n, size_t p, const float *g4, int cls, float *row,
+	double *lc, double *lb, double *w, double *lq)
+{
+	const struct detector_config *c = &d->cfg;
+	const int C = c->classes, A = c->anchors, iou_box = is_box_kind(c->box_loss.kind);
+	struct det_loss cl = c->cls_loss, bl = c->box_loss, ql = c->quality_loss;
+	const float *pts = d->points.p, *an = d->anchors.p, *st = d->stride.p;
+	float *tgt = row + C, *val = row + 2 * C;
+	float raw[4], e[4], box[4], bp[4], bt[4], bv[4], ltrb[4], qp = 0, qt = 0, qv = 0;
+	size_t yx;
+	int a, rc, l = locate(d, p, &yx, &a);
+	const struct level_io *io = &d->io[l];
+	const size_t hw = (size_t)io->h * io->w;
+
+	cl.reduction = bl.reduction = ql.reduction = DET_REDUCE_NONE;
+	read_box(d, n, p, raw);
+	decode_one(d, p, raw, box, e);
+	for (int k = 0; k < C; k++) {
+		row[k] = io->cls[(((size_t)n * A + a) * C + k) * hw + yx];
+		tgt[k] = 0;
+	}
+	if (c->cls_loss.kind == DET_LOSS_QFL || c->cls_loss.kind == DET_LOSS_VFL) {
+		float v = det_box_iou_one(DET_IOU_PLAIN, box, g4, 0);
+		tgt[cls] = v == v && v > 0 ? v : 0;
+	} else {
+		tgt[cls] = 1.f;
+	}
+	if ((rc = det_loss_forward(&cl, 1, C, row, tgt, NULL, 0, val)) < 0)
+		return rc;
+	*lc = 0;
+	for (int k = 0; k < C; k++)
+		*lc += val[k];
+	if (iou_box) {
+		memcpy(bp, box, sizeof(bp));
+		memcpy(bt, g4, sizeof(bt));
+	} else if (c->kind == DETECTOR_FCOS) {
+		memcpy(bp, e, sizeof(bp));
+		det_box_fcos_encode(pts + 2 * p, g4, st + p, 1, bt);
+	} else {
+		memcpy(bp, raw, sizeof(bp));
+		det_box_coder_encode(&c->coder, an + 4 * p, g4, 1, bt);
+	}
+	if ((rc = det_loss_forward(&bl, 1, 4, bp, bt, NULL, 0, bv)) < 0)
+		return rc;
+	*lb = iou_box ? bv[0] : (double)bv[0] + bv[1] + bv[2] + bv[3];
+	if (c->quality == DETECTOR_QUALITY_CENTERNESS) {
+		det_box_fcos_encode(pts + 2 * p, g4, NULL, 1, ltrb);
+		det_box_fcos_centerness(ltrb, 1, &qt);
+	} else {
+		float v = det_box_iou_one(DET_IOU_PLAIN, box, g4, 0);
+		qt = v == v && v > 0 ? v : 0;
+	}
+	*w = c->quality == DETECTOR_QUALITY_CENTERNESS ? qt : 1.f;
+	*lq = 0;
+	if (c->quality != DETECTOR_QUALITY_NONE) {
+		qp = read_q(d, n, p);
+		if ((rc = det_loss_forward(&ql, 1, 1, &qp, &qt, NULL, 0, &qv)) < 0)
+			return rc;
+		*lq = qv;
+	}
+	return 0;
+}
+
+int detector_gt_losses(struct detector *d, struct nn_graph *g, const struct loader_batch *b, float *out)
+{
+	const struct detector_config *c = &d->cfg;
+	const int C = c->classes;
+	size_t o = 0;
+	int rc, nimg;
+
+	if (c->kind == DETECTOR_YOLO)
+		return det_error_set(DET_EINVAL, "detector: per-box losses are not implemented for the YOLO head");
+	if ((rc = bind_outputs(d, g, 0)))
+		return rc;
+	nimg = b->n < d->N ? b->n : d->N;
+	int *asg = grow(&d->assigned, d->P * sizeof(int));
+	float *row = grow(&d->cls_pred, 3 * (size_t)C * sizeof(float));
+	double *acc = grow(&d->q_grad, (b->max_boxes > 0 ? (size_t)b->max_boxes : 1) * 5 * sizeof(double));
+	if (!asg || !row || !acc)
+		return det_error_set(DET_ENOMEM, "detector: no memory for %zu anchors", d->P);
+	for (int n = 0; n < nimg; n++) {
+		const float *gt = b->boxes + (size_t)n * b->max_boxes * 4;
+		const int32_t *gc = b->classes + (size_t)n * b->max_boxes;
+		const size_t ng = (size_t)b->counts[n];
+
+		for (size_t j = 0; j < ng; j++)
+			if (gc[j] < 0 || gc[j] >= C)
+				return det_error_set(DET_EINVAL, "detector: batch image %d (dataset image %zu) box %zu has "
+					"class %d, the head has %d classes", n, b->indices ? b->indices[n] : (size_t)n, j,
+					(int)gc[j], C);
+		if ((rc = assign_image(d, gt, ng, asg)) < 0)
+			return rc;
+		/* acc per box: positives, sum cls, sum w box, sum w, sum quality */
+		memset(acc, 0, ng * 5 * sizeof(double));
+		for (size_t p = 0; p < d->P; p++) {
+			const int j = asg[p];
+			double lc, lb, w, lq;
+
+			if (j < 0)
+				continue;
+			if ((rc = positive_loss(d, n, p, gt + 4 * j, gc[j], row, &lc, &lb, &w, &lq)) < 0)
+				return rc;
+			acc[5 * j] += 1;
+			acc[5 * j + 1] += lc;
+			acc[5 * j + 2] += w * lb;
+			acc[5 * j + 3] += w;
+			acc[5 * j + 4] += lq;
+		}
+		for (size_t j = 0; j < ng; j++, o++) {
+			const double *s = acc + 5 * j;
+
+			out[o] = s[0] == 0 ? NAN : (float)(c->w_cls * s[1] / s[0] +
+				c->w_box * s[2] / (s[3] > 1e-6 ? s[3] : 1e-6) +
+				(c->quality != DETECTOR_QUALITY_NONE ? c->w_quality * s[4] / s[0] : 0));
+		}
+	}
+	return 0;
+}
+
 /* ---- decoding ---- */
 
 static float sigmoidf(float x)

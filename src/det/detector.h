@@ -116,6 +116,23 @@ struct detector_losses {
 int detector_loss(struct detector *d, struct nn_graph *g, const struct loader_batch *b,
 	struct detector_losses *out);
 
+/* The loss of every ground-truth box of b, for ranking boxes the model never
+ * fits (the inspector's suspect labels). Reads the outputs of g after a
+ * forward (in evaluation mode: the caller's, as for detector_decode),
+ * assigns each image's boxes with the configured assigner and writes, for
+ * box j of image n at out[counts[0] + ... + counts[n-1] + j]:
+ *   w_cls cls_j + w_box box_j + w_quality quality_j
+ *   cls_j     = mean over j's positives of sum_c cls_loss (target as in
+ *               detector_loss: one-hot, or the IoU for qfl / vfl)
+ *   box_j     = sum_i w_i box_loss_i / sum_i w_i over j's positives (w_i the
+ *               centerness target with a centerness branch, else 1)
+ *   quality_j = mean over j's positives of quality_loss (0 without one)
+ * i.e. detector_loss's parts restricted to one box's positives (for a batch
+ * of one box, box and quality equal detector_loss's). A box no anchor was
+ * assigned to gets NaN. No gradient is written. 0, or DET_EINVAL (a class
+ * out of range, the YOLO head: not implemented) / DET_ENOMEM. */
+int detector_gt_losses(struct detector *d, struct nn_graph *g, const struct loader_batch *b, float *out);
+
 /* One detection: image is the batch position, cls 0..C-1, box x0,y0,x1,y1
  * in the original image's pixels. */
 struct detector_det {

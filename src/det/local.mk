@@ -69,3 +69,7 @@ EXTRA_DIST += bench/train_step_torch.py
 # the model chapter (own variable, as above)
 apimodeldir = $(docdir)/api
 dist_apimodel_DATA = doc/api/model.md
+# detector_gt_losses: the per-GT-box loss of the inspector's suspect labels
+check_PROGRAMS += tests/det/test_gt_losses
+tests_det_test_gt_losses_LDADD = $(TEST_LDADD)
+TESTS += tests/det/test_gt_losses
