@@ -273,6 +273,16 @@ function Exp:predict(ds)
   return r
 end
 
+-- exp:gt_losses(ds) -> { loss of each GT box of ds } in r:ground_truth()'s
+-- order (NaN: no location assigned), for r:suspects{ losses = ... }
+function Exp:gt_losses(ds)
+  local t = trainer(self)
+  if t:running() then error("det.experiment: gt_losses while training: pause is not enough, stop or wait first", 2) end
+  local v, err = t:gt_losses(ds)
+  if not v then error("det.experiment: " .. tostring(err), 2) end
+  return v
+end
+
 -- exp:resume_from(dir_or_ckpt) -> the checkpoint's path | raises
 function Exp:resume_from(path)
   local t = trainer(self)

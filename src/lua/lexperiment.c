@@ -549,6 +549,26 @@ static int t_predict(lua_State *L)
 	return 1;
 }
 
+/* t:gt_losses(ds) -> { loss of each box of ds, r:ground_truth()'s order;
+ * NaN: no anchor assigned } | nil, message */
+static int t_gt_losses(lua_State *L)
+{
+	struct ltrainer *p = check(L, 1);
+	const struct dataset *ds = ldataset_check(L, 2);
+	float *v;
+	size_t n;
+	int rc = trainer_gt_losses(p->t, ds, &v, &n);
+	if (rc)
+		return push_status(L, rc);
+	lua_newtable(L);
+	for (size_t i = 0; i < n; i++) {
+		lua_pushnumber(L, v[i]);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	free(v);
+	return 1;
+}
+
 /* ---- metrics (read access) ---- */
 
 static void push_progress(lua_State *L, const struct metrics_progress *p)
@@ -838,6 +858,7 @@ static const luaL_Reg methods[] = {
 	{ "take_eval", t_take_eval },
 	{ "eval_copy", t_eval_copy },
 	{ "predict", t_predict },
+	{ "gt_losses", t_gt_losses },
 	{ "progress", t_progress },
 	{ "series", t_series },
 	{ "series_names", t_series_names },

@@ -50,3 +50,5 @@ EXTRA_DIST += tests/train/run_cli.sh tests/data/coco_small/annotations.json \
 experimentdocdir = $(docdir)/api
 dist_experimentdoc_DATA = doc/api/experiment.md
 EXTRA_DIST += bench/fashion_curve.sh
+TESTS += tests/lua/gt_losses_spec.lua
+EXTRA_DIST += tests/lua/gt_losses_spec.lua

@@ -57,6 +57,12 @@ static int td_decode(void *ud, struct nn_graph *g, const struct loader_batch *b,
 	return 0;
 }
 
+static int td_gt_losses(void *ud, struct nn_graph *g, const struct loader_batch *b, float *out)
+{
+	struct task_detector *td = ud;
+	return detector_gt_losses(td->d, g, b, out);
+}
+
 static int td_weight(void *ud, const char *part, double value, double *old)
 {
 	struct task_detector *td = ud;
@@ -86,6 +92,7 @@ int task_detector_init(struct task_detector *td, struct detector *d, struct trai
 	task->loss = td_loss;
 	task->decode = td_decode;
 	task->weight = td_weight;
+	task->gt_losses = td_gt_losses;
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 /* task_detector.h: the trainer's task for a dense detector (det/detector.h):
  * detector_loss as the loss (parts cls, box, quality), detector_decode as
  * the decoder (boxes mapped to the evaluation's image and category
- * indices), the detector's loss weights as live-settable weights. */
+ * indices), the detector's loss weights as live-settable weights,
+ * detector_gt_losses as the per-box loss (exp:gt_losses). */
 #ifndef DET_TRAIN_TASK_DETECTOR_H
 #define DET_TRAIN_TASK_DETECTOR_H
 

@@ -843,14 +843,11 @@ static void write_samples(struct trainer *t, const struct eval_dets *dets)
 	train_samples_free(s, n > 0 ? n : 0);
 }
 
-/* The evaluation graph's detections on every image of ds, in order, against
- * gt's ids (with the EMA weights when cfg.eval_ema and there are some);
- * *detsp is the caller's. */
-static int detect(struct trainer *t, const struct dataset *ds, const struct eval_gt *gt, struct eval_dets **detsp)
+/* A loader over ds in order, no augmentation, at the eval graph's size */
+static struct loader *eval_loader(struct trainer *t, const struct dataset *ds)
 {
-	struct nn_graph *g = t->io.eval_graph;
 	int64_t N, H, W;
-	graph_batch(g, t->io.eval_input, &N, &H, &W);
+	graph_batch(t->io.eval_graph, t->io.eval_input, &N, &H, &W);
 	struct loader_config lc;
 	loader_config_default(&lc);
 	lc.batch = (size_t)N;
@@ -860,7 +857,16 @@ static int detect(struct trainer *t, const struct dataset *ds, const struct eval
 	memcpy(lc.mean, t->cfg.mean, sizeof lc.mean);
 	memcpy(lc.std, t->cfg.std, sizeof lc.std);
 	lc.letterbox = t->cfg.letterbox;
-	struct loader *l = loader_new_config(ds, NULL, NULL, &lc);
+	return loader_new_config(ds, NULL, NULL, &lc);
+}
+
+/* The evaluation graph's detections on every image of ds, in order, against
+ * gt's ids (with the EMA weights when cfg.eval_ema and there are some);
+ * *detsp is the caller's. */
+static int detect(struct trainer *t, const struct dataset *ds, const struct eval_gt *gt, struct eval_dets **detsp)
+{
+	struct nn_graph *g = t->io.eval_graph;
+	struct loader *l = eval_loader(t, ds);
 	struct eval_dets *dets = eval_dets_new();
 	int rc = 0;
 	*detsp = NULL;
@@ -1095,6 +1101,86 @@ int trainer_predict(struct trainer *t, const struct dataset *ds, struct eval_gt 
 	}
 	*gtp = gt;
 	*detsp = dets;
+	return 0;
+}
+
+/* The loader's boxes skip those the resize made empty: the task gets each
+ * image's dataset boxes instead (mapped by b->transform, empty ones left
+ * out and NaN), so out[k] is dataset box k in eval_gt_from_dataset's order. */
+int trainer_gt_losses(struct trainer *t, const struct dataset *ds, float **out, size_t *n)
+{
+	*out = NULL, *n = 0;
+	if (trainer_running(t))
+		return det_error_set(DET_EINVAL, "trainer: gt_losses while training runs");
+	if (!t->io.eval_graph || !t->io.task.gt_losses)
+		return det_error_set(DET_EINVAL, "trainer: no evaluation graph or per-box loss to compute with");
+	size_t maxb = 1, nb = 0;
+	for (size_t i = 0; i < ds->nimages; i++) {
+		nb += ds->images[i].box_count;
+		if (ds->images[i].box_count > maxb)
+			maxb = ds->images[i].box_count;
+	}
+	int64_t N, H, W;
+	graph_batch(t->io.eval_graph, t->io.eval_input, &N, &H, &W);
+	float *res = malloc((nb + 1) * sizeof *res), *boxes = malloc((size_t)N * maxb * 4 * sizeof *boxes);
+	float *loss = malloc((size_t)N * maxb * sizeof *loss);
+	int32_t *cls = malloc((size_t)N * maxb * sizeof *cls);
+	size_t *first = malloc((ds->nimages + 1) * sizeof *first), *src = malloc((size_t)N * maxb * sizeof *src);
+	int *counts = malloc((size_t)N * sizeof *counts);
+	struct loader *l = res && boxes && loss && cls && first && src && counts ? eval_loader(t, ds) : NULL;
+	int rc = 0;
+	if (!l) {
+		rc = det_error_code() ? det_error_code() : det_error_set(DET_ENOMEM, "trainer: out of memory for gt_losses");
+		goto done;
+	}
+	first[0] = 0;
+	for (size_t i = 0; i < ds->nimages; i++)
+		first[i + 1] = first[i] + ds->images[i].box_count;
+	for (size_t k = 0; k < nb; k++)
+		res[k] = NAN;
+	int swapped = t->cfg.eval_ema && optim_ema_weights(t->io.opt) && optim_ema_swap(t->io.opt) == 0;
+	nn_graph_set_train(t->io.eval_graph, 0);
+	for (;;) {
+		const struct loader_batch *b;
+		if ((rc = loader_next(l, &b)))
+			break;
+		struct loader_batch bb = *b;
+		size_t m = 0;
+		bb.boxes = boxes, bb.classes = cls, bb.counts = counts, bb.max_boxes = (int)maxb;
+		for (int i = 0; i < b->n; i++) {
+			const size_t img = b->indices[i];
+			const struct dataset_box *db = dataset_image_boxes(ds, img);
+			const float *tf = b->transform + 4 * i;
+			counts[i] = 0;
+			for (size_t j = 0; j < ds->images[img].box_count; j++) {
+				float *x = boxes + ((size_t)i * maxb + (size_t)counts[i]) * 4;
+				x[0] = db[j].x0 * tf[0] + tf[2], x[1] = db[j].y0 * tf[1] + tf[3];
+				x[2] = db[j].x1 * tf[0] + tf[2], x[3] = db[j].y1 * tf[1] + tf[3];
+				if (x[2] - x[0] <= 0 || x[3] - x[1] <= 0)
+					continue;
+				cls[(size_t)i * maxb + (size_t)counts[i]++] = db[j].cls;
+				src[m++] = first[img] + j;
+			}
+		}
+		if ((rc = set_images(t->io.eval_graph, t->io.eval_input, b)) || (rc = nn_graph_forward(t->io.eval_graph)) ||
+		    (rc = t->io.task.gt_losses(t->io.task.ud, t->io.eval_graph, &bb, loss)))
+			break;
+		for (size_t k = 0; k < m; k++)
+			res[src[k]] = loss[k];
+		if (b->last_in_epoch)
+			break;
+	}
+	if (swapped)
+		optim_ema_swap(t->io.opt);
+done:
+	loader_free(l);
+	free(boxes), free(loss), free(cls), free(first), free(src), free(counts);
+	if (rc) {
+		free(res);
+		return rc;
+	}
+	*out = res;
+	*n = nb;
 	return 0;
 }
 

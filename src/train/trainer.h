@@ -63,6 +63,9 @@ struct trainer_task {
 	/* Gets (value NaN) or sets a loss weight by part name; *old gets the
 	 * previous value. DET_EINVAL naming the part when unknown. NULL: none. */
 	int (*weight)(void *ud, const char *part, double value, double *old);
+	/* After forward of the evaluation graph on b: the loss of each of b's
+	 * boxes into out (image by image, NaN: no anchor assigned). NULL: none. */
+	int (*gt_losses)(void *ud, struct nn_graph *g, const struct loader_batch *b, float *out);
 };
 
 enum trainer_es_mode { TRAINER_ES_MAX, TRAINER_ES_MIN };
@@ -243,6 +246,12 @@ const struct dataset *trainer_val(struct trainer *t);
  * eval_dets over a GT built from ds (*gt and *dets owned by the caller).
  * Only while no thread runs. */
 int trainer_predict(struct trainer *t, const struct dataset *ds, struct eval_gt **gt, struct eval_dets **dets);
+/* The loss of every box of ds with the eval graph in evaluation mode (and
+ * the EMA weights when evaluations use them), in eval_gt_from_dataset's
+ * order (r:ground_truth()'s); *out (*n floats, the caller's to free) is NaN
+ * for a box no anchor was assigned to, or that the resize made empty. Only
+ * while no thread runs. 0 or a negative status. */
+int trainer_gt_losses(struct trainer *t, const struct dataset *ds, float **out, size_t *n);
 
 /* Writes a checkpoint of the current state to path (only while no thread
  * runs, or from the thread itself). 0 or DET_EIO. */
