@@ -2,7 +2,7 @@
 # (tmux) tests. `make check` runs them all; tests/summary.sh prints the
 # closing "N passed, N failed" line.
 TEST_LDADD = libdetbench.la $(DET_LIBS)
-EXTRA_DIST += tests/tap.h tests/lib.sh tests/run-busted.sh tests/summary.sh tests/lua/golden.lua
+EXTRA_DIST += tests/tap.h tests/alloc_count.h tests/lib.sh tests/run-busted.sh tests/summary.sh tests/lua/golden.lua
 
 check_PROGRAMS += tests/core/test_rng tests/core/test_atomic tests/core/test_file
 tests_core_test_rng_LDADD = $(TEST_LDADD)

@@ -21,17 +21,8 @@
 #include "nn/graph.h"
 #include "tests/tap.h"
 
-/* allocation counting: the wrapped allocators count, then call libc's */
-static long nalloc;
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t a, size_t b);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t a, size_t b);
-void *__wrap_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n) { nalloc++; return __real_malloc(n); }
-void *__wrap_calloc(size_t a, size_t b) { nalloc++; return __real_calloc(a, b); }
-void *__wrap_realloc(void *p, size_t n) { nalloc++; return __real_realloc(p, n); }
+/* allocation counting (tests/alloc_count.h): the wrapped allocators count, then call libc's */
+#include "tests/alloc_count.h"
 
 #define NB 2   /* batch */
 #define IMG 32 /* input side */

@@ -13,18 +13,9 @@
 #include "det/yolo.h"
 #include "tests/tap.h"
 
-/* allocation counting (ld --wrap=malloc,... in yolo.mk): a steady state
+/* allocation counting (tests/alloc_count.h) (ld --wrap=malloc,... in yolo.mk): a steady state
  * of assign + loss on the same targets allocates nothing */
-static long nalloc;
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t a, size_t b);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t a, size_t b);
-void *__wrap_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n) { nalloc++; return __real_malloc(n); }
-void *__wrap_calloc(size_t a, size_t b) { nalloc++; return __real_calloc(a, b); }
-void *__wrap_realloc(void *p, size_t n) { nalloc++; return __real_realloc(p, n); }
+#include "tests/alloc_count.h"
 
 static void decode_cases(void)
 {
