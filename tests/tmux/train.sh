@@ -37,9 +37,10 @@ tt resize-window -x 80 -y 24
 tt_check "80x24 mid-run: the curves" '━ loss [0-9]'
 tt_check "80x24 mid-run: the AP table" 'per-class AP'
 tt_run 'recipe:resume()'
-tt_check "resume shows in the status bar" 'training · tmux-tiny'
+# at 80 columns the bar may take its shortest form, which drops the run's name
+tt_check "resume shows in the status bar" 'training · (tmux-tiny|step [0-9])'
 tt_run 'recipe:stop()'
-tt_check "stop shows in the status bar" '(stopped|done) · tmux-tiny'
+tt_check "stop shows in the status bar" '(stopped|done) · (tmux-tiny|step [0-9])'
 [ -s "$TT_TMP/runs/tmux-tiny/metrics.jsonl" ]; ok $? "the run's metrics.jsonl was written"
 tt resize-window -x 160 -y 48
 tt_run 'recipe:wait()'
