@@ -463,6 +463,19 @@ static int assign_maxiou(struct detector *d, const float *gt, size_t g, int *ass
 	return 0;
 }
 
+/* every box of batch image n has a class the head predicts (0..C-1) */
+static int check_classes(const struct loader_batch *b, int n, int C)
+{
+	const int32_t *gc = b->classes + (size_t)n * b->max_boxes;
+
+	for (size_t j = 0; j < (size_t)b->counts[n]; j++)
+		if (gc[j] < 0 || gc[j] >= C)
+			return det_error_set(DET_EINVAL, "detector: batch image %d (dataset image %zu) box %zu has "
+				"class %d, the head has %d classes", n, b->indices ? b->indices[n] : (size_t)n, j,
+				(int)gc[j], C);
+	return 0;
+}
+
 static int assign_image(struct detector *d, const float *gt, size_t g, int *assigned)
 {
 	const struct detector_config *c = &d->cfg;
@@ -640,11 +653,8 @@ int detector_loss(struct detector *d, struct nn_graph *g, const struct loader_ba
 		const int32_t *gc = b->classes + (size_t)n * b->max_boxes;
 		const size_t ng = (size_t)b->counts[n];
 
-		for (size_t j = 0; j < ng; j++)
-			if (gc[j] < 0 || gc[j] >= C)
-				return det_error_set(DET_EINVAL, "detector: batch image %d (dataset image %zu) box %zu has "
-					"class %d, the head has %d classes", n, b->indices ? b->indices[n] : (size_t)n, j,
-					(int)gc[j], C);
+		if ((rc = check_classes(b, n, C)) < 0)
+			return rc;
 		if ((rc = assign_image(d, gt, ng, asg)) < 0)
 			return rc;
 		for (size_t p = 0; p < P; p++) {
@@ -877,11 +887,8 @@ int detector_gt_losses(struct detector *d, struct nn_graph *g, const struct load
 		const int32_t *gc = b->classes + (size_t)n * b->max_boxes;
 		const size_t ng = (size_t)b->counts[n];
 
-		for (size_t j = 0; j < ng; j++)
-			if (gc[j] < 0 || gc[j] >= C)
-				return det_error_set(DET_EINVAL, "detector: batch image %d (dataset image %zu) box %zu has "
-					"class %d, the head has %d classes", n, b->indices ? b->indices[n] : (size_t)n, j,
-					(int)gc[j], C);
+		if ((rc = check_classes(b, n, C)) < 0)
+			return rc;
 		if ((rc = assign_image(d, gt, ng, asg)) < 0)
 			return rc;
 		/* acc per box: positives, sum cls, sum w box, sum w, sum quality */
