@@ -13,7 +13,7 @@ tests_det_test_loss_LDADD = $(TEST_LDADD)
 tests_det_test_nms_LDADD = $(TEST_LDADD)
 tests_det_test_assign_LDADD = $(TEST_LDADD)
 TESTS += tests/det/test_box tests/det/test_loss tests/det/test_nms tests/det/test_assign
-EXTRA_DIST += tests/det/fixture.h tests/golden/det/gen_det.py tests/golden/det/det.txt \
+EXTRA_DIST += tests/det/fixture.h tests/det/tiny_head.h tests/golden/det/gen_det.py tests/golden/det/det.txt \
 	tests/golden/det/gen_assign.py tests/golden/det/assign.txt
 DET_TEST_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_det_test_box_CPPFLAGS = $(DET_TEST_CPPFLAGS)
