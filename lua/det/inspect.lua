@@ -133,11 +133,51 @@ function methods.summary(r, opts)
   return setmetatable(rows, { __tostring = function() return (text:gsub("\n$", "")) end })
 end
 
--- r:hardest{ n = 10, min_score = 0.3, open = false } -> { {image_id, image, errors, fp, fn} ... };
--- open = true shows those images' failures in the inspector, hardest first
+-- the n images whose GT boxes cost the most in all: losses holds one
+-- number per GT box in r:ground_truth() order (exp:gt_losses(ds)); NaN
+-- entries (boxes no location was assigned to) count 0; each image keeps
+-- its error counts
+local function hardest_by_loss(r, opts)
+  local gts, losses = r:ground_truth(), opts.losses
+  if type(losses) ~= "table" or #losses ~= #gts then
+    error(string.format("r:hardest{ losses = }: expected one number per GT box (%d, in r:ground_truth() order, "
+      .. "e.g. exp:gt_losses(ds)), got %s", #gts, type(losses) == "table" and #losses .. " numbers" or type(losses)), 3)
+  end
+  local by, order = {}, {}
+  for i, g in ipairs(gts) do
+    local v = losses[i]
+    if type(v) ~= "number" then
+      error(string.format("r:hardest{ losses = }: entry %d is a %s, expected a number", i, type(v)), 3)
+    end
+    local it = by[g.image_id]
+    if not it then
+      it = { image_id = g.image_id, loss = 0, errors = 0, fp = 0, fn = 0 }
+      by[g.image_id] = it
+      order[#order + 1] = it
+    end
+    if v == v then it.loss = it.loss + v end
+  end
+  for _, e in ipairs(r:_hardest_list { n = math.maxinteger, min_score = opts.min_score }) do
+    local it = by[e.image_id]
+    if it then it.errors, it.fp, it.fn = e.errors, e.fp, e.fn end
+  end
+  table.sort(order, function(a, b)
+    if a.loss ~= b.loss then return a.loss > b.loss end
+    return a.image_id < b.image_id
+  end)
+  local list = {}
+  for i = 1, math.min(opts.n or 10, #order) do list[i] = order[i] end
+  return list
+end
+
+-- r:hardest{ n = 10, min_score = 0.3, losses = nil, open = false }
+--   -> { {image_id, image, errors, fp, fn, loss} ... }: by number of errors,
+-- or with losses (one per GT box, exp:gt_losses(ds)) by the summed loss of
+-- each image's boxes; open = true shows those images' failures in the
+-- inspector, hardest first
 function methods.hardest(r, opts)
   opts = opts or {}
-  local list = r:_hardest_list(opts)
+  local list = opts.losses and hardest_by_loss(r, opts) or r:_hardest_list(opts)
   local ds = add_image_index(r, list, opts)
   if opts.open then
     -- the failures of those images, hardest image first
@@ -152,6 +192,13 @@ function methods.hardest(r, opts)
       return a.score > b.score
     end)
     core.inspect.open(items, ds, { title = "hardest images", export = opts.export })
+  end
+  if opts.losses then
+    return listing(list, string.format("%4s  %8s  %8s  %6s  %4s  %4s", "#", "image", "loss", "errors", "fp", "fn"),
+      function(i, it)
+        return string.format("%4d  %8s  %8.4g  %6d  %4d  %4d", i, tostring(it.image or it.image_id), it.loss,
+          it.errors, it.fp, it.fn)
+      end)
   end
   return listing(list, string.format("%4s  %8s  %6s  %4s  %4s", "#", "image", "errors", "fp", "fn"),
     function(i, it)

@@ -122,6 +122,36 @@ describe("r:failures / r:summary / r:hardest / r:confusion_map", function()
     assert.truthy(m:find("background", 1, true))
     assert.truthy(m:find("#", 1, true))
   end)
+
+  it("ranks the hardest images by the summed loss of their GT boxes", function()
+    local gts = r:ground_truth()
+    -- a loss per GT box: 1 each, 10 for every box of the third image, NaN (no location) for one box
+    local third = ds:item(3).id
+    local losses, want = {}, {}
+    for i, g in ipairs(gts) do
+      losses[i] = g.image_id == third and 10 or 1
+      want[g.image_id] = (want[g.image_id] or 0) + losses[i]
+    end
+    local nan_at = gts[1].image_id == third and 2 or 1
+    want[gts[nan_at].image_id] = want[gts[nan_at].image_id] - 1
+    losses[nan_at] = 0 / 0
+    local h = r:hardest{ n = 3, losses = losses }
+    assert.are.equal(3, #h)
+    assert.are.equal(third, h[1].image_id)
+    for i, it in ipairs(h) do
+      assert.are.equal(want[it.image_id], it.loss)
+      if i > 1 then assert.is_true(h[i - 1].loss >= it.loss) end
+      assert.are.equal(it.fp + it.fn, it.errors)
+    end
+    -- the error counts are those of the ranking by errors
+    local by_errors = {}
+    for _, it in ipairs(r:hardest{ n = 1000, min_score = 0.3 }) do by_errors[it.image_id] = it.errors end
+    for _, it in ipairs(h) do assert.are.equal(by_errors[it.image_id] or 0, it.errors) end
+    assert.truthy(tostring(h):find("loss", 1, true))
+    local ok, msg = pcall(r.hardest, r, { losses = { 1, 2 } })
+    assert.is_false(ok)
+    assert.truthy(msg:find("one number per GT box", 1, true))
+  end)
 end)
 
 describe("suspect labels, export, drop and relabel", function()
