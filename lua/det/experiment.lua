@@ -267,7 +267,7 @@ end
 -- exp:predict(ds) -> det.eval.result of the model on ds (r:save("dets.json"))
 function Exp:predict(ds)
   local t = trainer(self)
-  if t:running() then error("det.experiment: predict while training: pause is not enough, stop or wait first", 2) end
+  if t:running() then error("det.experiment: predict while training: the training thread must end first (a pause is not enough); call exp:wait() or exp:stop() first", 2) end
   local r, err = t:predict(ds)
   if not r then error("det.experiment: " .. tostring(err), 2) end
   return r
@@ -277,7 +277,7 @@ end
 -- order (NaN: no location assigned), for r:suspects{ losses = ... }
 function Exp:gt_losses(ds)
   local t = trainer(self)
-  if t:running() then error("det.experiment: gt_losses while training: pause is not enough, stop or wait first", 2) end
+  if t:running() then error("det.experiment: gt_losses while training: the training thread must end first (a pause is not enough); call exp:wait() or exp:stop() first", 2) end
   local v, err = t:gt_losses(ds)
   if not v then error("det.experiment: " .. tostring(err), 2) end
   return v

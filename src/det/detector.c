@@ -873,7 +873,7 @@ int detector_gt_losses(struct detector *d, struct nn_graph *g, const struct load
 	int rc, nimg;
 
 	if (c->kind == DETECTOR_YOLO)
-		return det_error_set(DET_EINVAL, "detector: per-box losses are not implemented for the YOLO head");
+		return det_error_set(DET_EINVAL, "detector: per-box losses (gt_losses) are not implemented for the YOLO head yet; r:suspects{} ranks without them");
 	if ((rc = bind_outputs(d, g, 0)))
 		return rc;
 	nimg = b->n < d->N ? b->n : d->N;
