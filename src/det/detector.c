@@ -524,6 +524,17 @@ static int run_loss(const struct det_loss *cfg, size_t rows, size_t cols, const 
  * det/yolo.h (task-aligned targets, cls / IoU / DFL losses and their
  * gradients), scatters the gradients back ---- */
 
+/* checks batch image n's classes against the head's C, then assigns its
+ * GT boxes to the anchors/locations (asg[p]: the box index, or < 0) */
+static int assign_batch_image(struct detector *d, const struct loader_batch *b, int n, int C, int *asg)
+{
+	int rc = check_classes(b, n, C);
+
+	if (rc < 0)
+		return rc;
+	return assign_image(d, b->boxes + (size_t)n * b->max_boxes * 4, (size_t)b->counts[n], asg);
+}
+
 static int yolo_loss(struct detector *d, const struct loader_batch *b, struct detector_losses *out)
 {
 	const struct detector_config *c = &d->cfg;
@@ -649,13 +660,9 @@ int detector_loss(struct detector *d, struct nn_graph *g, const struct loader_ba
 
 	/* assign each image */
 	for (int n = 0; n < nimg; n++) {
-		const float *gt = b->boxes + (size_t)n * b->max_boxes * 4;
 		const int32_t *gc = b->classes + (size_t)n * b->max_boxes;
-		const size_t ng = (size_t)b->counts[n];
 
-		if ((rc = check_classes(b, n, C)) < 0)
-			return rc;
-		if ((rc = assign_image(d, gt, ng, asg)) < 0)
+		if ((rc = assign_batch_image(d, b, n, C, asg)) < 0)
 			return rc;
 		for (size_t p = 0; p < P; p++) {
 			const size_t row = (size_t)n * P + p;
@@ -887,9 +894,7 @@ int detector_gt_losses(struct detector *d, struct nn_graph *g, const struct load
 		const int32_t *gc = b->classes + (size_t)n * b->max_boxes;
 		const size_t ng = (size_t)b->counts[n];
 
-		if ((rc = check_classes(b, n, C)) < 0)
-			return rc;
-		if ((rc = assign_image(d, gt, ng, asg)) < 0)
+		if ((rc = assign_batch_image(d, b, n, C, asg)) < 0)
 			return rc;
 		/* acc per box: positives, sum cls, sum w box, sum w, sum quality */
 		memset(acc, 0, ng * 5 * sizeof(double));
