@@ -195,7 +195,7 @@ static struct conv2d_shape transposed_shape(const struct conv2d_shape *s)
 #endif
 /* the fewest output channels that take the panel on narrower maps */
 #ifndef PANEL_MIN_COUT
-#define PANEL_MIN_COUT 384
+#define PANEL_MIN_COUT 128
 #endif
 /* B rows ahead that the forward kernel prefetches on phase-split views and
  * the stacked view (3x3/2 layers: forward 1.05x, backward-data 1.03-1.1x;
@@ -259,10 +259,13 @@ static enum direct_mode direct_mode_of(const struct conv2d_shape *s)
 	/* the 4x24 AVX2 tile on 8x8 maps ran at 0.9x OpenBLAS's Haswell kernels */
 	return DIRECT_NONE;
 #else
-	/* A panel's im2col pays off only over many channel tiles: on 8x8 maps
-	 * the view ran 128 -> 128 at 1.3x the panel, 128 -> 24 at 3x, 128 -> 6
-	 * at 5x (the detection heads), 256 -> 256 at 1.05x, and 512 -> 512 at
-	 * 0.93x (single thread, interleaved). */
+	/* A panel's copy pays off only over many channel tiles. With im2col
+	 * panels, on 8x8 maps the view ran 128 -> 128 at 1.3x the panel, 128 ->
+	 * 24 at 3x, 128 -> 6 at 5x (the detection heads), and 512 -> 512 at
+	 * 0.93x. Panels gathered from views (panel_gather) ran 512 -> 512 at
+	 * 1.10-1.14x the im2col panels, and 128 -> 128 at 1.1x the view on 8x8
+	 * maps, 1.6x on 4x4; the view still wins below 128 output channels
+	 * (128 -> 64 at 1.13x, 128 -> 6 at 2x; single thread, best of 60). */
 	return s->c_out >= PANEL_MIN_COUT ? DIRECT_PANEL : DIRECT_VIEW;
 #endif
 }
@@ -695,6 +698,8 @@ struct view_geom {
 	long wq, hq, phstride, cstride, mfull, pfloats;
 };
 
+static void view_geom_finish(const struct conv2d_shape *s, struct view_geom *g);
+
 static void view_geom_make(const struct conv2d_shape *s, struct view_geom *g)
 {
 	const int sh = s->stride_h, sw = s->stride_w;
@@ -726,12 +731,29 @@ static void view_geom_make(const struct conv2d_shape *s, struct view_geom *g)
 			g->rows = (int)rr;
 		}
 	}
+	view_geom_finish(s, g);
+}
+
+/* hq .. pfloats from rows and bands */
+static void view_geom_finish(const struct conv2d_shape *s, struct view_geom *g)
+{
 	g->hq = g->rows + g->halo_r;
 	g->phstride = g->hq * g->wq;
 	g->cstride = g->nph * g->phstride;
 	g->mfull = g->rows * g->wq;
 	/* reads of the last tile run up to CONV_NR past the last plane */
 	g->pfloats = round_up((long)s->c_in * g->cstride + round_up(g->mfull, CONV_NR), ALIGN_FLOATS);
+}
+
+/* One band of every output row: the view of a whole image. */
+static void view_geom_whole(const struct conv2d_shape *s, struct view_geom *g)
+{
+	g->nph = s->stride_h * s->stride_w;
+	g->halo_r = (s->kh - 1) * s->dil_h / s->stride_h;
+	g->wq = s->w_out + (long)(s->kw - 1) * s->dil_w / s->stride_w;
+	g->rows = s->h_out;
+	g->bands = 1;
+	view_geom_finish(s, g);
 }
 
 /* off[k] for k = (c*KH + p)*KW + q, and `pad` more entries repeating off[0]. */
@@ -833,6 +855,8 @@ struct direct_job {
 	const float *x, *w, *b, *dy;
 	float *y, *dw, *partials;
 	const long *off, *aoff; /* aoff: where the weights' taps are (NULL: w is C_out x K) */
+	const long *voff;       /* panel from views: the views' offsets */
+	const float *views;
 	float beta;
 	long K, lda, nob, units, per_thread;
 };
@@ -862,7 +886,17 @@ static long off_floats(const struct conv2d_shape *s)
 
 struct panel_geom {
 	long tiles, nt, units, kc;
+	int views;            /* 1: panels gathered from whole-image views */
+	struct view_geom vg;  /* their geometry (views) */
 };
+
+/* Panels from views: im2col's per-row bounds and libc copies were 12% of a
+ * 512 -> 512 forward on 8x8 maps; the views of all images (a third of the
+ * panel's floats there) are filled once per call, then every panel row is
+ * a few straight copies. */
+#ifndef PANEL_VIEW_BUDGET
+#define PANEL_VIEW_BUDGET (1L << 22)
+#endif
 
 static void panel_geom_make(const struct conv2d_shape *s, int nthreads, struct panel_geom *g)
 {
@@ -873,6 +907,17 @@ static void panel_geom_make(const struct conv2d_shape *s, int nthreads, struct p
 	g->nt = ceil_div(g->tiles, per);
 	g->units = ceil_div(g->tiles, g->nt);
 	g->kc = direct_k(s) < PANEL_KC ? direct_k(s) : PANEL_KC;
+	view_geom_whole(s, &g->vg);
+	g->views = s->n * g->vg.pfloats <= PANEL_VIEW_BUDGET;
+}
+
+/* the views' offset table (K longs) and the views, shared by the threads */
+static long panel_shared_floats(const struct conv2d_shape *s, const struct panel_geom *g)
+{
+	if (!g->views)
+		return 0;
+	return round_up(direct_k(s) * (long)(sizeof(long) / sizeof(float)), ALIGN_FLOATS) +
+		s->n * g->vg.pfloats;
 }
 
 static long panel_cbuf_at(const struct conv2d_shape *s, const struct panel_geom *g)
@@ -898,7 +943,15 @@ static long fwd_direct_thread_floats(const struct conv2d_shape *s, enum direct_m
 
 static long fwd_direct_floats(const struct conv2d_shape *s, enum direct_mode m, int nthreads)
 {
-	return off_floats(s) + nthreads * fwd_direct_thread_floats(s, m, nthreads);
+	long shared = 0;
+
+	if (m == DIRECT_PANEL) {
+		struct panel_geom pg;
+
+		panel_geom_make(s, nthreads, &pg);
+		shared = panel_shared_floats(s, &pg);
+	}
+	return off_floats(s) + shared + nthreads * fwd_direct_thread_floats(s, m, nthreads);
 }
 
 static void view_fwd_unit(const struct direct_job *job, long u, float *tws)
@@ -927,6 +980,45 @@ static void view_fwd_unit(const struct direct_job *job, long u, float *tws)
 		}
 }
 
+/* Rows [k0, k0 + kn) of the panel of columns [g0, g1) (the pixels of all
+ * images in a row) from the views: pixel (n, i, j) of tap k is at
+ * views + n*pfloats + voff[k] + i*Wq + j. */
+static void panel_gather(const struct direct_job *job, const struct panel_geom *pg, long k0,
+	long kn, long g0, long g1, float *dst)
+{
+	const struct conv2d_shape *s = job->s;
+	const long hwo = (long)s->h_out * s->w_out, wo = s->w_out;
+	const long *voff = job->voff + k0;
+
+	for (long gc = g0; gc < g1;) {
+		const long n = gc / hwo, i = gc % hwo / wo, j = gc % hwo % wo;
+		const long len = wo - j < g1 - gc ? wo - j : g1 - gc;
+		const float *src = job->views + n * pg->vg.pfloats + i * pg->vg.wq + j;
+		float *d = dst + (gc - g0);
+
+		if (len == 8) {
+			for (long k = 0; k < kn; k++) {
+				const float *sk = src + voff[k];
+				float *dk = d + k * CONV_NR;
+
+#pragma GCC unroll 8
+				for (int u = 0; u < 8; u++)
+					dk[u] = sk[u];
+			}
+		} else {
+			for (long k = 0; k < kn; k++) {
+				const float *sk = src + voff[k];
+				float *dk = d + k * CONV_NR;
+
+#pragma omp simd
+				for (long u = 0; u < len; u++)
+					dk[u] = sk[u];
+			}
+		}
+		gc += len;
+	}
+}
+
 static void panel_fwd_unit(const struct direct_job *job, const struct panel_geom *pg, long u,
 	float *tws)
 {
@@ -943,6 +1035,10 @@ static void panel_fwd_unit(const struct direct_job *job, const struct panel_geom
 			const long g0 = (t0 + tl) * CONV_NR;
 			const long g1 = g0 + CONV_NR < total ? g0 + CONV_NR : total;
 
+			if (pg->views) {
+				panel_gather(job, pg, k0, kn, g0, g1, panel + tl * kn * CONV_NR);
+				continue;
+			}
 			for (long gc = g0; gc < g1;) {
 				long n = gc / hwo, c0 = gc % hwo;
 				long c1 = c0 + (g1 - gc) < hwo ? c0 + (g1 - gc) : hwo;
@@ -1028,6 +1124,14 @@ static void forward_direct(const struct conv2d_shape *s, enum direct_mode mode, 
 		for (long k = 0; k < pg.kc; k++)
 			off[k] = k * CONV_NR;
 		job.units = pg.units;
+		if (pg.views) {
+			long *voff = (long *)tws;
+
+			view_offsets(s, &pg.vg, voff, 0);
+			job.voff = voff;
+			job.views = tws + round_up(job.K * (long)(sizeof(long) / sizeof(float)), ALIGN_FLOATS);
+			tws += panel_shared_floats(s, &pg);
+		}
 	}
 	openblas_set_num_threads(1);
 #pragma omp parallel num_threads(job.units < nt ? (int)job.units : nt)
@@ -1036,6 +1140,12 @@ static void forward_direct(const struct conv2d_shape *s, enum direct_mode mode, 
 
 		/* the slack past P (view) or the panel's unused columns stay zero */
 		memset(t, 0, (size_t)job.per_thread * sizeof(float));
+		if (mode == DIRECT_PANEL && pg.views) {
+#pragma omp for schedule(static)
+			for (long n = 0; n < s->n; n++)
+				view_fill(s, &pg.vg, x + n * s->c_in * (long)s->h * s->w, 0,
+					(float *)job.views + n * pg.vg.pfloats);
+		}
 #pragma omp for schedule(dynamic, 1)
 		for (long u = 0; u < job.units; u++) {
 			if (mode == DIRECT_VIEW)
