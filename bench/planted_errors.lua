@@ -22,7 +22,9 @@
 -- prediction is evidence), margin=0 bad_weight=0.3 (the product formula the
 -- ranking used before the margin). weights=PREFIX.weights predicts with
 -- saved weights instead of training, to compare test-time views (tta=0,
--- sizes="" for the mirror alone) on one model.
+-- sizes="" for the mirror alone) on one model. losses=1 also prints the
+-- figure of the ranking fed the detector's per-box losses
+-- (exp:gt_losses(check); with weights= too).
 --
 -- Prints the training summary, the ranking's figure and, beside it, the
 -- figure the same ranking gets from perfect synthetic predictions (the
@@ -46,6 +48,7 @@ local P = det.experiment.params {
   explain = 1,           -- r:suspects{ explain = } (0: any overlapping prediction is evidence)
   weights = "",          -- a file model:save wrote (save=PREFIX writes PREFIX.weights): predict with it, no training
   sizes = "56",          -- extra input sizes, a comma list ("" none): more test-time views, each also mirrored
+  losses = 0,            -- 1: also rank with r:suspects{ losses = exp:gt_losses(check) } (the detector's per-box loss)
 }
 -- the ranking's options (r:suspects{}); the defaults are the API's
 local ranking = { calibrate = P.calibrate ~= 0, explain = P.explain ~= 0, margin = P.margin ~= 0, bad_weight = P.bad_weight }
@@ -81,7 +84,7 @@ train:augment { det.aug.hflip { p = 0.5 } }
 local check_clean = scenes(P.check, P.seed)
 local check, planted = plant(check_clean)
 
-local r, plain
+local r, plain, gt_losses
 if P.load ~= "" then
   r = assert(det.eval.coco(check, P.load .. ".dets.json"))
   print(string.format("predictions read from %s.dets.json; AP50 on the corrupted labels of the %d checked scenes: %.3f",
@@ -106,6 +109,7 @@ else
   if P.steps > 0 then settings.steps = P.steps else settings.minutes = P.minutes end
   if P.weights ~= "" then
     assert(model:load(P.weights))
+    if P.losses ~= 0 then gt_losses = det.experiment(settings):gt_losses(check) end
     r = assert(det.eval.coco(check, model:predict(check, { size = P.size }):coco(check)))
     print(string.format("weights read from %s; AP50 on the corrupted labels of the %d checked scenes: %.3f",
       P.weights, #check, r.AP50))
@@ -115,6 +119,7 @@ else
     exp:train()
     exp:wait()
     r = exp:predict(check)
+    if P.losses ~= 0 then gt_losses = exp:gt_losses(check) end
     print(string.format("trained %d s, %d steps; AP50 on the corrupted labels of the %d checked scenes: %.3f",
       os.time() - t0, exp.step or -1, #check, r.AP50))
     if P.save ~= "" then assert(model:save(P.save .. ".weights")) end
@@ -180,4 +185,12 @@ do
     reasons.wrong_class or 0, reasons.missing_box or 0, reasons.bad_box or 0))
 end
 print(string.format("  the same ranking with perfect predictions (ceiling): %.1f%%", 100 * ceiling))
+if gt_losses then
+  local o = {}
+  for k, v in pairs(ranking) do o[k] = v end
+  o.losses = gt_losses
+  local rl, fl = det.inspect.planted_recall(r:suspects(o), planted, 0.10, n)
+  print(string.format("  with the detector's per-box losses (r:suspects{ losses = exp:gt_losses(check) }): %d of %d = %.1f%%",
+    fl, #planted, 100 * rl))
+end
 os.exit(recall >= 0.70 and 0 or 1)
