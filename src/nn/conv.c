@@ -1249,6 +1249,18 @@ static long bwdw_direct_floats(const struct conv2d_shape *s, int nthreads)
 
 /* Unit u: the band u of image u / bands, or (ipu > 1) images
  * [u*ipu, u*ipu + ipu) whole; taps [kb, ke) of dwt. */
+#ifndef WGRAD_CHUNK_FLOATS
+#define WGRAD_CHUNK_FLOATS (6L * 1024)
+#endif
+
+/* rows of w output pixels whose dT (CONV_GNR floats a pixel) fit the chunk */
+static long chunk_rows(long w, long rows)
+{
+	long r = WGRAD_CHUNK_FLOATS / (w * CONV_GNR);
+
+	return r < 1 ? 1 : r > rows ? rows : r;
+}
+
 static void view_bwdw_unit(const struct direct_job *job, long ipu, long u, float *tws,
 	float *dwt, long kb, long ke, int first, float *dw, int accumulate)
 {
@@ -1293,22 +1305,34 @@ static void view_bwdw_unit(const struct direct_job *job, long ipu, long u, float
 			}
 		}
 	}
+	/* A band's dT streams through every tap tile; on wide maps it is 256 KiB
+	 * (1024 pixels x 64 channels), so the taps sweep it in chunks of rows
+	 * that stay in L1 (WGRAD_CHUNK_FLOATS), each continuing the sums the
+	 * previous chunk left (same order, same bits). */
+	const long crows = ipu > 1 ? rb : chunk_rows(s->w_out, rb);
+
 	for (long ob = 0; ob < ldd; ob += CONV_GNR)
-		for (long k0 = kb; k0 < ke; k0 += CONV_GMR) {
-			float *c = dwt + ob * kpad + k0 * CONV_GNR;
+		for (long r0 = 0; r0 < rb; r0 += crows) {
+			const long nr = rb - r0 < crows ? rb - r0 : crows;
 
-			conv_simd_tile_wgrad(ni, g->pfloats, rb, s->w_out, g->wq, tws, job->off + k0,
-				dt + ob * ni * mv, CONV_GNR, c, CONV_GNR, !first);
-			if (!dw)
-				continue;
-			/* the last unit of a single dWT: the tile is complete and still
-			 * in L1, write it to dw[o][k] now rather than in a pass over the
-			 * whole dWT after (that pass was 19% of the 512 x 512 layer) */
-			for (long o = ob; o < ob + CONV_GNR && o < s->c_out; o++) {
-				float *d = dw + o * job->K;
+			for (long k0 = kb; k0 < ke; k0 += CONV_GMR) {
+				float *c = dwt + ob * kpad + k0 * CONV_GNR;
 
-				for (long k = k0; k < k0 + CONV_GMR && k < job->K; k++)
-					d[k] = (accumulate ? d[k] : 0.0f) + c[(k - k0) * CONV_GNR + o - ob];
+				conv_simd_tile_wgrad(ni, g->pfloats, nr, s->w_out, g->wq, tws + r0 * g->wq,
+					job->off + k0, dt + ob * ni * mv + r0 * s->w_out * CONV_GNR, CONV_GNR,
+					c, CONV_GNR, !first || r0 > 0);
+				if (!dw || r0 + nr < rb)
+					continue;
+				/* the last unit of a single dWT: the tile is complete and
+				 * still in L1, write it to dw[o][k] now rather than in a
+				 * pass over the whole dWT after (that pass was 19% of the
+				 * 512 x 512 layer) */
+				for (long o = ob; o < ob + CONV_GNR && o < s->c_out; o++) {
+					float *d = dw + o * job->K;
+
+					for (long k = k0; k < k0 + CONV_GMR && k < job->K; k++)
+						d[k] = (accumulate ? d[k] : 0.0f) + c[(k - k0) * CONV_GNR + o - ob];
+				}
 			}
 		}
 }
