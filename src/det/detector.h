@@ -128,9 +128,18 @@ int detector_loss(struct detector *d, struct nn_graph *g, const struct loader_ba
  *               centerness target with a centerness branch, else 1)
  *   quality_j = mean over j's positives of quality_loss (0 without one)
  * i.e. detector_loss's parts restricted to one box's positives (for a batch
- * of one box, box and quality equal detector_loss's). A box no anchor was
- * assigned to gets NaN. No gradient is written. 0, or DET_EINVAL (a class
- * out of range, the YOLO head: not implemented) / DET_ENOMEM. */
+ * of one box, box and quality equal detector_loss's). The YOLO head: its
+ * task-aligned targets (det/yolo.h: positive r of box j has the soft class
+ * target u_r), and
+ *   w_cls cls_j + w_box box_j + w_dfl dfl_j
+ *   cls_j = mean over j's positives of sum_c cls_loss (target u_r at j's class)
+ *   box_j = sum_r u_r box_loss_r / sum_r u_r
+ *   dfl_j = sum_r u_r mean_k DFL_rk / sum_r u_r   (0 with reg_max 0)
+ * (training divides the sums by max(S, 1) over the batch, S = sum of all
+ * u; box_j and dfl_j are the plain means should every u_r underflow to 0).
+ * A box no anchor was assigned to gets NaN — with TAL also a box that no
+ * prediction inside it overlaps (training ignores it as well). No gradient
+ * is written. 0, or DET_EINVAL (a class out of range) / DET_ENOMEM. */
 int detector_gt_losses(struct detector *d, struct nn_graph *g, const struct loader_batch *b, float *out);
 
 /* One detection: image is the batch position, cls 0..C-1, box x0,y0,x1,y1

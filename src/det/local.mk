@@ -73,3 +73,7 @@ dist_apimodel_DATA = doc/api/model.md
 check_PROGRAMS += tests/det/test_gt_losses
 tests_det_test_gt_losses_LDADD = $(TEST_LDADD)
 TESTS += tests/det/test_gt_losses
+# detector_gt_losses for the YOLO head (task-aligned targets, DFL)
+check_PROGRAMS += tests/det/test_gt_losses_yolo
+tests_det_test_gt_losses_yolo_LDADD = $(TEST_LDADD)
+TESTS += tests/det/test_gt_losses_yolo
