@@ -800,6 +800,13 @@ static int bn_uses_batch(const struct nn_graph *g, const struct nn_node *nd)
 	return g->train && !(gm->op == NN_OP_PARAM && g->store->params[gm->param].frozen);
 }
 
+/* Whether a max-pool's forward saves its argmax (a byte per output, in its
+ * aux) for the backward, which then reads neither x nor the norm it folds. */
+static int pool_saves_idx(const struct nn_graph *g, const struct nn_node *nd)
+{
+	return nd->op == NN_OP_MAXPOOL && g->train && nd->run_backward && nd->p.i[0] * nd->p.i[1] <= 256;
+}
+
 /* Whether node j's backward reads the value of its source in slot s. */
 static int backward_reads_src(const struct nn_graph *g, const struct nn_node *nd, int s)
 {
@@ -812,7 +819,7 @@ static int backward_reads_src(const struct nn_graph *g, const struct nn_node *nd
 	case NN_OP_GROUPNORM:
 		return 1; /* x, and gamma and beta for xhat and the ReLU mask */
 	case NN_OP_MAXPOOL:
-		return s == 0;
+		return s == 0 && !pool_saves_idx(g, nd);
 	case NN_OP_MUL:
 		return 1;
 	case NN_OP_SILU: case NN_OP_HARDSWISH: case NN_OP_MISH:
@@ -935,7 +942,8 @@ static size_t aux_size(const struct nn_graph *g, const struct nn_node *nd)
 		return 2 * (size_t)nd->shape[1];
 	if (nd->op == NN_OP_GROUPNORM) /* mean, invstd per (n, g); the backward's partials per (n, c) */
 		return 2 * (size_t)nd->shape[0] * (size_t)nd->p.i[1] + 2 * (size_t)nd->shape[0] * (size_t)nd->shape[1];
-	(void)g;
+	if (pool_saves_idx(g, nd)) /* the argmax, uint8 per output */
+		return ((size_t)nd->numel + sizeof(float) - 1) / sizeof(float);
 	return 0;
 }
 
@@ -1100,11 +1108,12 @@ int nn_graph_plan(struct nn_graph *g)
 		if (nd->run_backward && backward_reads_self(nd) && end[rj] < T - 1 - j)
 			end[rj] = T - 1 - j;
 		if (nd->pool_norm >= 0) {
-			/* it reads the norm's input in its forward and backward */
+			/* it reads the norm's input in its forward, and in its
+			 * backward unless it saved the argmax */
 			int u = root(g, g->nodes[nd->pool_norm].src[0]);
 			if (end[u] < j)
 				end[u] = j;
-			if (nd->run_backward && end[u] < T - 1 - j)
+			if (nd->run_backward && !pool_saves_idx(g, nd) && end[u] < T - 1 - j)
 				end[u] = T - 1 - j;
 		}
 	}
@@ -1676,12 +1685,13 @@ static void node_forward(struct nn_graph *g, struct nn_node *nd)
 		if (nd->pool_norm >= 0) {
 			const struct nn_node *N = &g->nodes[nd->pool_norm], *NX = &g->nodes[N->src[0]];
 			nn_maxpool_bn_forward(NX->y, g->nodes[N->src[1]].y, g->nodes[N->src[2]].y, N->aux,
-				(int)NX->shape[1], N->fused_relu, nd->y, X->shape[0] * X->shape[1], (int)X->shape[2],
-				(int)X->shape[3], (int)nd->shape[2], (int)nd->shape[3], I[0], I[1], I[2], I[3], I[4], I[5]);
+				(int)NX->shape[1], N->fused_relu, nd->y, (uint8_t *)nd->aux, X->shape[0] * X->shape[1],
+				(int)X->shape[2], (int)X->shape[3], (int)nd->shape[2], (int)nd->shape[3],
+				I[0], I[1], I[2], I[3], I[4], I[5]);
 			break;
 		}
-		nn_maxpool_forward(X->y, nd->y, X->shape[0] * X->shape[1], (int)X->shape[2], (int)X->shape[3],
-			(int)nd->shape[2], (int)nd->shape[3], I[0], I[1], I[2], I[3], I[4], I[5]);
+		nn_maxpool_forward(X->y, nd->y, (uint8_t *)nd->aux, X->shape[0] * X->shape[1], (int)X->shape[2],
+			(int)X->shape[3], (int)nd->shape[2], (int)nd->shape[3], I[0], I[1], I[2], I[3], I[4], I[5]);
 		break;
 	case NN_OP_AVGPOOL:
 		nn_avgpool_forward(X->y, nd->y, X->shape[0] * X->shape[1], (int)X->shape[2], (int)X->shape[3],
@@ -1908,7 +1918,11 @@ static void node_backward(struct nn_graph *g, struct nn_node *nd)
 			nn_act_backward(nd->op, nd->p.f[0], X->y, nd->y, nd->dy, dx, nd->numel, nd->acc[0]);
 		break;
 	case NN_OP_MAXPOOL:
-		if (dx && nd->pool_norm >= 0) {
+		if (dx && nd->aux)
+			nn_maxpool_backward_idx((const uint8_t *)nd->aux, nd->dy, dx, X->shape[0] * X->shape[1],
+				(int)X->shape[2], (int)X->shape[3], (int)nd->shape[2], (int)nd->shape[3], I[0], I[1],
+				I[2], I[3], I[4], I[5], nd->acc[0]);
+		else if (dx && nd->pool_norm >= 0) {
 			const struct nn_node *N = &g->nodes[nd->pool_norm], *NX = &g->nodes[N->src[0]];
 			nn_maxpool_bn_backward(NX->y, g->nodes[N->src[1]].y, g->nodes[N->src[2]].y, N->aux,
 				(int)NX->shape[1], N->fused_relu, nd->dy, dx, X->shape[0] * X->shape[1], (int)X->shape[2],

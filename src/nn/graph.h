@@ -89,7 +89,8 @@ struct nn_node {
 	                    tap of that norm's input (the norm's output is then never
 	                    stored: its value is NULL), or -1 */
 	int grad_share;  /* ADD: >= 0, the source whose gradient buffer is this node's dy */
-	float *aux;      /* saved statistics between forward and backward */
+	float *aux;      /* saved between forward and backward: a norm's statistics,
+	                    a training max-pool's argmax (uint8 per output) */
 	int remat;       /* the plan re-computes this norm's output for its backward
 	                    readers (from its input and saved statistics) into y_remat,
 	                    so y (then y_fwd) dies at its last forward reader; 1 =

@@ -4,6 +4,8 @@
  * so results do not depend on the thread count. */
 #include "nn/ops.h"
 
+#include "core/error.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -518,11 +520,14 @@ static inline __attribute__((always_inline)) float pre_apply(float x, const stru
 
 /* One row r of n inner windows, the lane k's taps at r[k*sw + q], q < kw:
  * best[k] = !(v <= best[k]) ? v : best[k] over the taps in order, and with
- * at != NULL the offset (roff + k*sw + q) of the value taken; v is the tap,
- * or pre_apply of it when PRE. Inlined with sw a constant (1, 2) the lanes
- * load as vectors and permutes, not gathers. */
+ * at != NULL the offset of the value taken: roff + k*sw + q in the plane,
+ * or with LOCAL roff + q (roff the row's first index in the window, so
+ * at[k] is the tap's index in its window); v is the tap, or pre_apply of
+ * it when PRE. Inlined with sw a constant (1, 2) the lanes load as vectors
+ * and permutes, not gathers. */
 static inline __attribute__((always_inline)) void pool_row(float *restrict best, int *restrict at,
-	const float *r, int64_t roff, int n, int kw, int sw, const int PRE, const struct pool_pre *pre)
+	const float *r, int64_t roff, int n, int kw, int sw, const int PRE, const struct pool_pre *pre,
+	const int LOCAL)
 {
 	/* the transform's scalars in locals: loads through pre inside the
 	 * lanes' loop keep GCC from vectorising it */
@@ -541,7 +546,7 @@ static inline __attribute__((always_inline)) void pool_row(float *restrict best,
 				}
 				int take = !(v <= best[k]);
 				best[k] = take ? v : best[k];
-				at[k] = take ? (int)roff + k * sw + q : at[k];
+				at[k] = take ? (int)roff + (LOCAL ? 0 : k * sw) + q : at[k];
 			}
 		} else {
 #pragma omp simd
@@ -563,37 +568,44 @@ static inline __attribute__((always_inline)) void pool_row(float *restrict best,
  * vectorise the lanes once this is inlined into the OpenMP region). */
 static inline __attribute__((always_inline)) void pool_rows_impl(const float *xp, int w, int a0, int a1,
 	int c0, int n, int kw, int sw, float *restrict best, int *restrict at, const int PRE,
-	const struct pool_pre *pre)
+	const struct pool_pre *pre, int wtop)
 {
 	for (int a = a0; a < a1; a++) {
 		const float *r = xp + (int64_t)a * w + c0;
-		int64_t roff = (int64_t)a * w + c0;
-		if (sw == 2 && kw == 3)
-			pool_row(best, at, r, roff, n, 3, 2, PRE, pre);
+		int64_t roff = wtop > INT32_MIN ? (int64_t)(a - wtop) * kw : (int64_t)a * w + c0;
+		if (wtop > INT32_MIN) {
+			if (sw == 2 && kw == 3)
+				pool_row(best, at, r, roff, n, 3, 2, PRE, pre, 1);
+			else
+				pool_row(best, at, r, roff, n, kw, sw, PRE, pre, 1);
+		} else if (sw == 2 && kw == 3)
+			pool_row(best, at, r, roff, n, 3, 2, PRE, pre, 0);
 		else if (sw == 1)
-			pool_row(best, at, r, roff, n, kw, 1, PRE, pre);
+			pool_row(best, at, r, roff, n, kw, 1, PRE, pre, 0);
 		else if (sw == 2)
-			pool_row(best, at, r, roff, n, kw, 2, PRE, pre);
+			pool_row(best, at, r, roff, n, kw, 2, PRE, pre, 0);
 		else
-			pool_row(best, at, r, roff, n, kw, sw, PRE, pre);
+			pool_row(best, at, r, roff, n, kw, sw, PRE, pre, 0);
 	}
 }
 
 static __attribute__((noinline)) void pool_rows_plain(const float *xp, int w, int a0, int a1, int c0, int n,
-	int kw, int sw, float *restrict best, int *restrict at)
+	int kw, int sw, float *restrict best, int *restrict at, int wtop)
 {
-	pool_rows_impl(xp, w, a0, a1, c0, n, kw, sw, best, at, 0, NULL);
+	pool_rows_impl(xp, w, a0, a1, c0, n, kw, sw, best, at, 0, NULL, wtop);
 }
 
 static __attribute__((noinline)) void pool_rows_pre(const float *xp, int w, int a0, int a1, int c0, int n,
-	int kw, int sw, float *restrict best, int *restrict at, const struct pool_pre *pre)
+	int kw, int sw, float *restrict best, int *restrict at, const struct pool_pre *pre, int wtop)
 {
-	pool_rows_impl(xp, w, a0, a1, c0, n, kw, sw, best, at, 1, pre);
+	pool_rows_impl(xp, w, a0, a1, c0, n, kw, sw, best, at, 1, pre, wtop);
 }
 
-#define pool_rows(xp, w, a0, a1, c0, n, kw, sw, best, at, PRE, pre) \
-	((PRE) ? pool_rows_pre(xp, w, a0, a1, c0, n, kw, sw, best, at, pre) : \
-		pool_rows_plain(xp, w, a0, a1, c0, n, kw, sw, best, at))
+/* wtop: INT32_MIN for offsets in the plane in at[], else the window's
+ * (unclipped) top row, for indices in the window */
+#define pool_rows(xp, w, a0, a1, c0, n, kw, sw, best, at, PRE, pre, wtop) \
+	((PRE) ? pool_rows_pre(xp, w, a0, a1, c0, n, kw, sw, best, at, pre, wtop) : \
+		pool_rows_plain(xp, w, a0, a1, c0, n, kw, sw, best, at, wtop))
 
 /* The maximum of one window (rows [a0, a1), columns clipped to the row),
  * scanning in row-major order with best = !(v <= best) ? v : best. */
@@ -626,49 +638,6 @@ static inline void pool_pre_plane(struct pool_pre *pre, int64_t p, const float *
 	pre->relu = relu;
 }
 
-/* x: (P, H, W), y: (P, OH, OW); with gamma != NULL the taps go through
- * the batch norm (c channels, save as nn_batchnorm_forward left it). */
-static inline __attribute__((always_inline)) void maxpool_fwd(const float *x, float *y, int64_t planes,
-	int h, int w, int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, const int PRE,
-	const float *gamma, const float *beta, const float *save, int c, int relu)
-{
-	int jlo, jhi;
-
-	pool_inner_cols(w, ow, kw, sw, pw, &jlo, &jhi);
-#pragma omp parallel for schedule(static)
-	for (int64_t p = 0; p < planes; p++) {
-		const float *xp = x + p * h * w;
-		float *yp = y + p * oh * ow;
-		struct pool_pre pre = { 0 };
-		if (PRE)
-			pool_pre_plane(&pre, p, gamma, beta, save, c, relu);
-		for (int i = 0; i < oh; i++) {
-			int a0 = i * sh - ph, a1 = a0 + kh;
-			float *yr = yp + (int64_t)i * ow;
-			a0 = a0 < 0 ? 0 : a0;
-			a1 = a1 > h ? h : a1;
-			for (int j = 0; j < jlo; j++)
-				yr[j] = window_max(xp, w, a0, a1, j * sw - pw, j * sw - pw + kw, PRE ? &pre : NULL);
-			for (int j0 = jlo; j0 < jhi; j0 += POOL_CHUNK) {
-				int nj = jhi - j0 < POOL_CHUNK ? jhi - j0 : POOL_CHUNK;
-				for (int k = 0; k < nj; k++)
-					yr[j0 + k] = -INFINITY;
-				pool_rows(xp, w, a0, a1, j0 * sw - pw, nj, kw, sw, yr + j0, NULL, PRE, &pre);
-			}
-			for (int j = jhi; j < ow; j++)
-				yr[j] = window_max(xp, w, a0, a1, j * sw - pw, j * sw - pw + kw, PRE ? &pre : NULL);
-		}
-	}
-}
-
-/* x: (P, H, W), y: (P, OH, OW). !(v <= best) is true for a NaN, so a NaN
- * is taken when met (and replaced by any later value, as the scan goes). */
-void nn_maxpool_forward(const float *x, float *y, int64_t planes, int h, int w,
-	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw)
-{
-	maxpool_fwd(x, y, planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, 0, NULL, NULL, NULL, 1, 0);
-}
-
 /* The offset in the plane of one window's first maximum, as the forward
  * scans it, starting from the window's first element (the window is not
  * empty). Selects, not branches: the comparisons follow the data. */
@@ -687,6 +656,98 @@ static inline int window_argmax(const float *xp, int w, int a0, int a1, int b0, 
 		}
 	return at;
 }
+
+/* An edge window (i, j) of the forward that also saves its argmax: the
+ * maximum is the value at the argmax (the scan from -inf and the scan from
+ * the first element take the same values), its index in the unclipped
+ * kh x kw window in *idx. */
+static inline float window_max_at(const float *xp, int w, int a0, int a1, int wtop, int wleft, int kw,
+	const struct pool_pre *pre, uint8_t *idx)
+{
+	int b0 = wleft < 0 ? 0 : wleft, b1 = wleft + kw > w ? w : wleft + kw, at;
+
+	if (b0 >= b1 || a0 >= a1) {
+		*idx = 0;
+		return -INFINITY;
+	}
+	at = window_argmax(xp, w, a0, a1, b0, b1, pre);
+	*idx = (uint8_t)((at / w - wtop) * kw + at % w - wleft);
+	return pre ? pre_apply(xp[at], pre) : xp[at];
+}
+
+/* x: (P, H, W), y: (P, OH, OW); with gamma != NULL the taps go through
+ * the batch norm (c channels, save as nn_batchnorm_forward left it); with
+ * idx != NULL each window's argmax, its index in the window, in idx
+ * (P, OH, OW), found as the recomputing backward finds it. */
+static inline __attribute__((always_inline)) void maxpool_fwd(const float *x, float *y, uint8_t *idx,
+	int64_t planes, int h, int w, int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw,
+	const int PRE, const float *gamma, const float *beta, const float *save, int c, int relu)
+{
+	int jlo, jhi;
+
+	pool_inner_cols(w, ow, kw, sw, pw, &jlo, &jhi);
+#pragma omp parallel for schedule(static)
+	for (int64_t p = 0; p < planes; p++) {
+		const float *xp = x + p * h * w;
+		float *yp = y + p * oh * ow;
+		uint8_t *ip = idx ? idx + p * oh * ow : NULL;
+		int at[POOL_CHUNK];
+		struct pool_pre pre = { 0 };
+		if (PRE)
+			pool_pre_plane(&pre, p, gamma, beta, save, c, relu);
+		for (int i = 0; i < oh; i++) {
+			int wtop = i * sh - ph, a0 = wtop, a1 = a0 + kh;
+			float *yr = yp + (int64_t)i * ow;
+			uint8_t *ir = ip ? ip + (int64_t)i * ow : NULL;
+			a0 = a0 < 0 ? 0 : a0;
+			a1 = a1 > h ? h : a1;
+			if (ir) {
+				for (int j = 0; j < jlo; j++)
+					yr[j] = window_max_at(xp, w, a0, a1, wtop, j * sw - pw, kw, PRE ? &pre : NULL, ir + j);
+				for (int j0 = jlo; j0 < jhi; j0 += POOL_CHUNK) {
+					int nj = jhi - j0 < POOL_CHUNK ? jhi - j0 : POOL_CHUNK, c0 = j0 * sw - pw;
+					if (a0 >= a1) {
+						for (int k = 0; k < nj; k++) {
+							yr[j0 + k] = -INFINITY;
+							ir[j0 + k] = 0;
+						}
+						continue;
+					}
+					for (int k = 0; k < nj; k++) {
+						const float v = xp[(int64_t)a0 * w + c0 + k * sw];
+						yr[j0 + k] = PRE ? pre_apply(v, &pre) : v;
+						at[k] = (a0 - wtop) * kw;
+					}
+					pool_rows(xp, w, a0, a1, c0, nj, kw, sw, yr + j0, at, PRE, &pre, wtop);
+					for (int k = 0; k < nj; k++)
+						ir[j0 + k] = (uint8_t)at[k];
+				}
+				for (int j = jhi; j < ow; j++)
+					yr[j] = window_max_at(xp, w, a0, a1, wtop, j * sw - pw, kw, PRE ? &pre : NULL, ir + j);
+				continue;
+			}
+			for (int j = 0; j < jlo; j++)
+				yr[j] = window_max(xp, w, a0, a1, j * sw - pw, j * sw - pw + kw, PRE ? &pre : NULL);
+			for (int j0 = jlo; j0 < jhi; j0 += POOL_CHUNK) {
+				int nj = jhi - j0 < POOL_CHUNK ? jhi - j0 : POOL_CHUNK;
+				for (int k = 0; k < nj; k++)
+					yr[j0 + k] = -INFINITY;
+				pool_rows(xp, w, a0, a1, j0 * sw - pw, nj, kw, sw, yr + j0, NULL, PRE, &pre, INT32_MIN);
+			}
+			for (int j = jhi; j < ow; j++)
+				yr[j] = window_max(xp, w, a0, a1, j * sw - pw, j * sw - pw + kw, PRE ? &pre : NULL);
+		}
+	}
+}
+
+/* x: (P, H, W), y: (P, OH, OW). !(v <= best) is true for a NaN, so a NaN
+ * is taken when met (and replaced by any later value, as the scan goes). */
+void nn_maxpool_forward(const float *x, float *y, uint8_t *idx, int64_t planes, int h, int w,
+	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw)
+{
+	maxpool_fwd(x, y, idx, planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, 0, NULL, NULL, NULL, 1, 0);
+}
+
 
 /* dx[argmax of each window] += dy; the argmax (the first maximum, as the
  * forward found it) is recomputed from x, so nothing is saved between passes.
@@ -736,7 +797,7 @@ static inline __attribute__((always_inline)) void maxpool_bwd(const float *x, co
 					at[k] = a0 * w + c0 + k * sw;
 					best[k] = PRE ? pre_apply(xp[at[k]], &pre) : xp[at[k]];
 				}
-				pool_rows(xp, w, a0, a1, c0, nj, kw, sw, best, at, PRE, &pre);
+				pool_rows(xp, w, a0, a1, c0, nj, kw, sw, best, at, PRE, &pre, INT32_MIN);
 				for (int k = 0; k < nj; k++)
 					dp[at[k]] += gr[j0 + k];
 			}
@@ -759,11 +820,58 @@ void nn_maxpool_backward(const float *x, const float *dy, float *dx, int64_t pla
 	maxpool_bwd(x, dy, dx, planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, acc, 0, NULL, NULL, NULL, 1, 0);
 }
 
-void nn_maxpool_bn_forward(const float *x, const float *gamma, const float *beta, const float *save, int c,
-	int relu, float *y, int64_t planes, int h, int w, int oh, int ow, int kh, int kw, int sh, int sw,
-	int ph, int pw)
+/* dx[argmax of each window] += dy with the argmax the forward saved (its
+ * index q in the unclipped kh x kw window, offset (q / kw) w + q % kw from
+ * the window's corner): neither x nor the transform in front of the pool
+ * is read again. Adds in the order of the plain scan (i, then j), the
+ * clearing of dx as maxpool_bwd, so the bits are that backward's. */
+void nn_maxpool_backward_idx(const uint8_t *idx, const float *dy, float *dx, int64_t planes, int h, int w,
+	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, int acc)
 {
-	maxpool_fwd(x, y, planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, 1, gamma, beta, save, c, relu);
+	int off[256], jlo, jhi;
+
+	DET_ASSERT(kh * kw <= 256, "max-pool window %dx%d has more taps than a saved uint8 index holds", kh, kw);
+	for (int q = 0; q < kh * kw; q++)
+		off[q] = (q / kw) * w + q % kw;
+	pool_inner_cols(w, ow, kw, sw, pw, &jlo, &jhi);
+#pragma omp parallel for schedule(static)
+	for (int64_t p = 0; p < planes; p++) {
+		const uint8_t *ip = idx + p * oh * ow;
+		const float *gp = dy + p * oh * ow;
+		float *dp = dx + p * h * w;
+		int cleared = acc ? h : 0;
+		for (int i = 0; i < oh; i++) {
+			int a0 = i * sh - ph, a1 = a0 + kh;
+			const float *gr = gp + (int64_t)i * ow;
+			const uint8_t *ir = ip + (int64_t)i * ow;
+			const int64_t base = (int64_t)a0 * w - pw; /* the window (i, 0)'s corner */
+			a0 = a0 < 0 ? 0 : a0;
+			a1 = a1 > h ? h : a1;
+			if (a1 > cleared) {
+				memset(dp + (int64_t)cleared * w, 0, sizeof(float) * (size_t)(a1 - cleared) * (size_t)w);
+				cleared = a1;
+			}
+			if (a0 >= a1)
+				continue;
+			for (int j = 0; j < jlo; j++)
+				if (j * sw - pw + kw > 0 && j * sw - pw < w)
+					dp[base + j * sw + off[ir[j]]] += gr[j];
+			for (int j = jlo; j < jhi; j++)
+				dp[base + j * sw + off[ir[j]]] += gr[j];
+			for (int j = jhi; j < ow; j++)
+				if (j * sw - pw + kw > 0 && j * sw - pw < w)
+					dp[base + j * sw + off[ir[j]]] += gr[j];
+		}
+		if (cleared < h)
+			memset(dp + (int64_t)cleared * w, 0, sizeof(float) * (size_t)(h - cleared) * (size_t)w);
+	}
+}
+
+void nn_maxpool_bn_forward(const float *x, const float *gamma, const float *beta, const float *save, int c,
+	int relu, float *y, uint8_t *idx, int64_t planes, int h, int w, int oh, int ow, int kh, int kw,
+	int sh, int sw, int ph, int pw)
+{
+	maxpool_fwd(x, y, idx, planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, 1, gamma, beta, save, c, relu);
 }
 
 void nn_maxpool_bn_backward(const float *x, const float *gamma, const float *beta, const float *save, int c,

@@ -63,9 +63,17 @@ void nn_groupnorm_backward(const float *x, const float *dy, const float *gamma, 
  * max: y = max over the window (padding is -inf); backward routes dy to the
  * first maximum of each window. avg: y = sum / window area counted inside the
  * padded input (count_include_pad = True, PyTorch's default). */
-void nn_maxpool_forward(const float *x, float *y, int64_t planes, int h, int w,
+void nn_maxpool_forward(const float *x, float *y, uint8_t *idx, int64_t planes, int h, int w,
 	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw);
 void nn_maxpool_backward(const float *x, const float *dy, float *dx, int64_t planes, int h, int w,
+	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, int acc);
+/* idx (N*C, OH, OW), when the forward gets one (else NULL): each window's
+ * first maximum as its index a kw + b in the kh x kw window (kh kw <= 256;
+ * windows cut by the padding count from their unclipped corner). The
+ * backward from it reads neither x nor a transform in front of the pool
+ * (1 byte per output instead of kh kw taps again) and gives the bits of
+ * nn_maxpool_backward / nn_maxpool_bn_backward. */
+void nn_maxpool_backward_idx(const uint8_t *idx, const float *dy, float *dx, int64_t planes, int h, int w,
 	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, int acc);
 /* Max-pool of a batch norm's output without that output being stored: x
  * is the norm's input, (N*C) planes of channel p mod c, and every tap reads
@@ -74,8 +82,8 @@ void nn_maxpool_backward(const float *x, const float *dy, float *dx, int64_t pla
  * the same bits as the norm's y; otherwise as nn_maxpool_forward/backward
  * (the plan folds a train-mode stem's BN + ReLU into its max-pool). */
 void nn_maxpool_bn_forward(const float *x, const float *gamma, const float *beta, const float *save, int c,
-	int relu, float *y, int64_t planes, int h, int w, int oh, int ow, int kh, int kw, int sh, int sw,
-	int ph, int pw);
+	int relu, float *y, uint8_t *idx, int64_t planes, int h, int w, int oh, int ow, int kh, int kw,
+	int sh, int sw, int ph, int pw);
 void nn_maxpool_bn_backward(const float *x, const float *gamma, const float *beta, const float *save, int c,
 	int relu, const float *dy, float *dx, int64_t planes, int h, int w, int oh, int ow, int kh, int kw,
 	int sh, int sw, int ph, int pw, int acc);

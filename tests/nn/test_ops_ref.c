@@ -194,15 +194,20 @@ static void check_maxpool(int h, int w, int k, int s, int pad, int nans)
 	float *x = malloc(nx * sizeof(float)), *dy = malloc(ny * sizeof(float));
 	float *y = malloc(ny * sizeof(float)), *ry = malloc(ny * sizeof(float));
 	float *dx = malloc(nx * sizeof(float)), *rdx = malloc(nx * sizeof(float));
+	uint8_t *idx = malloc(ny);
 
 	fill(x, nx, (uint64_t)(h * 131 + w * 7 + k), nans);
 	fill(dy, ny, 99, 0);
 	for (int threads = 1; threads <= 2; threads++) {
 		det_threads_set(threads);
 		ref_maxpool_forward(x, ry, planes, h, w, oh, ow, k, k, s, s, pad, pad);
-		nn_maxpool_forward(x, y, planes, h, w, oh, ow, k, k, s, s, pad, pad);
+		nn_maxpool_forward(x, y, NULL, planes, h, w, oh, ow, k, k, s, s, pad, pad);
 		ok(same_bits(y, ry, ny), "maxpool %dx%d/%d pad %d on %dx%d%s, %d thread(s): forward bit-identical",
 			k, k, s, pad, h, w, nans ? " with NaNs" : "", threads);
+		memset(y, 0, ny * sizeof(float));
+		nn_maxpool_forward(x, y, idx, planes, h, w, oh, ow, k, k, s, s, pad, pad);
+		ok(same_bits(y, ry, ny), "maxpool %dx%d/%d pad %d on %dx%d%s, %d thread(s): forward saving the argmax "
+			"bit-identical", k, k, s, pad, h, w, nans ? " with NaNs" : "", threads);
 		for (int acc = 0; acc <= 1; acc++) {
 			fill(dx, nx, 5, 0);
 			memcpy(rdx, dx, nx * sizeof(float));
@@ -210,8 +215,14 @@ static void check_maxpool(int h, int w, int k, int s, int pad, int nans)
 			nn_maxpool_backward(x, dy, dx, planes, h, w, oh, ow, k, k, s, s, pad, pad, acc);
 			ok(same_bits(dx, rdx, nx), "maxpool %dx%d/%d pad %d on %dx%d%s, %d thread(s): backward%s bit-identical",
 				k, k, s, pad, h, w, nans ? " with NaNs" : "", threads, acc ? " (accumulating)" : "");
+			fill(dx, nx, 5, 0);
+			nn_maxpool_backward_idx(idx, dy, dx, planes, h, w, oh, ow, k, k, s, s, pad, pad, acc);
+			ok(same_bits(dx, rdx, nx), "maxpool %dx%d/%d pad %d on %dx%d%s, %d thread(s): backward%s from the "
+				"saved argmax bit-identical", k, k, s, pad, h, w, nans ? " with NaNs" : "", threads,
+				acc ? " (accumulating)" : "");
 		}
 	}
+	free(idx);
 	free(x);
 	free(dy);
 	free(y);
@@ -232,6 +243,7 @@ static void check_maxpool_bn(int n, int c, int h, int w, int relu)
 	float *gm = malloc((size_t)c * sizeof(float)), *bt = malloc((size_t)c * sizeof(float));
 	float *rm = calloc((size_t)c, sizeof(float)), *rv = malloc((size_t)c * sizeof(float));
 	float *save = malloc(2 * (size_t)c * sizeof(float));
+	uint8_t *idx = malloc(ny);
 
 	fill(x, nx, 17, 0);
 	fill(dy, ny, 18, 0);
@@ -243,14 +255,22 @@ static void check_maxpool_bn(int n, int c, int h, int w, int relu)
 		det_threads_set(threads);
 		nn_batchnorm_forward(x, gm, bt, ybn, n, c, (int64_t)h * w, 1e-5f, 0.1f, 1, rm, rv, save, relu);
 		ref_maxpool_forward(ybn, ry, planes, h, w, oh, ow, 3, 3, 2, 2, 1, 1);
-		nn_maxpool_bn_forward(x, gm, bt, save, c, relu, y, planes, h, w, oh, ow, 3, 3, 2, 2, 1, 1);
+		nn_maxpool_bn_forward(x, gm, bt, save, c, relu, y, NULL, planes, h, w, oh, ow, 3, 3, 2, 2, 1, 1);
 		ok(same_bits(y, ry, ny), "maxpool over batchnorm%s (%dx%dx%dx%d), %d thread(s): forward bit-identical "
 			"to pooling the norm's output", relu ? " + ReLU" : "", n, c, h, w, threads);
+		memset(y, 0, ny * sizeof(float));
+		nn_maxpool_bn_forward(x, gm, bt, save, c, relu, y, idx, planes, h, w, oh, ow, 3, 3, 2, 2, 1, 1);
+		ok(same_bits(y, ry, ny), "maxpool over batchnorm%s (%dx%dx%dx%d), %d thread(s): forward saving the "
+			"argmax bit-identical", relu ? " + ReLU" : "", n, c, h, w, threads);
 		memset(rdx, 0, nx * sizeof(float));
 		ref_maxpool_backward(ybn, dy, rdx, planes, h, w, oh, ow, 3, 3, 2, 2, 1, 1, 0);
 		nn_maxpool_bn_backward(x, gm, bt, save, c, relu, dy, dx, planes, h, w, oh, ow, 3, 3, 2, 2, 1, 1, 0);
 		ok(same_bits(dx, rdx, nx), "maxpool over batchnorm%s (%dx%dx%dx%d), %d thread(s): backward bit-identical",
 			relu ? " + ReLU" : "", n, c, h, w, threads);
+		fill(dx, nx, 5, 0);
+		nn_maxpool_backward_idx(idx, dy, dx, planes, h, w, oh, ow, 3, 3, 2, 2, 1, 1, 0);
+		ok(same_bits(dx, rdx, nx), "maxpool over batchnorm%s (%dx%dx%dx%d), %d thread(s): backward from the "
+			"saved argmax bit-identical", relu ? " + ReLU" : "", n, c, h, w, threads);
 	}
 	free(x);
 	free(ybn);
@@ -264,6 +284,7 @@ static void check_maxpool_bn(int n, int c, int h, int w, int relu)
 	free(rm);
 	free(rv);
 	free(save);
+	free(idx);
 }
 
 /* The one-pass group norm backward against the three-pass reference. */
