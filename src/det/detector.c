@@ -897,8 +897,10 @@ static int positive_loss(struct detector *d, int n, size_t p, const float *g4, i
  *   box_j = sum_r u_r box_loss_r / sum_r u_r
  *   dfl_j = sum_r u_r mean_k DFL(z_rk, clamp(d*_rk, 0, R - 0.01)) / sum_r u_r
  * (the plain means should every u_r of j underflow to 0), and out =
- * w_cls cls_j + w_box box_j + w_dfl dfl_j (dfl only with reg_max > 0). */
-static int yolo_gt_losses(struct detector *d, const struct loader_batch *b, float *out)
+ * w_cls cls_j + w_box box_j + w_dfl dfl_j (dfl only with reg_max > 0).
+ * t: the targets' storage (the caller's). */
+static int yolo_box_losses(struct detector *d, const struct loader_batch *b, struct det_yolo_targets *t,
+	float *out)
 {
 	const struct detector_config *c = &d->cfg;
 	const int C = c->classes, R = c->reg_max, nimg = b->n < d->N ? b->n : d->N;
@@ -906,7 +908,6 @@ static int yolo_gt_losses(struct detector *d, const struct loader_batch *b, floa
 	const size_t mb = b->max_boxes > 0 ? (size_t)b->max_boxes : 1;
 	const float *pts = d->points.p, *st = d->stride.p;
 	struct det_yolo_opts o;
-	struct det_yolo_targets *t = &d->yolo_t;
 	struct det_loss cl = c->cls_loss, bl = c->box_loss, dl;
 	size_t k = 0;
 	int rc;
@@ -981,6 +982,19 @@ static int yolo_gt_losses(struct detector *d, const struct loader_batch *b, floa
 			out[k] = (float)(c->w_cls * a[1] / a[0] + c->w_box * lb + (R > 0 ? c->w_dfl * lf : 0));
 		}
 	return 0;
+}
+
+/* Its own targets, so that the training's (d->yolo_t, sized for the
+ * training batch) stay as the steady training step left them. */
+static int yolo_gt_losses(struct detector *d, const struct loader_batch *b, float *out)
+{
+	struct det_yolo_targets t;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	rc = yolo_box_losses(d, b, &t, out);
+	det_yolo_targets_free(&t);
+	return rc;
 }
 
 int detector_gt_losses(struct detector *d, struct nn_graph *g, const struct loader_batch *b, float *out)

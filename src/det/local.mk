@@ -76,4 +76,5 @@ TESTS += tests/det/test_gt_losses
 # detector_gt_losses for the YOLO head (task-aligned targets, DFL)
 check_PROGRAMS += tests/det/test_gt_losses_yolo
 tests_det_test_gt_losses_yolo_LDADD = $(TEST_LDADD)
+tests_det_test_gt_losses_yolo_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 TESTS += tests/det/test_gt_losses_yolo

@@ -5,7 +5,7 @@
  * renormalised from max(S_j, 1) to the per-box means; the values recombine
  * into detector_loss's batch loss; a box no point is assigned to (too small,
  * or no prediction inside it overlaps it) is NaN; values come image by
- * image, box by box. */
+ * image, box by box; a training step after gt_losses allocates nothing. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +18,9 @@
 #include "det/yolo.h"
 #include "nn/graph.h"
 #include "tests/tap.h"
+
+/* allocation counting (tests/alloc_count.h; ld --wrap in src/det/local.mk) */
+#include "tests/alloc_count.h"
 
 #define NB 2   /* the graph's batch */
 #define IMG 32 /* input side: P3 4x4 (stride 8) and P4 2x2 (stride 16) */
@@ -350,6 +353,33 @@ static void check(const char *what, int R, enum det_loss_kind ck, enum det_loss_
 		ok(rc == 0 && pos1 == 0 && t.npos > 0 && lo.num_pos == (double)t.npos,
 			"%s: the training assigns it no point either (%g positives, all in image 0)", what, lo.num_pos);
 		head_set(&h, 11 + (uint64_t)R);
+	}
+
+	/* the training's steady step allocates nothing, gt_losses in between
+	 * included: training on one image of three boxes, gt_losses on two
+	 * images of one box (more rows, fewer boxes: scratch shared with the
+	 * training would be reallocated to other sizes) */
+	{
+		struct gts st;
+		struct loader_batch bt;
+		struct detector *d2 = detector_new(&cfg); /* fresh scratch */
+		long before;
+
+		memset(&st, 0, sizeof(st));
+		memcpy(st.boxes, tiny_box, sizeof(tiny_box));
+		memcpy(st.boxes + 4, big, sizeof(big));
+		memcpy(st.boxes + 8, mid, sizeof(mid));
+		st.classes[1] = 1, st.classes[2] = 2;
+		st.counts[0] = 3;
+		batch_set(&bt, &st, 1);
+		rc = !d2 || detector_loss(d2, h.g, &bt, &lo) || detector_loss(d2, h.g, &bt, &lo) ||
+			detector_gt_losses(d2, h.g, &b, out);
+		before = nalloc;
+		for (int i = 0; i < 3; i++)
+			rc = rc || detector_loss(d2, h.g, &bt, &lo);
+		ok(rc == 0 && nalloc == before, "%s: 3 training losses after a gt_losses allocate %ld times (0 expected)",
+			what, nalloc - before);
+		detector_free(d2);
 	}
 
 	/* a class out of range names the image and box */
