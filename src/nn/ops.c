@@ -657,6 +657,70 @@ static inline int window_argmax(const float *xp, int w, int a0, int a1, int b0, 
 	return at;
 }
 
+/* n inner 3x3 windows of stride 2 (ResNet's stem pool), full height (rows
+ * a0..a0+2), the first column c0, lane k at c0 + 2k: their maximum into
+ * best and their argmax (index in the window) into idx. Each lane scans
+ * its own window with window_argmax's scan (from the first tap, which it
+ * sees again), the nine taps unrolled so maximum and index stay in
+ * registers (the row-by-row lanes of pool_rows load and store both for
+ * every tap). */
+static inline __attribute__((always_inline)) void pool_windows_3x3s2_at(const float *xp, int w, int a0,
+	int c0, int n, float *restrict best, int *restrict idx, const int PRE, float pm, float pi, float pg,
+	float pb, const int pr)
+{
+	const float *r0 = xp + (int64_t)a0 * w + c0, *r1 = r0 + w, *r2 = r1 + w;
+
+#define POOL_TAP(row, q, index)                                                 \
+	do {                                                                    \
+		float v = (row)[2 * k + (q)];                                   \
+		if (PRE) {                                                      \
+			v = norm_affine(norm_xhat(v, pm, pi), pg, pb);          \
+			v = pr ? (v > 0 ? v : 0) : v;                           \
+		}                                                               \
+		int take = !(v <= b);                                           \
+		b = take ? v : b;                                               \
+		t = take ? (index) : t;                                         \
+	} while (0)
+#pragma omp simd
+	for (int k = 0; k < n; k++) {
+		float b = r0[2 * k];
+		int t = 0;
+		if (PRE) {
+			b = norm_affine(norm_xhat(b, pm, pi), pg, pb);
+			b = pr ? (b > 0 ? b : 0) : b;
+		}
+		POOL_TAP(r0, 0, 0);
+		POOL_TAP(r0, 1, 1);
+		POOL_TAP(r0, 2, 2);
+		POOL_TAP(r1, 0, 3);
+		POOL_TAP(r1, 1, 4);
+		POOL_TAP(r1, 2, 5);
+		POOL_TAP(r2, 0, 6);
+		POOL_TAP(r2, 1, 7);
+		POOL_TAP(r2, 2, 8);
+		best[k] = b;
+		idx[k] = t;
+	}
+#undef POOL_TAP
+}
+
+/* the transform by value: GCC does not vectorise the lanes with it behind
+ * a pointer */
+static __attribute__((noinline)) void pool_windows_at_pre(const float *xp, int w, int a0, int c0, int n,
+	float *restrict best, int *restrict idx, float mean, float invstd, float gamma, float beta, int relu)
+{
+	if (relu)
+		pool_windows_3x3s2_at(xp, w, a0, c0, n, best, idx, 1, mean, invstd, gamma, beta, 1);
+	else
+		pool_windows_3x3s2_at(xp, w, a0, c0, n, best, idx, 1, mean, invstd, gamma, beta, 0);
+}
+
+static __attribute__((noinline)) void pool_windows_at_plain(const float *xp, int w, int a0, int c0, int n,
+	float *restrict best, int *restrict idx)
+{
+	pool_windows_3x3s2_at(xp, w, a0, c0, n, best, idx, 0, 0, 0, 0, 0, 0);
+}
+
 /* An edge window (i, j) of the forward that also saves its argmax: the
  * maximum is the value at the argmax (the scan from -inf and the scan from
  * the first element take the same values), its index in the unclipped
@@ -711,6 +775,16 @@ static inline __attribute__((always_inline)) void maxpool_fwd(const float *x, fl
 							yr[j0 + k] = -INFINITY;
 							ir[j0 + k] = 0;
 						}
+						continue;
+					}
+					if (kh == 3 && kw == 3 && sw == 2 && a0 == wtop && a1 == wtop + 3) {
+						if (PRE)
+							pool_windows_at_pre(xp, w, a0, c0, nj, yr + j0, at, pre.mean,
+								pre.invstd, pre.gamma, pre.beta, pre.relu);
+						else
+							pool_windows_at_plain(xp, w, a0, c0, nj, yr + j0, at);
+						for (int k = 0; k < nj; k++)
+							ir[j0 + k] = (uint8_t)at[k];
 						continue;
 					}
 					for (int k = 0; k < nj; k++) {
