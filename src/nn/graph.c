@@ -1070,6 +1070,29 @@ int nn_graph_plan(struct nn_graph *g)
 		g->nodes[r].remat = 0;
 	}
 
+	/* likewise a batch norm (+ ReLU) whose only reader is an add of two
+	 * same-shaped inputs (ResNet's bn2 and downsample norms): the add
+	 * applies it to the norm's input as it reads it, so the norm writes
+	 * only its statistics and its output is never stored (the add's
+	 * backward reads neither input) */
+	for (int i = 0; i < n; i++) {
+		struct nn_node *nd = &g->nodes[i];
+		nd->add_norm[0] = nd->add_norm[1] = -1;
+		if (nd->op != NN_OP_ADD || nd->alias >= 0 || nd->nsrc != 2 ||
+			g->nodes[nd->src[0]].numel != nd->numel || g->nodes[nd->src[1]].numel != nd->numel)
+			continue;
+		for (int s = 0; s < 2; s++) {
+			int s0 = nd->src[s], r = root(g, s0);
+			const struct nn_node *R = &g->nodes[r];
+			if (R->op != NN_OP_BATCHNORM || uses[r] != 1 || uses[s0] != 1 || R->is_output ||
+				g->nodes[s0].is_output || g->nodes[R->src[1]].op != NN_OP_PARAM ||
+				g->nodes[R->src[2]].op != NN_OP_PARAM || g->nodes[root(g, R->src[0])].remat)
+				continue;
+			nd->add_norm[s] = r;
+			g->nodes[r].remat = 0;
+		}
+	}
+
 	/* lifetimes on the timeline: forward of i at i, backward of i at T-1-i */
 	for (int i = 0; i < n; i++) {
 		start[i] = i;
@@ -1107,6 +1130,13 @@ int nn_graph_plan(struct nn_graph *g)
 		}
 		if (nd->run_backward && backward_reads_self(nd) && end[rj] < T - 1 - j)
 			end[rj] = T - 1 - j;
+		for (int s = 0; s < 2; s++)
+			if (nd->op == NN_OP_ADD && nd->add_norm[s] >= 0) {
+				/* it reads the norm's input in its forward */
+				int u = root(g, g->nodes[nd->add_norm[s]].src[0]);
+				if (end[u] < j)
+					end[u] = j;
+			}
 		if (nd->pool_norm >= 0) {
 			/* it reads the norm's input in its forward, and in its
 			 * backward unless it saved the argmax */
@@ -1176,9 +1206,14 @@ int nn_graph_plan(struct nn_graph *g)
 		}
 	}
 
-	for (int i = 0; i < n; i++)
-		if (g->nodes[i].pool_norm >= 0)
-			pooled[g->nodes[i].pool_norm] = 1;
+	for (int i = 0; i < n; i++) {
+		const struct nn_node *nd = &g->nodes[i];
+		if (nd->pool_norm >= 0)
+			pooled[nd->pool_norm] = 1;
+		for (int s = 0; s < 2 && nd->op == NN_OP_ADD; s++)
+			if (nd->add_norm[s] >= 0)
+				pooled[nd->add_norm[s]] = 1;
+	}
 	for (int i = 0; i < n; i++) {
 		struct nn_node *nd = &g->nodes[i];
 		int64_t sz = (nd->numel + 15) / 16 * 16;
@@ -1431,7 +1466,8 @@ static void binary_forward(const struct nn_graph *g, const struct nn_node *nd)
 static void binary_backward(const struct nn_graph *g, const struct nn_node *nd)
 {
 	const struct nn_node *A = &g->nodes[nd->src[0]], *B = &g->nodes[nd->src[1]];
-	const float *a = A->y, *b = B->y, *dy = nd->dy, *y = nd->y;
+	/* an add reads neither input (one folded into it has no value: NULL) */
+	const float *a = A->y ? A->y : nd->dy, *b = B->y ? B->y : nd->dy, *dy = nd->dy, *y = nd->y;
 	float *da = A->needs_grad ? A->dy : NULL, *db = B->needs_grad ? B->dy : NULL;
 	const int add = nd->op == NN_OP_ADD;
 	int relu = nd->fused_relu;
@@ -1715,6 +1751,23 @@ static void node_forward(struct nn_graph *g, struct nn_node *nd)
 			(int)X->shape[3], (int)nd->shape[2], (int)nd->shape[3]);
 		break;
 	case NN_OP_ADD:
+		if (nd->add_norm[0] >= 0 || nd->add_norm[1] >= 0) {
+			struct nn_bn_fold f[2];
+			const float *in[2];
+			for (int s = 0; s < 2; s++) {
+				const struct nn_node *N = nd->add_norm[s] >= 0 ? &g->nodes[nd->add_norm[s]] : NULL;
+				in[s] = N ? g->nodes[N->src[0]].y : g->nodes[nd->src[s]].y;
+				if (N)
+					f[s] = (struct nn_bn_fold){ g->nodes[N->src[1]].y, g->nodes[N->src[2]].y, N->aux,
+						N->fused_relu };
+			}
+			nn_add_bn_forward(in[0], nd->add_norm[0] >= 0 ? &f[0] : NULL, in[1],
+				nd->add_norm[1] >= 0 ? &f[1] : NULL, nd->y, nd->shape[0] * nd->shape[1],
+				(int)nd->shape[1], nd->numel / (nd->shape[0] * nd->shape[1]), nd->fused_relu);
+			break;
+		}
+		binary_forward(g, nd);
+		break;
 	case NN_OP_MUL:
 		binary_forward(g, nd);
 		break;

@@ -88,6 +88,9 @@ struct nn_node {
 	int pool_norm;   /* MAXPOOL: the batch norm (+ folded ReLU) it applies to each
 	                    tap of that norm's input (the norm's output is then never
 	                    stored: its value is NULL), or -1 */
+	int add_norm[2]; /* ADD: the batch norm (+ folded ReLU) it applies to each value
+	                    of that norm's input for source slot s (the norm's output is
+	                    then never stored, as with pool_norm), or -1 */
 	int grad_share;  /* ADD: >= 0, the source whose gradient buffer is this node's dy */
 	float *aux;      /* saved between forward and backward: a norm's statistics,
 	                    a training max-pool's argmax (uint8 per output) */

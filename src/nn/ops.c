@@ -338,6 +338,74 @@ void nn_batchnorm_backward(const float *x, const float *dy, const float *gamma, 
 	}
 }
 
+/* One plane of the folded add: va, vb the inputs or their norms (FA, FB),
+ * then v = va + vb and the add's ReLU as binary_forward writes them. */
+static inline __attribute__((always_inline)) void add_bn_plane(const float *restrict a, const float *restrict b,
+	float *restrict y, int64_t hw, const int FA, float ma, float ia, float ga, float ba, const int RA,
+	const int FB, float mb, float ib, float gb, float bb, const int RB, int relu)
+{
+#pragma omp simd
+	for (int64_t i = 0; i < hw; i++) {
+		float va = a[i], vb = b[i];
+		if (FA) {
+			va = norm_affine(norm_xhat(va, ma, ia), ga, ba);
+			va = RA ? (va > 0 ? va : 0) : va;
+		}
+		if (FB) {
+			vb = norm_affine(norm_xhat(vb, mb, ib), gb, bb);
+			vb = RB ? (vb > 0 ? vb : 0) : vb;
+		}
+		float v = va + vb;
+		y[i] = relu && v < 0 ? 0 : v;
+	}
+}
+
+/* One plane with the folded norms and their ReLUs as constants (GCC does
+ * not vectorise the lanes with a run-time select on them). */
+static __attribute__((noinline)) void add_bn_plane_any(const float *a, const float *b, float *y, int64_t hw,
+	int fa, float ma, float ia, float ga, float ba, int ra,
+	int fb, float mb, float ib, float gb, float bb, int rb, int relu)
+{
+#define ADD_BN_PLANE(FA, RA, FB, RB) \
+	add_bn_plane(a, b, y, hw, FA, ma, ia, ga, ba, RA, FB, mb, ib, gb, bb, RB, relu)
+	if (fa && fb) {
+		if (ra && rb)
+			ADD_BN_PLANE(1, 1, 1, 1);
+		else if (ra)
+			ADD_BN_PLANE(1, 1, 1, 0);
+		else if (rb)
+			ADD_BN_PLANE(1, 0, 1, 1);
+		else
+			ADD_BN_PLANE(1, 0, 1, 0);
+	} else if (fa) {
+		if (ra)
+			ADD_BN_PLANE(1, 1, 0, 0);
+		else
+			ADD_BN_PLANE(1, 0, 0, 0);
+	} else if (fb) {
+		if (rb)
+			ADD_BN_PLANE(0, 0, 1, 1);
+		else
+			ADD_BN_PLANE(0, 0, 1, 0);
+	} else
+		ADD_BN_PLANE(0, 0, 0, 0);
+#undef ADD_BN_PLANE
+}
+
+void nn_add_bn_forward(const float *a, const struct nn_bn_fold *fa, const float *b,
+	const struct nn_bn_fold *fb, float *y, int64_t planes, int c, int64_t hw, int relu)
+{
+#pragma omp parallel for schedule(static)
+	for (int64_t p = 0; p < planes; p++) {
+		const int ch = (int)(p % c);
+		add_bn_plane_any(a + p * hw, b + p * hw, y + p * hw, hw,
+			fa != NULL, fa ? fa->save[ch] : 0, fa ? fa->save[c + ch] : 0, fa ? fa->gamma[ch] : 0,
+			fa ? fa->beta[ch] : 0, fa ? fa->relu : 0,
+			fb != NULL, fb ? fb->save[ch] : 0, fb ? fb->save[c + ch] : 0, fb ? fb->gamma[ch] : 0,
+			fb ? fb->beta[ch] : 0, fb ? fb->relu : 0, relu);
+	}
+}
+
 /* ---- group norm ---- */
 
 /* x, y: (N, C, HW); gamma, beta: (C); save: (2 N G) */

@@ -44,6 +44,23 @@ void nn_batchnorm_backward(const float *x, const float *dy, const float *gamma, 
 	const float *save, float *dx, float *dgamma, float *dbeta, int n, int c, int64_t hw,
 	int train, int relu, int acc_x, int acc_gamma, int acc_beta);
 
+/* A batch norm (+ ReLU) applied by the op that reads its output, so that
+ * output is never stored: save (mean, invstd per channel) as
+ * nn_batchnorm_forward left it, every value read as
+ *   v = [relu] gamma_c (x - mean_c) invstd_c + beta_c
+ * with the norm's own expressions (the bits of the norm's y). */
+struct nn_bn_fold {
+	const float *gamma, *beta, *save;
+	int relu;
+};
+
+/* y = [relu] (A(a) + B(b)) over (N*C) planes of hw, a, b, y the same
+ * shape; A, B: the identity when fa / fb is NULL, else that folded norm
+ * (channel = plane mod c). The bits of nn_batchnorm_forward's y added as
+ * the graph's add does. */
+void nn_add_bn_forward(const float *a, const struct nn_bn_fold *fa, const float *b,
+	const struct nn_bn_fold *fb, float *y, int64_t planes, int c, int64_t hw, int relu);
+
 /* Group norm (Wu & He 2018), x/y: (N, C, HW), G groups of C/G channels;
  * statistics per (n, g) over M = C/G * HW values, affine per channel:
  * y = gamma_c (x - mean_ng) invstd_ng + beta_c [then ReLU].

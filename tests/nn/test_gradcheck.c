@@ -212,6 +212,47 @@ static void bn_pool_cases(void)
 	}
 }
 
+/* A batch norm read only by an add of a same-shaped input (ResNet's bn2
+ * and its shortcut's norm): the add applies it, the norm stores nothing.
+ * With the add's ReLU the other input is lifted by 5, so no sum sits near
+ * the kink. */
+static void bn_add_cases(void)
+{
+	int64_t c[1] = { 4 }, xs[4] = { 2, 4, 3, 5 };
+	static const char *const what[3] = { "batchnorm + add", "batchnorm + batchnorm (both folded)",
+		"batchnorm + add + ReLU" };
+
+	for (int k = 0; k < 3; k++) {
+		int x, z, gm, bt, gm2, bt2, y, y2 = -1, out;
+		struct nn_graph *g = setup(&x, 4, xs);
+		gm = gc_param(g, "bn.weight", 1, c);
+		bt = gc_param(g, "bn.bias", 1, c);
+		z = gc_param(g, "z", 4, xs);
+		y = nn_graph_batchnorm(g, "bn", x, gm, bt, 1e-5f, 0.1f);
+		if (k == 1) {
+			gm2 = gc_param(g, "bn2.weight", 1, c);
+			bt2 = gc_param(g, "bn2.bias", 1, c);
+			y2 = nn_graph_batchnorm(g, "bn2", z, gm2, bt2, 1e-5f, 0.1f);
+		}
+		if (k == 2) {
+			float *zv = gc_data(g, z);
+			for (int i = 0; i < 120; i++)
+				zv[i] += 5.0f;
+		}
+		out = nn_graph_binary(g, NN_OP_ADD, "add", y, k == 1 ? y2 : z);
+		if (k == 2)
+			out = nn_graph_unary(g, NN_OP_RELU, "relu", out);
+		nn_graph_plan(g);
+		{
+			const struct nn_node *A = nn_graph_node(g, k == 2 ? nn_graph_node(g, out)->alias : out);
+			ok(A->add_norm[0] == y && (k == 1 ? A->add_norm[1] == y2 : A->add_norm[1] < 0) &&
+				nn_graph_value(g, y) == NULL && (k != 1 || nn_graph_value(g, y2) == NULL),
+				"%s: the norm%s folded into the add, no value stored", what[k], k == 1 ? "s" : "");
+		}
+		check(g, out, what[k]);
+	}
+}
+
 /* Distinct values 0.05 apart in random order: no max-pool tie within +-h. */
 static void distinct(float *x, int n)
 {
@@ -419,6 +460,7 @@ int main(void)
 	norm_cases();
 	pool_cases();
 	bn_pool_cases();
+	bn_add_cases();
 	tensor_cases();
 	network_case();
 	checker_fails();

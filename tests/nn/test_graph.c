@@ -429,6 +429,24 @@ static void recompute(void)
 		"of the 5 norms with a ReLU, the stem's is applied by its max-pool (%d, no value stored) and the "
 		"others are re-computed in the backward (%d of %d), their forward buffers die in the forward",
 		pools, remade, relu_norms - pools);
+	{
+		/* the norms without a ReLU are bn2 and the shortcut's, read only by
+		 * the residual add: it applies them, they store no value */
+		int folded = 0, stored = 0, plain = 0;
+		for (int i = 0; i < n; i++) {
+			const struct nn_node *nd = nn_graph_node(g, i);
+			if (nd->op == NN_OP_BATCHNORM && !nd->fused_relu)
+				plain++;
+			for (int s = 0; s < 2 && nd->op == NN_OP_ADD; s++)
+				if (nd->add_norm[s] >= 0) {
+					folded++;
+					stored += nn_graph_node(g, nd->add_norm[s])->y != NULL;
+				}
+		}
+		ok(plain > 0 && folded == plain && stored == 0,
+			"the %d norms read only by a residual add are applied by the add (%d), none stores a value (%d)",
+			plain, folded, stored);
+	}
 	nn_graph_stats(g, &st);
 	rc = nn_graph_peak(g, &step_at, &peak, NULL, 0);
 	ok(rc == 0 && peak <= st.arena_bytes && peak > 0,

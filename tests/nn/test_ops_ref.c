@@ -287,6 +287,54 @@ static void check_maxpool_bn(int n, int c, int h, int w, int relu)
 	free(idx);
 }
 
+/* The add that applies a batch norm to one or both inputs against the
+ * norms' stored outputs added as the graph adds: the same bits. fold: 1 a,
+ * 2 b, 3 both; nrelu: the norms' ReLU; relu: the add's. */
+static void check_add_bn(int n, int c, int hw, int fold, int nrelu, int relu)
+{
+	const size_t nx = (size_t)n * c * hw;
+	float *a = malloc(nx * sizeof(float)), *b = malloc(nx * sizeof(float));
+	float *ya = malloc(nx * sizeof(float)), *yb = malloc(nx * sizeof(float));
+	float *y = malloc(nx * sizeof(float)), *ry = malloc(nx * sizeof(float));
+	float *gm = malloc((size_t)c * sizeof(float)), *bt = malloc((size_t)c * sizeof(float));
+	float *rm = calloc((size_t)c, sizeof(float)), *rv = malloc((size_t)c * sizeof(float));
+	float *sa = malloc(2 * (size_t)c * sizeof(float)), *sb = malloc(2 * (size_t)c * sizeof(float));
+	struct nn_bn_fold fa = { gm, bt, sa, nrelu }, fb = { bt, gm, sb, nrelu };
+
+	fill(a, nx, 41, 0);
+	fill(b, nx, 42, 0);
+	fill(gm, (size_t)c, 43, 0);
+	fill(bt, (size_t)c, 44, 0);
+	for (int i = 0; i < c; i++)
+		rv[i] = 1;
+	nn_batchnorm_forward(a, gm, bt, ya, n, c, hw, 1e-5f, 0.1f, 1, rm, rv, sa, nrelu);
+	nn_batchnorm_forward(b, bt, gm, yb, n, c, hw, 1e-5f, 0.1f, 1, rm, rv, sb, nrelu);
+	for (size_t i = 0; i < nx; i++) {
+		float v = (fold & 1 ? ya[i] : a[i]) + (fold & 2 ? yb[i] : b[i]);
+		ry[i] = relu && v < 0 ? 0 : v;
+	}
+	for (int threads = 1; threads <= 2; threads++) {
+		det_threads_set(threads);
+		memset(y, 0, nx * sizeof(float));
+		nn_add_bn_forward(a, fold & 1 ? &fa : NULL, b, fold & 2 ? &fb : NULL, y, (int64_t)n * c, c, hw, relu);
+		ok(same_bits(y, ry, nx), "add over batchnorm%s on %s%s (%dx%dx%d), %d thread(s): bit-identical to "
+			"adding the norm's output", nrelu ? " + ReLU" : "", fold == 1 ? "a" : fold == 2 ? "b" : "both",
+			relu ? ", then ReLU" : "", n, c, hw, threads);
+	}
+	free(a);
+	free(b);
+	free(ya);
+	free(yb);
+	free(y);
+	free(ry);
+	free(gm);
+	free(bt);
+	free(rm);
+	free(rv);
+	free(sa);
+	free(sb);
+}
+
 /* The one-pass group norm backward against the three-pass reference. */
 static void check_groupnorm_backward(int n, int c, int hw, int groups, int relu, int acc)
 {
@@ -357,6 +405,11 @@ int main(void)
 	check_maxpool_bn(2, 3, 17, 19, 1);
 	check_maxpool_bn(2, 3, 16, 150, 1);
 	check_maxpool_bn(3, 2, 9, 10, 0);
+	check_add_bn(2, 3, 67, 1, 0, 1);
+	check_add_bn(2, 3, 67, 2, 0, 0);
+	check_add_bn(3, 5, 64, 3, 0, 1);
+	check_add_bn(2, 3, 67, 1, 1, 0);
+	check_add_bn(2, 4, 33, 3, 1, 1);
 	/* the FCOS towers' group norms (32 groups of 4 channels), odd sizes */
 	check_groupnorm_backward(2, 128, 64, 32, 1, 0);
 	check_groupnorm_backward(3, 12, 35, 4, 1, 1);
