@@ -936,6 +936,46 @@ static void bind_params(struct nn_graph *g)
 	}
 }
 
+/* Whether add j, whose gradient buffer is already source grad_share's
+ * (r), may be the other source's (u) too, so its backward copies nothing.
+ * The buffer then holds both gradients, so it must not change between the
+ * add's backward and the last of r's and u's: r's only reader is the add
+ * (no one else writes r's gradient), every other reader k of u adds into
+ * it after r's backward has read it (k < r), and u, if an add (which masks
+ * its gradient in place), runs its backward after r's (u < r). r itself
+ * may not be an add; u only an op whose backward leaves its dy as it is. */
+static int grad_alias_ok(const struct nn_graph *g, int j, const int *uses, const int *dyown)
+{
+	const struct nn_node *nd = &g->nodes[j];
+	const int o = 1 - nd->grad_share, r = root(g, nd->src[nd->grad_share]), u = root(g, nd->src[o]);
+	const struct nn_node *R = &g->nodes[r], *U = &g->nodes[u];
+
+	if (r == u || uses[r] != 1 || uses[nd->src[nd->grad_share]] != 1 || R->op == NN_OP_ADD ||
+		R->op == NN_OP_MUL || nd->acc[o] || U->op == NN_OP_PARAM || U->op == NN_OP_INPUT ||
+		!U->needs_grad || !U->run_backward || U->is_output || U->numel != nd->numel || dyown[u] != u)
+		return 0;
+	switch (U->op) {
+	case NN_OP_BATCHNORM: case NN_OP_GROUPNORM: case NN_OP_CONV2D: case NN_OP_MAXPOOL:
+	case NN_OP_AVGPOOL: case NN_OP_RESIZE_NEAREST: case NN_OP_RESIZE_BILINEAR:
+		break;
+	case NN_OP_ADD:
+		if (u > r)
+			return 0;
+		break;
+	default:
+		return 0;
+	}
+	for (int k = 0; k < g->n; k++) {
+		const struct nn_node *K = &g->nodes[k];
+		if (k == j || K->alias >= 0 || !K->run_backward)
+			continue;
+		for (int s = 0; s < K->nsrc; s++)
+			if (root(g, K->src[s]) == u && k > r)
+				return 0;
+	}
+	return 1;
+}
+
 static size_t aux_size(const struct nn_graph *g, const struct nn_node *nd)
 {
 	if (nd->op == NN_OP_BATCHNORM)
@@ -1191,6 +1231,7 @@ int nn_graph_plan(struct nn_graph *g)
 	for (int j = n - 1; j >= 0; j--) {
 		struct nn_node *nd = &g->nodes[j];
 		nd->grad_share = -1;
+		nd->grad_alias = 0;
 		if (nd->op != NN_OP_ADD || !nd->run_backward || nd->alias >= 0 || nd->is_output)
 			continue;
 		for (int s = 0; s < 2 && nd->grad_share < 0; s++) {
@@ -1203,6 +1244,13 @@ int nn_graph_plan(struct nn_graph *g)
 			dyown[r] = dyown[j];
 			if (gend[dyown[j]] < T - 1 - r)
 				gend[dyown[j]] = T - 1 - r;
+		}
+		nd->grad_alias = nd->grad_share >= 0 && grad_alias_ok(g, j, uses, dyown);
+		if (nd->grad_alias) {
+			int u = root(g, nd->src[1 - nd->grad_share]);
+			dyown[u] = dyown[j];
+			if (gend[dyown[j]] < T - 1 - u)
+				gend[dyown[j]] = T - 1 - u;
 		}
 	}
 
@@ -1477,8 +1525,9 @@ static void binary_backward(const struct nn_graph *g, const struct nn_node *nd)
 	if (nd->grad_share >= 0) {
 		/* one input's gradient is this node's own buffer: mask it in place
 		 * (a folded ReLU) and leave it; the other input reads it masked —
-		 * for an add of two same-shaped inputs in the same pass */
-		float *g0 = nd->dy, *other = nd->grad_share == 0 ? db : da;
+		 * for an add of two same-shaped inputs in the same pass — unless
+		 * its gradient is this buffer too (grad_alias) */
+		float *g0 = nd->dy, *other = nd->grad_alias ? NULL : nd->grad_share == 0 ? db : da;
 		const int acco = nd->grad_share == 0 ? accb : acca;
 		if (relu && add && B->numel == n && other) {
 #pragma omp parallel for simd schedule(static) if (n > 32768)
@@ -1495,6 +1544,8 @@ static void binary_backward(const struct nn_graph *g, const struct nn_node *nd)
 				g0[i] = y[i] > 0 ? g0[i] : 0.0f;
 			relu = 0;
 		}
+		if (nd->grad_alias)
+			return;
 		if (nd->grad_share == 0)
 			da = NULL;
 		else

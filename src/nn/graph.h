@@ -92,6 +92,8 @@ struct nn_node {
 	                    of that norm's input for source slot s (the norm's output is
 	                    then never stored, as with pool_norm), or -1 */
 	int grad_share;  /* ADD: >= 0, the source whose gradient buffer is this node's dy */
+	int grad_alias;  /* ADD with grad_share: the other source's gradient buffer is
+	                    this node's dy too (the backward copies nothing) */
 	float *aux;      /* saved between forward and backward: a norm's statistics,
 	                    a training max-pool's argmax (uint8 per output) */
 	int remat;       /* the plan re-computes this norm's output for its backward

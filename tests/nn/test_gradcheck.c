@@ -253,6 +253,32 @@ static void bn_add_cases(void)
 	}
 }
 
+/* A residual block whose add hands its gradient buffer to both inputs
+ * (grad_alias): u = bn(x) feeds a conv and the add, r = bn(conv(u)); the
+ * conv adds its dx into the shared buffer only after r's backward read it. */
+static void residual_alias_case(void)
+{
+	int64_t c[1] = { 4 }, xs[4] = { 2, 4, 3, 5 }, ws[4] = { 4, 4, 3, 3 };
+	int x, g1, b1, g2, b2, w, u, r, a, out;
+	struct nn_graph *g = setup(&x, 4, xs);
+
+	g1 = gc_param(g, "bn1.weight", 1, c);
+	b1 = gc_param(g, "bn1.bias", 1, c);
+	g2 = gc_param(g, "bn2.weight", 1, c);
+	b2 = gc_param(g, "bn2.bias", 1, c);
+	w = gc_param(g, "conv.weight", 4, ws);
+	u = nn_graph_batchnorm(g, "bn1", x, g1, b1, 1e-5f, 0.1f);
+	r = nn_graph_batchnorm(g, "bn2", nn_graph_conv2d(g, "conv", u, w, -1, 1, 1, 1, 1), g2, b2, 1e-5f, 0.1f);
+	a = nn_graph_binary(g, NN_OP_ADD, "add", r, u);
+	out = nn_graph_unary(g, NN_OP_TANH, "tanh", a);
+	nn_graph_output(g, out);
+	nn_graph_plan(g);
+	ok(nn_graph_node(g, a)->grad_share == 0 && nn_graph_node(g, a)->grad_alias &&
+		nn_graph_node(g, u)->dy == nn_graph_node(g, a)->dy && nn_graph_node(g, r)->dy == nn_graph_node(g, a)->dy,
+		"residual add: both inputs' gradients are the add's buffer");
+	check(g, out, "residual add sharing its gradient with both inputs");
+}
+
 /* Distinct values 0.05 apart in random order: no max-pool tie within +-h. */
 static void distinct(float *x, int n)
 {
@@ -461,6 +487,7 @@ int main(void)
 	pool_cases();
 	bn_pool_cases();
 	bn_add_cases();
+	residual_alias_case();
 	tensor_cases();
 	network_case();
 	checker_fails();

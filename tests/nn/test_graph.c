@@ -113,6 +113,10 @@ static void plan_and_alloc(void)
 		}
 		ok(adds == 4 && shared == 4, "each residual add hands its gradient buffer to its branch (%d of %d)",
 			shared, adds);
+		shared = 0;
+		for (int i = 0; i < nn_graph_node_count(g); i++)
+			shared += nn_graph_node(g, i)->grad_alias;
+		ok(shared == 4, "and to its shortcut too, copying nothing (%d of %d)", shared, adds);
 	}
 	ok(s1.arena_bytes < s1.naive_bytes * 6 / 10,
 		"the plan reuses memory: arena %zu KiB vs %zu KiB one buffer each", s1.arena_bytes >> 10,
