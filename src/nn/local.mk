@@ -27,6 +27,11 @@ bench_optim_bench_SOURCES = bench/optim_bench.c src/core/threads_preinit.c
 bench_optim_bench_LDADD = libdetbench.la $(DET_LIBS)
 bench_optim_bench_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_SRCDIR='"$(abs_top_srcdir)/bench"'
 EXTRA_DIST += bench/optim_torch.py
+# the folds around batch norms (stem pool, residual add), old path beside new
+EXTRA_PROGRAMS += bench/fold_bench
+BENCH_BINS += bench/fold_bench
+bench_fold_bench_SOURCES = bench/fold_bench.c src/core/threads_preinit.c
+bench_fold_bench_LDADD = libdetbench.la $(DET_LIBS)
 optimdocdir = $(docdir)/api
 dist_optimdoc_DATA = doc/api/optim.md
 
