@@ -4,7 +4,8 @@
  *   - the stem's max-pool over its BN + ReLU (8x64x128x128 -> 64x64):
  *     forward without / with the saved argmax, backward recomputing the
  *     argmax through the norm / scattering from the saved one, and the
- *     norm's own backward after each;
+ *     norm's own backward after each; then the scatter and the norm's
+ *     backward channel by channel (nn_maxpool_idx_bn_backward);
  *   - a residual add over its bn2 (8x64x64x64, then ReLU): the norm writing
  *     its output and the add reading it / the norm's statistics only and
  *     the add applying it (nn_add_bn_forward).
@@ -57,11 +58,12 @@ int main(int argc, char **argv)
 	float *bx = fill(ny, 5), *id = fill(ny, 6), *ybn = malloc((size_t)ny * sizeof(float));
 	float *a0 = malloc((size_t)ny * sizeof(float)), *a1 = malloc((size_t)ny * sizeof(float));
 	uint8_t *idx = malloc((size_t)ny);
-	double *t = malloc(8 * (size_t)reps * sizeof(double));
+	double *t = malloc(9 * (size_t)reps * sizeof(double));
+	float *g2 = malloc((size_t)nx * sizeof(float)), *dx2 = malloc((size_t)nx * sizeof(float));
 	int same_stem = 1, same_add = 1;
 
 	if (!x || !dy || !gm || !bt || !y0 || !y1 || !d0 || !d1 || !dx || !rm || !rv || !save || !dg || !db ||
-		!bx || !id || !ybn || !a0 || !a1 || !idx || !t) {
+		!bx || !id || !ybn || !a0 || !a1 || !idx || !t || !g2 || !dx2) {
 		fprintf(stderr, "fold_bench: out of memory\n");
 		return 1;
 	}
@@ -89,9 +91,15 @@ int main(int argc, char **argv)
 		s[5] = omp_get_wtime();
 		nn_batchnorm_backward(x, d1, gm, bt, save, dx, dg, db, n, c, (int64_t)h * w, 1, 1, 0, 0, 0);
 		s[6] = omp_get_wtime();
-		for (int k = 0; k < 6; k++)
-			t[k * reps + r] = s[k + 1] - s[k];
-		same_stem &= !memcmp(y0, y1, (size_t)ny * sizeof(float)) && !memcmp(d0, d1, (size_t)nx * sizeof(float));
+		nn_maxpool_idx_bn_backward(idx, dy, g2, h, w, oh, ow, 3, 3, 2, 2, 1, 1, 0, x, gm, bt, save, dx2, dg, db,
+			n, c, 1, 1, 0, 0, 0);
+		s[7] = omp_get_wtime();
+		for (int k = 0; k < 7; k++)
+			if (k != 6)
+				t[k * reps + r] = s[k + 1] - s[k];
+		t[8 * reps + r] = s[7] - s[6];
+		same_stem &= !memcmp(y0, y1, (size_t)ny * sizeof(float)) && !memcmp(d0, d1, (size_t)nx * sizeof(float)) &&
+			!memcmp(d1, g2, (size_t)nx * sizeof(float)) && !memcmp(dx, dx2, (size_t)nx * sizeof(float));
 
 		/* a residual add over bn2: the norm's output stored and read, then folded */
 		s[0] = omp_get_wtime();
@@ -118,6 +126,9 @@ int main(int argc, char **argv)
 		(median(t, reps) + median(t + reps, reps) + median(t + 2 * reps, reps)) * 1e3,
 		(median(t + 3 * reps, reps) + median(t + 4 * reps, reps) + median(t + 5 * reps, reps)) * 1e3,
 		same_stem ? "yes" : "NO");
+	printf("stem backward, the pool's then the BN's: %.2f apart | %.2f channel by channel "
+		"(nn_maxpool_idx_bn_backward)\n", (median(t + 4 * reps, reps) + median(t + 5 * reps, reps)) * 1e3,
+		median(t + 8 * reps, reps) * 1e3);
 	printf("residual add over bn2 8x64x64x64 (+ReLU): BN then add %.2f | BN statistics, add applies it %.2f; "
 		"same bits: %s\n", median(t + 6 * reps, reps) * 1e3, median(t + 7 * reps, reps) * 1e3,
 		same_add ? "yes" : "NO");
@@ -142,5 +153,7 @@ int main(int argc, char **argv)
 	free(a1);
 	free(idx);
 	free(t);
+	free(g2);
+	free(dx2);
 	return same_stem && same_add ? 0 : 1;
 }

@@ -1093,6 +1093,8 @@ int nn_graph_plan(struct nn_graph *g)
 	 * forward, and again for the backward). gamma and beta must be
 	 * parameters (the pool's backward reads them), the input not a
 	 * re-computed norm (the pool reads it in the backward as it is). */
+	for (int i = 0; i < n; i++)
+		g->nodes[i].norm_pool = -1;
 	for (int i = 0; i < n; i++) {
 		struct nn_node *nd = &g->nodes[i];
 		int s0, r;
@@ -1108,6 +1110,8 @@ int nn_graph_plan(struct nn_graph *g)
 			continue;
 		nd->pool_norm = r;
 		g->nodes[r].remat = 0;
+		if (pool_saves_idx(g, nd) && g->nodes[r].run_backward)
+			g->nodes[r].norm_pool = i;
 	}
 
 	/* likewise a batch norm (+ ReLU) whose only reader is an add of two
@@ -1253,6 +1257,15 @@ int nn_graph_plan(struct nn_graph *g)
 				gend[dyown[j]] = T - 1 - u;
 		}
 	}
+
+	/* a pool whose norm runs its backward: the pool's gradient is read
+	 * then, so it lives until the norm's backward */
+	for (int i = 0; i < n; i++)
+		if (g->nodes[i].norm_pool >= 0) {
+			int o = dyown[root(g, g->nodes[i].norm_pool)];
+			if (gend[o] < T - 1 - i)
+				gend[o] = T - 1 - i;
+		}
 
 	for (int i = 0; i < n; i++) {
 		const struct nn_node *nd = &g->nodes[i];
@@ -1953,6 +1966,14 @@ int nn_graph_forward(struct nn_graph *g)
 
 /* ---- backward ---- */
 
+/* Whether batch norm bn runs its max-pool's backward with its own. Not
+ * while checking for non-finite values: the check after the pool's
+ * backward reads the gradient it passes on, which would not be there yet. */
+static int norm_runs_pool(const struct nn_graph *g, const struct nn_node *bn)
+{
+	return bn->norm_pool >= 0 && !g->check;
+}
+
 /* The gradient buffer of src slot s, or NULL when none is wanted. */
 static float *src_grad(struct nn_graph *g, const struct nn_node *nd, int s)
 {
@@ -2003,7 +2024,15 @@ static void node_backward(struct nn_graph *g, struct nn_node *nd)
 	case NN_OP_GROUPNORM: {
 		int64_t hw = X->numel / (X->shape[0] * X->shape[1]);
 		float *dgm = src_grad(g, nd, 1), *dbt = src_grad(g, nd, 2);
-		if (nd->op == NN_OP_BATCHNORM)
+		if (nd->op == NN_OP_BATCHNORM && norm_runs_pool(g, nd)) {
+			const struct nn_node *P = &g->nodes[nd->norm_pool];
+			const int *J = P->p.i;
+			nn_maxpool_idx_bn_backward((const uint8_t *)P->aux, P->dy, nd->dy, (int)X->shape[2],
+				(int)X->shape[3], (int)P->shape[2], (int)P->shape[3], J[0], J[1], J[2], J[3], J[4], J[5],
+				P->acc[0], X->y, g->nodes[nd->src[1]].y, g->nodes[nd->src[2]].y, nd->aux, dx, dgm, dbt,
+				(int)X->shape[0], (int)X->shape[1], bn_uses_batch(g, nd), nd->fused_relu,
+				nd->acc[0], nd->acc[1], nd->acc[2]);
+		} else if (nd->op == NN_OP_BATCHNORM)
 			nn_batchnorm_backward(X->y, nd->dy, g->nodes[nd->src[1]].y, g->nodes[nd->src[2]].y, nd->aux,
 				dx, dgm, dbt,
 				(int)X->shape[0], (int)X->shape[1], hw, bn_uses_batch(g, nd), nd->fused_relu,
@@ -2022,7 +2051,9 @@ static void node_backward(struct nn_graph *g, struct nn_node *nd)
 			nn_act_backward(nd->op, nd->p.f[0], X->y, nd->y, nd->dy, dx, nd->numel, nd->acc[0]);
 		break;
 	case NN_OP_MAXPOOL:
-		if (dx && nd->aux)
+		if (dx && nd->pool_norm >= 0 && norm_runs_pool(g, &g->nodes[nd->pool_norm]))
+			; /* the norm's backward runs this one with its own */
+		else if (dx && nd->aux)
 			nn_maxpool_backward_idx((const uint8_t *)nd->aux, nd->dy, dx, X->shape[0] * X->shape[1],
 				(int)X->shape[2], (int)X->shape[3], (int)nd->shape[2], (int)nd->shape[3], I[0], I[1],
 				I[2], I[3], I[4], I[5], nd->acc[0]);

@@ -88,6 +88,9 @@ struct nn_node {
 	int pool_norm;   /* MAXPOOL: the batch norm (+ folded ReLU) it applies to each
 	                    tap of that norm's input (the norm's output is then never
 	                    stored: its value is NULL), or -1 */
+	int norm_pool;   /* BATCHNORM with a pool_norm reader that saved its argmax: that
+	                    pool, whose backward this norm's runs channel by channel
+	                    with its own (nn_maxpool_idx_bn_backward), or -1 */
 	int add_norm[2]; /* ADD: the batch norm (+ folded ReLU) it applies to each value
 	                    of that norm's input for source slot s (the norm's output is
 	                    then never stored, as with pool_norm), or -1 */

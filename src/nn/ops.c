@@ -265,77 +265,86 @@ void nn_batchnorm_apply(const float *x, const float *gamma, const float *beta, c
 				save[ch], save[c + ch], gamma[ch], beta[ch], relu);
 }
 
+/* One channel ch of the batch norm's backward (nn_batchnorm_backward's
+ * loop body; nn_maxpool_idx_bn_backward runs it too, so both give the same
+ * bits). */
+static inline __attribute__((always_inline)) void bn_backward_channel(const float *x, const float *dy,
+	const float *gamma, const float *beta, const float *save, float *dx, float *dgamma, float *dbeta,
+	int n, int c, int64_t hw, int train, int relu, int acc_x, int acc_gamma, int acc_beta, int ch)
+{
+	const float m = (float)n * (float)hw;
+	const float mean = save[ch], invstd = save[c + ch], gm = gamma[ch], bt = beta[ch];
+	double sg = 0, sgx = 0;
+	float k, a, b0;
+
+	for (int b = 0; b < n; b++) {
+		int64_t off = ((int64_t)b * c + ch) * hw;
+		const float *p = x + off, *g = dy + off;
+		float fsg = 0, fsgx = 0;
+		if (relu) {
+#pragma omp simd reduction(+ : fsg, fsgx)
+			for (int64_t i = 0; i < hw; i++) {
+				float xh = norm_xhat(p[i], mean, invstd);
+				float gi = norm_affine(xh, gm, bt) > 0 ? g[i] : 0;
+				fsg += gi;
+				fsgx += gi * xh;
+			}
+		} else {
+#pragma omp simd reduction(+ : fsg, fsgx)
+			for (int64_t i = 0; i < hw; i++) {
+				fsg += g[i];
+				fsgx += g[i] * norm_xhat(p[i], mean, invstd);
+			}
+		}
+		sg += fsg;
+		sgx += fsgx;
+	}
+	if (dbeta)
+		PUT(dbeta, ch, (float)sg, acc_beta);
+	if (dgamma)
+		PUT(dgamma, ch, (float)sgx, acc_gamma);
+	if (!dx)
+		return;
+	/* dx = k g + a xhat + b0, folded from the formula in ops.h */
+	k = gm * invstd;
+	if (train) {
+		a = -k * (float)sgx / m;
+		b0 = -k * (float)sg / m;
+	} else {
+		a = 0;
+		b0 = 0;
+	}
+	for (int b = 0; b < n; b++) {
+		int64_t off = ((int64_t)b * c + ch) * hw;
+		const float *p = x + off, *g = dy + off;
+		float *d = dx + off;
+		if (acc_x) {
+#pragma omp simd
+			for (int64_t i = 0; i < hw; i++) {
+				float xh = norm_xhat(p[i], mean, invstd);
+				float gi = relu && !(norm_affine(xh, gm, bt) > 0) ? 0.0f : g[i];
+				d[i] += k * gi + a * xh + b0;
+			}
+		} else {
+#pragma omp simd
+			for (int64_t i = 0; i < hw; i++) {
+				float xh = norm_xhat(p[i], mean, invstd);
+				float gi = relu && !(norm_affine(xh, gm, bt) > 0) ? 0.0f : g[i];
+				d[i] = k * gi + a * xh + b0;
+			}
+		}
+	}
+}
+
 /* x, dy, dx: (N, C, HW); gamma, beta, dgamma, dbeta: (C); save: (2C) */
 void nn_batchnorm_backward(const float *x, const float *dy, const float *gamma, const float *beta,
 	const float *save, float *dx, float *dgamma, float *dbeta, int n, int c, int64_t hw,
 	int train, int relu, int acc_x, int acc_gamma, int acc_beta)
 {
-	const float m = (float)n * (float)hw;
-
 #pragma omp parallel for schedule(static)
-	for (int ch = 0; ch < c; ch++) {
-		const float mean = save[ch], invstd = save[c + ch], gm = gamma[ch], bt = beta[ch];
-		double sg = 0, sgx = 0;
-		float k, a, b0;
-
-		for (int b = 0; b < n; b++) {
-			int64_t off = ((int64_t)b * c + ch) * hw;
-			const float *p = x + off, *g = dy + off;
-			float fsg = 0, fsgx = 0;
-			if (relu) {
-#pragma omp simd reduction(+ : fsg, fsgx)
-				for (int64_t i = 0; i < hw; i++) {
-					float xh = norm_xhat(p[i], mean, invstd);
-					float gi = norm_affine(xh, gm, bt) > 0 ? g[i] : 0;
-					fsg += gi;
-					fsgx += gi * xh;
-				}
-			} else {
-#pragma omp simd reduction(+ : fsg, fsgx)
-				for (int64_t i = 0; i < hw; i++) {
-					fsg += g[i];
-					fsgx += g[i] * norm_xhat(p[i], mean, invstd);
-				}
-			}
-			sg += fsg;
-			sgx += fsgx;
-		}
-		if (dbeta)
-			PUT(dbeta, ch, (float)sg, acc_beta);
-		if (dgamma)
-			PUT(dgamma, ch, (float)sgx, acc_gamma);
-		if (!dx)
-			continue;
-		/* dx = k g + a xhat + b0, folded from the formula in ops.h */
-		k = gm * invstd;
-		if (train) {
-			a = -k * (float)sgx / m;
-			b0 = -k * (float)sg / m;
-		} else {
-			a = 0;
-			b0 = 0;
-		}
-		for (int b = 0; b < n; b++) {
-			int64_t off = ((int64_t)b * c + ch) * hw;
-			const float *p = x + off, *g = dy + off;
-			float *d = dx + off;
-			if (acc_x) {
-#pragma omp simd
-				for (int64_t i = 0; i < hw; i++) {
-					float xh = norm_xhat(p[i], mean, invstd);
-					float gi = relu && !(norm_affine(xh, gm, bt) > 0) ? 0.0f : g[i];
-					d[i] += k * gi + a * xh + b0;
-				}
-			} else {
-#pragma omp simd
-				for (int64_t i = 0; i < hw; i++) {
-					float xh = norm_xhat(p[i], mean, invstd);
-					float gi = relu && !(norm_affine(xh, gm, bt) > 0) ? 0.0f : g[i];
-					d[i] = k * gi + a * xh + b0;
-				}
-			}
-		}
-	}
+	for (int ch = 0; ch < c; ch++)
+		bn_backward_channel(x, dy, gamma, beta, save, dx, dgamma, dbeta, n, c, hw, train, relu, acc_x,
+			acc_gamma, acc_beta, ch);
 }
 
 /* One plane of the folded add: va, vb the inputs or their norms (FA, FB),
@@ -962,6 +971,48 @@ void nn_maxpool_backward(const float *x, const float *dy, float *dx, int64_t pla
 	maxpool_bwd(x, dy, dx, planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, acc, 0, NULL, NULL, NULL, 1, 0);
 }
 
+/* The taps' offsets from a window's corner, off[q] = (q / kw) w + q % kw. */
+static void pool_idx_offsets(int *off, int kh, int kw, int w)
+{
+	DET_ASSERT(kh * kw <= 256, "max-pool window %dx%d has more taps than a saved uint8 index holds", kh, kw);
+	for (int q = 0; q < kh * kw; q++)
+		off[q] = (q / kw) * w + q % kw;
+}
+
+/* One plane of nn_maxpool_backward_idx: dp[argmax] += gp, in (i, j) order,
+ * dp's rows cleared (unless acc) just before the first window reaching them. */
+static inline __attribute__((always_inline)) void pool_scatter_plane(const uint8_t *ip, const float *gp,
+	float *dp, int h, int w, int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, int jlo, int jhi,
+	const int *off, int acc)
+{
+	int cleared = acc ? h : 0;
+
+	for (int i = 0; i < oh; i++) {
+		int a0 = i * sh - ph, a1 = a0 + kh;
+		const float *gr = gp + (int64_t)i * ow;
+		const uint8_t *ir = ip + (int64_t)i * ow;
+		const int64_t base = (int64_t)a0 * w - pw; /* the window (i, 0)'s corner */
+		a0 = a0 < 0 ? 0 : a0;
+		a1 = a1 > h ? h : a1;
+		if (a1 > cleared) {
+			memset(dp + (int64_t)cleared * w, 0, sizeof(float) * (size_t)(a1 - cleared) * (size_t)w);
+			cleared = a1;
+		}
+		if (a0 >= a1)
+			continue;
+		for (int j = 0; j < jlo; j++)
+			if (j * sw - pw + kw > 0 && j * sw - pw < w)
+				dp[base + j * sw + off[ir[j]]] += gr[j];
+		for (int j = jlo; j < jhi; j++)
+			dp[base + j * sw + off[ir[j]]] += gr[j];
+		for (int j = jhi; j < ow; j++)
+			if (j * sw - pw + kw > 0 && j * sw - pw < w)
+				dp[base + j * sw + off[ir[j]]] += gr[j];
+	}
+	if (cleared < h)
+		memset(dp + (int64_t)cleared * w, 0, sizeof(float) * (size_t)(h - cleared) * (size_t)w);
+}
+
 /* dx[argmax of each window] += dy with the argmax the forward saved (its
  * index q in the unclipped kh x kw window, offset (q / kw) w + q % kw from
  * the window's corner): neither x nor the transform in front of the pool
@@ -972,40 +1023,35 @@ void nn_maxpool_backward_idx(const uint8_t *idx, const float *dy, float *dx, int
 {
 	int off[256], jlo, jhi;
 
-	DET_ASSERT(kh * kw <= 256, "max-pool window %dx%d has more taps than a saved uint8 index holds", kh, kw);
-	for (int q = 0; q < kh * kw; q++)
-		off[q] = (q / kw) * w + q % kw;
+	pool_idx_offsets(off, kh, kw, w);
 	pool_inner_cols(w, ow, kw, sw, pw, &jlo, &jhi);
 #pragma omp parallel for schedule(static)
-	for (int64_t p = 0; p < planes; p++) {
-		const uint8_t *ip = idx + p * oh * ow;
-		const float *gp = dy + p * oh * ow;
-		float *dp = dx + p * h * w;
-		int cleared = acc ? h : 0;
-		for (int i = 0; i < oh; i++) {
-			int a0 = i * sh - ph, a1 = a0 + kh;
-			const float *gr = gp + (int64_t)i * ow;
-			const uint8_t *ir = ip + (int64_t)i * ow;
-			const int64_t base = (int64_t)a0 * w - pw; /* the window (i, 0)'s corner */
-			a0 = a0 < 0 ? 0 : a0;
-			a1 = a1 > h ? h : a1;
-			if (a1 > cleared) {
-				memset(dp + (int64_t)cleared * w, 0, sizeof(float) * (size_t)(a1 - cleared) * (size_t)w);
-				cleared = a1;
-			}
-			if (a0 >= a1)
-				continue;
-			for (int j = 0; j < jlo; j++)
-				if (j * sw - pw + kw > 0 && j * sw - pw < w)
-					dp[base + j * sw + off[ir[j]]] += gr[j];
-			for (int j = jlo; j < jhi; j++)
-				dp[base + j * sw + off[ir[j]]] += gr[j];
-			for (int j = jhi; j < ow; j++)
-				if (j * sw - pw + kw > 0 && j * sw - pw < w)
-					dp[base + j * sw + off[ir[j]]] += gr[j];
+	for (int64_t p = 0; p < planes; p++)
+		pool_scatter_plane(idx + p * oh * ow, dy + p * oh * ow, dx + p * h * w, h, w, oh, ow, kh, kw, sh, sw,
+			ph, pw, jlo, jhi, off, acc);
+}
+
+/* Channel by channel: the pool's scatter into the channel's planes of g
+ * (nn_maxpool_backward_idx's), then the norm's backward of that channel
+ * (nn_batchnorm_backward's) while those planes are still in cache. */
+void nn_maxpool_idx_bn_backward(const uint8_t *idx, const float *pdy, float *g, int h, int w, int oh, int ow,
+	int kh, int kw, int sh, int sw, int ph, int pw, int acc_g, const float *x, const float *gamma,
+	const float *beta, const float *save, float *dx, float *dgamma, float *dbeta, int n, int c,
+	int train, int relu, int acc_x, int acc_gamma, int acc_beta)
+{
+	int off[256], jlo, jhi;
+
+	pool_idx_offsets(off, kh, kw, w);
+	pool_inner_cols(w, ow, kw, sw, pw, &jlo, &jhi);
+#pragma omp parallel for schedule(static)
+	for (int ch = 0; ch < c; ch++) {
+		for (int b = 0; b < n; b++) {
+			const int64_t p = (int64_t)b * c + ch;
+			pool_scatter_plane(idx + p * oh * ow, pdy + p * oh * ow, g + p * h * w, h, w, oh, ow, kh, kw, sh,
+				sw, ph, pw, jlo, jhi, off, acc_g);
 		}
-		if (cleared < h)
-			memset(dp + (int64_t)cleared * w, 0, sizeof(float) * (size_t)(h - cleared) * (size_t)w);
+		bn_backward_channel(x, g, gamma, beta, save, dx, dgamma, dbeta, n, c, (int64_t)h * w, train, relu,
+			acc_x, acc_gamma, acc_beta, ch);
 	}
 }
 

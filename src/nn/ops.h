@@ -92,6 +92,15 @@ void nn_maxpool_backward(const float *x, const float *dy, float *dx, int64_t pla
  * nn_maxpool_backward / nn_maxpool_bn_backward. */
 void nn_maxpool_backward_idx(const uint8_t *idx, const float *dy, float *dx, int64_t planes, int h, int w,
 	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, int acc);
+/* The backward of a max-pool with its argmax saved (pdy: the pool's
+ * gradient, (N*C, OH, OW)) and of the batch norm in front of it (x, g,
+ * dx: (N, C, H*W)), channel by channel so each channel's g (the pool's dx,
+ * the norm's dy, still written in full) is read back from cache: the bits
+ * of nn_maxpool_backward_idx then nn_batchnorm_backward. */
+void nn_maxpool_idx_bn_backward(const uint8_t *idx, const float *pdy, float *g, int h, int w, int oh, int ow,
+	int kh, int kw, int sh, int sw, int ph, int pw, int acc_g, const float *x, const float *gamma,
+	const float *beta, const float *save, float *dx, float *dgamma, float *dbeta, int n, int c,
+	int train, int relu, int acc_x, int acc_gamma, int acc_beta);
 /* Max-pool of a batch norm's output without that output being stored: x
  * is the norm's input, (N*C) planes of channel p mod c, and every tap reads
  *   v = [relu] gamma_c (x - mean_c) invstd_c + beta_c

@@ -447,6 +447,9 @@ static void recompute(void)
 					stored += nn_graph_node(g, nd->add_norm[s])->y != NULL;
 				}
 		}
+		ok(pooled >= 0 && nn_graph_node(g, pooled)->norm_pool >= 0 &&
+			nn_graph_node(g, nn_graph_node(g, pooled)->norm_pool)->pool_norm == pooled,
+			"the stem's norm runs its max-pool's backward with its own, channel by channel");
 		ok(plain > 0 && folded == plain && stored == 0,
 			"the %d norms read only by a residual add are applied by the add (%d), none stores a value (%d)",
 			plain, folded, stored);

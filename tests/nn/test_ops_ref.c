@@ -182,6 +182,14 @@ static void fill(float *v, size_t n, uint64_t seed, int nans)
 		v[rng_below(&r, (uint32_t)n)] = NAN;
 }
 
+static float *fill_new(size_t n, uint64_t seed)
+{
+	float *v = malloc(n * sizeof(float));
+
+	fill(v, n, seed, 0);
+	return v;
+}
+
 static int same_bits(const float *a, const float *b, size_t n)
 {
 	return memcmp(a, b, n * sizeof(float)) == 0;
@@ -281,6 +289,58 @@ static void check_maxpool_bn(int n, int c, int h, int w, int relu)
 	free(rdx);
 	free(gm);
 	free(bt);
+	free(rm);
+	free(rv);
+	free(save);
+	free(idx);
+}
+
+/* The stem's backward channel by channel (pool scatter, then the norm)
+ * against the two kernels one after the other: the same bits. */
+static void check_pool_bn_backward(int n, int c, int h, int w, int relu, int acc)
+{
+	const int planes = n * c, oh = (h + 2 - 3) / 2 + 1, ow = (w + 2 - 3) / 2 + 1;
+	const size_t nx = (size_t)planes * h * w, ny = (size_t)planes * oh * ow;
+	float *x = fill_new(nx, 51), *pdy = fill_new(ny, 52), *gm = fill_new((size_t)c, 53);
+	float *bt = fill_new((size_t)c, 54), *y = malloc(ny * sizeof(float));
+	float *g0 = fill_new(nx, 55), *g1 = malloc(nx * sizeof(float)), *d0 = fill_new(nx, 56);
+	float *d1 = malloc(nx * sizeof(float)), *dg0 = fill_new((size_t)c, 57), *db0 = fill_new((size_t)c, 58);
+	float *dg1 = malloc((size_t)c * sizeof(float)), *db1 = malloc((size_t)c * sizeof(float));
+	float *rm = calloc((size_t)c, sizeof(float)), *rv = malloc((size_t)c * sizeof(float));
+	float *save = malloc(2 * (size_t)c * sizeof(float));
+	uint8_t *idx = malloc(ny);
+
+	memcpy(g1, g0, nx * sizeof(float));
+	memcpy(d1, d0, nx * sizeof(float));
+	memcpy(dg1, dg0, (size_t)c * sizeof(float));
+	memcpy(db1, db0, (size_t)c * sizeof(float));
+	for (int i = 0; i < c; i++)
+		rv[i] = 1;
+	nn_batchnorm_forward(x, gm, bt, NULL, n, c, (int64_t)h * w, 1e-5f, 0.1f, 1, rm, rv, save, relu);
+	nn_maxpool_bn_forward(x, gm, bt, save, c, relu, y, idx, planes, h, w, oh, ow, 3, 3, 2, 2, 1, 1);
+	nn_maxpool_backward_idx(idx, pdy, g0, planes, h, w, oh, ow, 3, 3, 2, 2, 1, 1, acc);
+	nn_batchnorm_backward(x, g0, gm, bt, save, d0, dg0, db0, n, c, (int64_t)h * w, 1, relu, acc, acc, acc);
+	det_threads_set(2);
+	nn_maxpool_idx_bn_backward(idx, pdy, g1, h, w, oh, ow, 3, 3, 2, 2, 1, 1, acc, x, gm, bt, save, d1, dg1, db1,
+		n, c, 1, relu, acc, acc, acc);
+	ok(same_bits(g0, g1, nx) && same_bits(d0, d1, nx) && same_bits(dg0, dg1, (size_t)c) &&
+		same_bits(db0, db1, (size_t)c), "stem backward%s%s (%dx%dx%dx%d) channel by channel: pool's dx, "
+		"norm's dx, dgamma, dbeta bit-identical to the two kernels", relu ? " with ReLU" : "",
+		acc ? ", accumulating" : "", n, c, h, w);
+	det_threads_set(1);
+	free(x);
+	free(pdy);
+	free(gm);
+	free(bt);
+	free(y);
+	free(g0);
+	free(g1);
+	free(d0);
+	free(d1);
+	free(dg0);
+	free(db0);
+	free(dg1);
+	free(db1);
 	free(rm);
 	free(rv);
 	free(save);
@@ -405,6 +465,10 @@ int main(void)
 	check_maxpool_bn(2, 3, 17, 19, 1);
 	check_maxpool_bn(2, 3, 16, 150, 1);
 	check_maxpool_bn(3, 2, 9, 10, 0);
+	check_pool_bn_backward(2, 3, 17, 19, 1, 0);
+	check_pool_bn_backward(3, 4, 32, 40, 1, 1);
+	check_pool_bn_backward(2, 3, 16, 150, 0, 0);
+	check_pool_bn_backward(2, 5, 64, 64, 1, 0);
 	check_add_bn(2, 3, 67, 1, 0, 1);
 	check_add_bn(2, 3, 67, 2, 0, 0);
 	check_add_bn(3, 5, 64, 3, 0, 1);
