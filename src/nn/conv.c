@@ -236,6 +236,8 @@ static enum conv2d_kernel kernel_get(void)
 			kernel_choice = CONV2D_KERNEL_PANEL;
 		else if (e && !strcmp(e, "stacked"))
 			kernel_choice = CONV2D_KERNEL_STACKED;
+		else if (e && !strcmp(e, "few"))
+			kernel_choice = CONV2D_KERNEL_FEW;
 		kernel_env_read = 1;
 	}
 	return kernel_choice;
@@ -247,7 +249,7 @@ static enum direct_mode direct_mode_of(const struct conv2d_shape *s)
 
 	if (s->groups != 1 || k == CONV2D_KERNEL_BLAS)
 		return DIRECT_NONE;
-	if (k == CONV2D_KERNEL_VIEW || k == CONV2D_KERNEL_STACKED)
+	if (k == CONV2D_KERNEL_VIEW || k == CONV2D_KERNEL_STACKED || k == CONV2D_KERNEL_FEW)
 		return DIRECT_VIEW;
 	if (k == CONV2D_KERNEL_PANEL)
 		return DIRECT_PANEL;
@@ -267,13 +269,28 @@ static enum direct_mode direct_mode_of(const struct conv2d_shape *s)
 #endif
 }
 
+/* the fewest output channels whose backward-weights auto runs with the
+ * channels on the lanes (fewer: pixels on the lanes, see
+ * backward_weights_few) */
+#ifndef FEW_MAX_COUT
+#define FEW_MAX_COUT (CONV_GNR / 2)
+#endif
+
 /* Backward-weights runs on the view of the input (whatever the forward
- * uses), where its lanes are filled (see backward_weights_direct). */
+ * uses): with the output channels on the lanes where they fill them (see
+ * backward_weights_direct), else with the pixels on the lanes (DIRECT_FEW,
+ * see backward_weights_few). */
+enum { DIRECT_FEW = DIRECT_PANEL + 1 };
 static int wgrad_lanes_ok(const struct conv2d_shape *s);
-static enum direct_mode direct_mode_bwdw(const struct conv2d_shape *s)
+static int direct_mode_bwdw(const struct conv2d_shape *s)
 {
-	if (direct_mode_of(s) != DIRECT_NONE &&
-	    (kernel_get() != CONV2D_KERNEL_AUTO || wgrad_lanes_ok(s)))
+	const enum conv2d_kernel k = kernel_get();
+
+	if (direct_mode_of(s) == DIRECT_NONE)
+		return DIRECT_NONE;
+	if (k == CONV2D_KERNEL_FEW || (k == CONV2D_KERNEL_AUTO && s->c_out < FEW_MAX_COUT))
+		return DIRECT_FEW;
+	if (k != CONV2D_KERNEL_AUTO || wgrad_lanes_ok(s))
 		return DIRECT_VIEW;
 	return DIRECT_NONE;
 }
@@ -387,6 +404,7 @@ long conv2d_block_columns(const struct conv2d_shape *s)
 #if CONV_SIMD
 static long fwd_direct_floats(const struct conv2d_shape *s, enum direct_mode m, int nthreads);
 static long bwdw_direct_floats(const struct conv2d_shape *s, int nthreads);
+static long bwdw_few_floats(const struct conv2d_shape *s, int nthreads);
 static int stk_bwdd_ok(const struct conv2d_shape *s);
 static int stk_fwd_ok(const struct conv2d_shape *s);
 static long stk_floats(const struct conv2d_shape *s, int fwd, int nthreads);
@@ -441,6 +459,8 @@ static long bwdw_floats(const struct conv2d_shape *s, int nthreads)
 	if (is_depthwise(s))
 		return 0;
 #if CONV_SIMD
+	if (direct_mode_bwdw(s) == DIRECT_FEW)
+		return bwdw_few_floats(s, nthreads);
 	if (direct_mode_bwdw(s) != DIRECT_NONE)
 		return bwdw_direct_floats(s, nthreads);
 #endif
@@ -1213,11 +1233,35 @@ static int wgrad_lanes_ok(const struct conv2d_shape *s)
 	return s->c_out * 2 >= CONV_GNR || s->w_out < 32;
 }
 
+/* db[o] (+)= sum_{n,i,j} dy[n,o,i,j]: per image in float, over images in
+ * double, the same bits on any thread count. */
+static void bias_grad(const struct conv2d_shape *s, const float *dy, float *db, int accumulate,
+	int nt)
+{
+	const long hwo = (long)s->h_out * s->w_out;
+
+#pragma omp parallel for num_threads(nt) schedule(static)
+	for (int o = 0; o < s->c_out; o++) {
+		double v = 0;
+
+		for (int n = 0; n < s->n; n++) {
+			const float *r = dy + ((long)n * s->c_out + o) * hwo;
+			float sum = 0;
+
+#pragma omp simd reduction(+ : sum)
+			for (long j = 0; j < hwo; j++)
+				sum += r[j];
+			v += sum;
+		}
+		db[o] = (float)(accumulate ? db[o] + v : v);
+	}
+}
+
 static void backward_weights_direct(const struct conv2d_shape *s, const float *x,
 	const float *dy, float *dw, float *db, int accumulate, float *ws)
 {
 	struct direct_job job = { .s = s, .x = x, .dy = dy, .dw = dw };
-	const long hwo = (long)s->h_out * s->w_out, K = direct_k(s);
+	const long K = direct_k(s);
 	const long kpad = wgrad_kpad(s);
 	const int nt = conv_threads();
 	long *off = (long *)ws;
@@ -1284,23 +1328,173 @@ static void backward_weights_direct(const struct conv2d_shape *s, const float *x
 			}
 		}
 	}
-	if (db) {
-#pragma omp parallel for num_threads(nt) schedule(static)
-		for (int o = 0; o < s->c_out; o++) {
-			double v = 0;
+	if (db)
+		bias_grad(s, dy, db, accumulate, nt);
+}
 
-			for (int n = 0; n < s->n; n++) {
-				const float *r = dy + ((long)n * s->c_out + o) * hwo;
-				float sum = 0;
+/* ---- direct path: backward-weights for few output channels ----
+ * With few output channels the lanes of backward_weights_direct sit idle
+ * (128 -> 6: 6 of 64) and im2col + a 6-row sgemm is bound by memory, so
+ * here the pixels go on the lanes: per unit (a band of ipu images),
+ *   dW[o][k] (+)= sum_m dQ[o][m] * P[off[k] + m]
+ * a dot product over the unit's flat positions m, for a tile of NC
+ * channels x T taps at a time (conv_simd_tile_wgrad_few). P is the view of
+ * the inputs (see "direct path") with the ipu images' bands stacked inside
+ * each phase plane,
+ *   P[c][phase][l][t][u],  image l of the unit at m = l*Hq*Wq,
+ * so that the unit's pixels are one run of flat positions, and dQ is dy
+ * laid out on the same positions, zero where no output pixel sits (the
+ * Wq - W_out columns past each row, the halo rows past each image), which
+ * drops those positions from the sums. Small maps stack whole images (on
+ * 4x4 maps 16 pixels would leave a hsum per 2 vectors), maps whose view
+ * is over FEW_BUDGET floats take bands of rows.
+ *
+ * Threads take fixed ranges of units, each summing into its own dW (dw
+ * itself on one thread), added up in thread order after: the bits depend
+ * on the thread count only. */
+#ifndef FEW_BUDGET
+#define FEW_BUDGET (1L << 18)
+#endif
 
-#pragma omp simd reduction(+ : sum)
-				for (long j = 0; j < hwo; j++)
-					sum += r[j];
-				v += sum;
+struct few_geom {
+	struct view_geom g; /* wq, hq, rows, bands, strides of the stacked view */
+	long ipu, units, img, mr, qfloats, dwfloats;
+};
+
+static void few_geom_make(const struct conv2d_shape *s, int nthreads, struct few_geom *f)
+{
+	struct view_geom *g = &f->g;
+	long rows = s->h_out, most;
+
+	view_geom_make(s, g);
+	while (rows > 1 && (long)s->c_in * g->nph * (rows + g->halo_r) * g->wq > FEW_BUDGET)
+		rows--;
+	g->bands = (int)ceil_div(s->h_out, rows);
+	g->rows = (int)ceil_div(s->h_out, g->bands);
+	g->hq = g->rows + g->halo_r;
+	f->img = g->hq * g->wq;
+	f->ipu = 1;
+	if (g->bands == 1) {
+		/* as many images as fit the budget, leaving every thread a unit */
+		f->ipu = FEW_BUDGET / ((long)s->c_in * g->nph * f->img);
+		most = s->n / nthreads;
+		if (f->ipu > most)
+			f->ipu = most;
+		if (f->ipu < 1)
+			f->ipu = 1;
+	}
+	g->phstride = f->ipu * f->img;
+	g->cstride = g->nph * g->phstride;
+	/* the last tap of the last vector reads up to Wq + VL past the planes */
+	g->pfloats = round_up((long)s->c_in * g->cstride + g->wq + CONV_VL, ALIGN_FLOATS);
+	f->mr = round_up((f->ipu - 1) * f->img + (long)g->rows * g->wq, CONV_VL);
+	f->units = ceil_div(s->n, f->ipu) * g->bands;
+	f->qfloats = round_up(s->c_out * f->mr, ALIGN_FLOATS);
+	f->dwfloats = round_up(s->c_out * direct_k(s), ALIGN_FLOATS);
+}
+
+static long few_off_floats(const struct conv2d_shape *s)
+{
+	return round_up((direct_k(s) + CONV_FEW_TMAX) * (long)(sizeof(long) / sizeof(float)),
+		ALIGN_FLOATS);
+}
+
+static long few_thread_floats(const struct few_geom *f)
+{
+	return f->g.pfloats + f->qfloats + f->dwfloats;
+}
+
+static long bwdw_few_floats(const struct conv2d_shape *s, int nthreads)
+{
+	struct few_geom f;
+
+	few_geom_make(s, nthreads, &f);
+	return few_off_floats(s) + nthreads * few_thread_floats(&f);
+}
+
+/* Unit u into dst (C_out x K): first = its first unit (dst = base + sums,
+ * base = dst's own values when add, else 0), later units add to dst. */
+static void few_unit(const struct conv2d_shape *s, const struct few_geom *f, const long *off,
+	const float *x, const float *dy, long u, float *P, float *dq, float *dst, int first, int add)
+{
+	const struct view_geom *g = &f->g;
+	const long hwo = (long)s->h_out * s->w_out, K = direct_k(s), mr = f->mr;
+	const long n0 = u / g->bands * f->ipu;
+	const long ni = s->n - n0 < f->ipu ? s->n - n0 : f->ipu;
+	const int i0 = (int)(u % g->bands) * g->rows;
+	const int rb = s->h_out - i0 < g->rows ? s->h_out - i0 : g->rows;
+	const long nv = ceil_div((ni - 1) * f->img + (long)rb * g->wq, CONV_VL);
+
+	/* dQ[o][l*Hq*Wq + i*Wq + j] = dy[n0 + l, o, i0 + i, j] (zero elsewhere) */
+	memset(dq, 0, (size_t)(s->c_out * mr) * sizeof(float));
+	for (long l = 0; l < ni; l++) {
+		view_fill(s, g, x + (n0 + l) * s->c_in * (long)s->h * s->w, i0, P + l * f->img);
+		for (int o = 0; o < s->c_out; o++)
+			for (int i = 0; i < rb; i++)
+				memcpy(dq + o * mr + l * f->img + i * g->wq,
+					dy + ((n0 + l) * s->c_out + o) * hwo + (long)(i0 + i) * s->w_out,
+					(size_t)s->w_out * sizeof(float));
+	}
+	for (int o0 = 0; o0 < s->c_out; o0 += CONV_FEW_NC) {
+		const int nc = s->c_out - o0 < CONV_FEW_NC ? s->c_out - o0 : CONV_FEW_NC;
+		const int T = conv_simd_wgrad_few_taps(nc);
+
+		for (long k0 = 0; k0 < K; k0 += T) {
+			float sums[CONV_FEW_NC * CONV_FEW_TMAX];
+
+			conv_simd_tile_wgrad_few(nc, nv, dq + o0 * mr, mr, P, off + k0, sums);
+			for (int o = 0; o < nc; o++) {
+				float *d = dst + (o0 + o) * K;
+
+				for (long k = k0; k < k0 + T && k < K; k++)
+					d[k] = (first && !add ? 0.0f : d[k]) + sums[o * T + (k - k0)];
 			}
-			db[o] = (float)(accumulate ? db[o] + v : v);
 		}
 	}
+}
+
+static void backward_weights_few(const struct conv2d_shape *s, const float *x,
+	const float *dy, float *dw, float *db, int accumulate, float *ws)
+{
+	struct few_geom f;
+	const long K = direct_k(s), nw = (long)s->c_out * K;
+	const int nt = conv_threads();
+	long *off = (long *)ws, per_thread;
+	float *tws = ws + few_off_floats(s);
+	int team = 1;
+
+	few_geom_make(s, nt, &f);
+	view_offsets(s, &f.g, off, CONV_FEW_TMAX);
+	per_thread = few_thread_floats(&f);
+	openblas_set_num_threads(1);
+#pragma omp parallel num_threads(f.units < nt ? (int)f.units : nt)
+	{
+		const int t = omp_get_thread_num(), T = omp_get_num_threads();
+		const long lo = f.units * t / T, hi = f.units * (t + 1) / T;
+		float *P = tws + t * per_thread, *dq = P + f.g.pfloats, *dwp = dq + f.qfloats;
+
+		if (t == 0)
+			team = T;
+		/* what P's slack and unused image slots hold is read (times zeros
+		 * of dQ): make it finite */
+		memset(P, 0, (size_t)f.g.pfloats * sizeof(float));
+		for (long u = lo; u < hi; u++)
+			few_unit(s, &f, off, x, dy, u, P, dq, T == 1 ? dw : dwp, u == lo,
+				T == 1 && accumulate);
+	}
+	openblas_set_num_threads(det_threads_get());
+	if (team > 1) {
+#pragma omp parallel for num_threads(team) schedule(static)
+		for (long i = 0; i < nw; i++) {
+			float v = accumulate ? dw[i] : 0.0f;
+
+			for (int t = 0; t < team; t++)
+				v += tws[t * per_thread + f.g.pfloats + f.qfloats + i];
+			dw[i] = v;
+		}
+	}
+	if (db)
+		bias_grad(s, dy, db, accumulate, nt);
 }
 
 /* ---- direct path: the stacked view (backward-data phase by phase) ----
@@ -1961,6 +2155,10 @@ static void backward_weights_general(const struct conv2d_shape *s, const float *
 	int team;
 
 #if CONV_SIMD
+	if (direct_mode_bwdw(s) == DIRECT_FEW) {
+		backward_weights_few(s, x, dy, dw, db, accumulate, ws);
+		return;
+	}
 	if (direct_mode_bwdw(s) != DIRECT_NONE) {
 		backward_weights_direct(s, x, dy, dw, db, accumulate, ws);
 		return;

@@ -72,11 +72,14 @@ long conv2d_block_columns(const struct conv2d_shape *s);
  * path (VIEW and PANEL fall back to BLAS where no micro-kernel was built;
  * both run strided backward-data on the stacked view), STACKED the stacked
  * view wherever it applies (stride-1 forward, every backward-data; the
- * view elsewhere), for tests and benchmarks. Without a call,
- * $DETBENCH_CONV_KERNEL (auto, blas, view, panel, stacked) decides.
- * Workspace sizes depend on it: set it before conv2d_workspace_size(). */
+ * view elsewhere), FEW the view with every backward-weights on the
+ * few-output-channel kernel (pixels on the lanes; auto takes it for under
+ * half a vector of lanes' worth of channels), for tests and benchmarks.
+ * Without a call, $DETBENCH_CONV_KERNEL (auto, blas, view, panel, stacked,
+ * few) decides. Workspace sizes depend on it: set it before
+ * conv2d_workspace_size(). */
 enum conv2d_kernel { CONV2D_KERNEL_AUTO, CONV2D_KERNEL_BLAS, CONV2D_KERNEL_VIEW, CONV2D_KERNEL_PANEL,
-	CONV2D_KERNEL_STACKED };
+	CONV2D_KERNEL_STACKED, CONV2D_KERNEL_FEW };
 void conv2d_kernel_set(enum conv2d_kernel k);
 
 /* The micro-kernels' instruction set: "avx512", "avx2" or "none". */

@@ -1,4 +1,4 @@
-/* conv_simd.c: the two register-blocked micro-kernels of the direct
+/* conv_simd.c: the register-blocked micro-kernels of the direct
  * convolution path (see conv_simd.h for the maths and conv.c for the
  * drivers that pack their operands). One source for AVX-512 and AVX2+FMA:
  * the vector type and its five operations are macros below, the tile sizes
@@ -16,6 +16,7 @@ typedef __m512 vec;
 #define vstore(p, v) _mm512_storeu_ps((p), (v))
 #define vbcast(p) _mm512_set1_ps(*(p))
 #define vfma(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define vhsum(v) _mm512_reduce_add_ps(v)
 #else
 typedef __m256 vec;
 #define vzero() _mm256_setzero_ps()
@@ -23,6 +24,14 @@ typedef __m256 vec;
 #define vstore(p, v) _mm256_storeu_ps((p), (v))
 #define vbcast(p) _mm256_broadcast_ss(p)
 #define vfma(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+static inline float vhsum(__m256 v)
+{
+	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+
+	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+	s = _mm_add_ss(s, _mm_movehdup_ps(s));
+	return _mm_cvtss_f32(s);
+}
 #endif
 
 #define NV (CONV_NR / CONV_VL)
@@ -162,5 +171,71 @@ void conv_simd_tile_wgrad(long nimg, long ldimg, long rows, long cols, long ldb,
 #pragma GCC unroll 4
 		for (int v = 0; v < GNV; v++)
 			vstore(c + r * ldc + v * CONV_VL, acc[r][v]);
+}
+#endif
+
+#if CONV_SIMD
+/* Few-channel weight gradient: NC channels x T taps of accumulators, the
+ * NC rows of d loaded once per vector of pixels and reused by the T taps,
+ * each tap's row of b loaded once and reused by the NC channels. T per NC
+ * keeps NC*T + NC + 1 vectors within the register file (32 on AVX-512; on
+ * AVX2's 16 the rows of d become memory operands of the FMAs). */
+#if CONV_VL == 16
+#define FEW_TAPS(nc) ((nc) <= 2 ? 8 : (nc) == 3 ? 6 : (nc) == 4 ? 5 : 4)
+#else
+#define FEW_TAPS(nc) ((nc) == 1 ? 6 : (nc) == 2 ? 4 : (nc) == 3 ? 3 : 2)
+#endif
+
+int conv_simd_wgrad_few_taps(int nc)
+{
+	return FEW_TAPS(nc);
+}
+
+static inline __attribute__((always_inline)) void tile_few(const int NC, const int T, long nv,
+	const float *d, long ldd, const float *b, const long *off, float *sums)
+{
+	vec acc[CONV_FEW_NC][CONV_FEW_TMAX];
+	const float *bt[CONV_FEW_TMAX];
+
+#pragma GCC unroll 8
+	for (int t = 0; t < T; t++) {
+		bt[t] = b + off[t];
+#pragma GCC unroll 8
+		for (int o = 0; o < NC; o++)
+			acc[o][t] = vzero();
+	}
+	for (long v = 0; v < nv * CONV_VL; v += CONV_VL) {
+		vec dv[CONV_FEW_NC];
+
+#pragma GCC unroll 8
+		for (int o = 0; o < NC; o++)
+			dv[o] = vload(d + o * ldd + v);
+#pragma GCC unroll 8
+		for (int t = 0; t < T; t++) {
+			vec bv = vload(bt[t] + v);
+
+#pragma GCC unroll 8
+			for (int o = 0; o < NC; o++)
+				acc[o][t] = vfma(dv[o], bv, acc[o][t]);
+		}
+	}
+#pragma GCC unroll 8
+	for (int o = 0; o < NC; o++)
+#pragma GCC unroll 8
+		for (int t = 0; t < T; t++)
+			sums[o * T + t] = vhsum(acc[o][t]);
+}
+
+void conv_simd_tile_wgrad_few(int nc, long nv, const float *d, long ldd, const float *b,
+	const long *off, float *sums)
+{
+	switch (nc) {
+	case 1: tile_few(1, FEW_TAPS(1), nv, d, ldd, b, off, sums); break;
+	case 2: tile_few(2, FEW_TAPS(2), nv, d, ldd, b, off, sums); break;
+	case 3: tile_few(3, FEW_TAPS(3), nv, d, ldd, b, off, sums); break;
+	case 4: tile_few(4, FEW_TAPS(4), nv, d, ldd, b, off, sums); break;
+	case 5: tile_few(5, FEW_TAPS(5), nv, d, ldd, b, off, sums); break;
+	default: tile_few(6, FEW_TAPS(6), nv, d, ldd, b, off, sums); break;
+	}
 }
 #endif

@@ -55,6 +55,20 @@ void conv_simd_tile_wgrad(long nimg, long ldimg, long rows, long cols, long ldb,
 	const long *off, const float *d, long ldd, float *c, long ldc, int add);
 #endif
 
+#if CONV_SIMD
+/* Weight-gradient tile for few output channels, pixels along the lanes:
+ *   sums[o*T + t] = sum_{v<nv} sum_{l<VL} d[o*ldd + v*VL + l] * b[off[t] + v*VL + l]
+ * for o < nc (1..CONV_FEW_NC), t < T = conv_simd_wgrad_few_taps(nc): every
+ * (channel, tap) pair is one dot product over nv vectors of pixels, its
+ * lanes summed at the end in a fixed order (the bits depend on nv and the
+ * data only). off must hold T entries. */
+#define CONV_FEW_NC 6
+#define CONV_FEW_TMAX 8
+int conv_simd_wgrad_few_taps(int nc);
+void conv_simd_tile_wgrad_few(int nc, long nv, const float *d, long ldd, const float *b,
+	const long *off, float *sums);
+#endif
+
 #if CONV_SIMD && CONV_VL == 16
 /* dst[m*ldd + o] = src[o*lds + m] for o, m < 16: one 16x16 block transposed
  * in registers (backward-weights' dy, channels onto the lanes). */
