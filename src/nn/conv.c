@@ -1412,8 +1412,44 @@ static long bwdw_few_floats(const struct conv2d_shape *s, int nthreads)
 	return few_off_floats(s) + nthreads * few_thread_floats(&f);
 }
 
+/* P for image xn when the unit is whole images (bands == 1): the
+ * positions that fall in the padding are the same for every image and
+ * stay zero from the start of the call, so only the image's rows are
+ * copied (short rows without memcpy: on 8x8 maps the calls to memcpy and
+ * memset of view_fill cost several times the kernel). */
+static void few_fill_whole(const struct conv2d_shape *s, const struct view_geom *g,
+	const float *xn, float *P)
+{
+	const int sh = s->stride_h, sw = s->stride_w;
+	const long plane = (long)s->h * s->w, wq = g->wq;
+
+	for (int c = 0; c < s->c_in; c++)
+		for (int rh = 0; rh < sh; rh++)
+			for (int rw = 0; rw < sw; rw++) {
+				float *dst = P + c * g->cstride + (rh * sw + rw) * g->phstride;
+				int ua, ub;
+
+				valid_cols(s->w, (int)wq, sw, rw - s->pad_w, &ua, &ub);
+				for (long t = 0; t < g->hq; t++) {
+					const long iy = t * sh + rh - s->pad_h;
+					const float *src = xn + c * plane + iy * s->w + rw - s->pad_w;
+					float *d = dst + t * wq;
+
+					if (iy < 0 || iy >= s->h || ua >= ub)
+						continue;
+					if (sw == 1)
+						conv_simd_copy(d + ua, src + ua, ub - ua);
+					else
+						for (int u = ua; u < ub; u++)
+							d[u] = src[(long)u * sw];
+				}
+			}
+}
+
 /* Unit u into dst (C_out x K): first = its first unit (dst = base + sums,
- * base = dst's own values when add, else 0), later units add to dst. */
+ * base = dst's own values when add, else 0), later units add to dst. With
+ * bands == 1, P's padding and dQ's empty positions are zero from the start
+ * of the call (see backward_weights_few). */
 static void few_unit(const struct conv2d_shape *s, const struct few_geom *f, const long *off,
 	const float *x, const float *dy, long u, float *P, float *dq, float *dst, int first, int add)
 {
@@ -1423,33 +1459,36 @@ static void few_unit(const struct conv2d_shape *s, const struct few_geom *f, con
 	const long ni = s->n - n0 < f->ipu ? s->n - n0 : f->ipu;
 	const int i0 = (int)(u % g->bands) * g->rows;
 	const int rb = s->h_out - i0 < g->rows ? s->h_out - i0 : g->rows;
-	const long nv = ceil_div((ni - 1) * f->img + (long)rb * g->wq, CONV_VL);
+	const long mu = (ni - 1) * f->img + (long)rb * g->wq, nv = ceil_div(mu, CONV_VL);
 
 	/* dQ[o][l*Hq*Wq + i*Wq + j] = dy[n0 + l, o, i0 + i, j] (zero elsewhere) */
-	memset(dq, 0, (size_t)(s->c_out * mr) * sizeof(float));
+	if (g->bands > 1)
+		memset(dq, 0, (size_t)(s->c_out * mr) * sizeof(float));
 	for (long l = 0; l < ni; l++) {
-		view_fill(s, g, x + (n0 + l) * s->c_in * (long)s->h * s->w, i0, P + l * f->img);
+		const float *xn = x + (n0 + l) * s->c_in * (long)s->h * s->w;
+
+		if (g->bands > 1)
+			view_fill(s, g, xn, i0, P + l * f->img);
+		else
+			few_fill_whole(s, g, xn, P + l * f->img);
 		for (int o = 0; o < s->c_out; o++)
 			for (int i = 0; i < rb; i++)
-				memcpy(dq + o * mr + l * f->img + i * g->wq,
+				conv_simd_copy(dq + o * mr + l * f->img + i * g->wq,
 					dy + ((n0 + l) * s->c_out + o) * hwo + (long)(i0 + i) * s->w_out,
-					(size_t)s->w_out * sizeof(float));
+					s->w_out);
 	}
+	/* a short last unit: what the last vector reads past its pixels may
+	 * hold an earlier unit's dy */
+	if (g->bands == 1 && ni < f->ipu)
+		for (int o = 0; o < s->c_out; o++)
+			memset(dq + o * mr + mu, 0, (size_t)(nv * CONV_VL - mu) * sizeof(float));
 	for (int o0 = 0; o0 < s->c_out; o0 += CONV_FEW_NC) {
 		const int nc = s->c_out - o0 < CONV_FEW_NC ? s->c_out - o0 : CONV_FEW_NC;
 		const int T = conv_simd_wgrad_few_taps(nc);
 
-		for (long k0 = 0; k0 < K; k0 += T) {
-			float sums[CONV_FEW_NC * CONV_FEW_TMAX];
-
-			conv_simd_tile_wgrad_few(nc, nv, dq + o0 * mr, mr, P, off + k0, sums);
-			for (int o = 0; o < nc; o++) {
-				float *d = dst + (o0 + o) * K;
-
-				for (long k = k0; k < k0 + T && k < K; k++)
-					d[k] = (first && !add ? 0.0f : d[k]) + sums[o * T + (k - k0)];
-			}
-		}
+		for (long k0 = 0; k0 < K; k0 += T)
+			conv_simd_tile_wgrad_few(nc, nv, dq + o0 * mr, mr, P, off + k0, dst + o0 * K + k0, K,
+				K - k0 < T ? (int)(K - k0) : T, !first || add);
 	}
 }
 
@@ -1475,9 +1514,10 @@ static void backward_weights_few(const struct conv2d_shape *s, const float *x,
 
 		if (t == 0)
 			team = T;
-		/* what P's slack and unused image slots hold is read (times zeros
-		 * of dQ): make it finite */
-		memset(P, 0, (size_t)f.g.pfloats * sizeof(float));
+		/* P's padding and dQ's empty positions (bands == 1: the same for
+		 * every unit), P's slack and unused image slots (read, times zeros
+		 * of dQ: they must be finite) */
+		memset(P, 0, (size_t)(f.g.pfloats + f.qfloats) * sizeof(float));
 		for (long u = lo; u < hi; u++)
 			few_unit(s, &f, off, x, dy, u, P, dq, T == 1 ? dw : dwp, u == lo,
 				T == 1 && accumulate);

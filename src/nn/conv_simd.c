@@ -192,7 +192,8 @@ int conv_simd_wgrad_few_taps(int nc)
 }
 
 static inline __attribute__((always_inline)) void tile_few(const int NC, const int T, long nv,
-	const float *d, long ldd, const float *b, const long *off, float *sums)
+	const float *d, long ldd, const float *b, const long *off, float *c, long ldc, int nt,
+	int add)
 {
 	vec acc[CONV_FEW_NC][CONV_FEW_TMAX];
 	const float *bt[CONV_FEW_TMAX];
@@ -223,19 +224,40 @@ static inline __attribute__((always_inline)) void tile_few(const int NC, const i
 	for (int o = 0; o < NC; o++)
 #pragma GCC unroll 8
 		for (int t = 0; t < T; t++)
-			sums[o * T + t] = vhsum(acc[o][t]);
+			if (t < nt)
+				c[o * ldc + t] = (add ? c[o * ldc + t] : 0.0f) + vhsum(acc[o][t]);
 }
 
 void conv_simd_tile_wgrad_few(int nc, long nv, const float *d, long ldd, const float *b,
-	const long *off, float *sums)
+	const long *off, float *c, long ldc, int nt, int add)
 {
 	switch (nc) {
-	case 1: tile_few(1, FEW_TAPS(1), nv, d, ldd, b, off, sums); break;
-	case 2: tile_few(2, FEW_TAPS(2), nv, d, ldd, b, off, sums); break;
-	case 3: tile_few(3, FEW_TAPS(3), nv, d, ldd, b, off, sums); break;
-	case 4: tile_few(4, FEW_TAPS(4), nv, d, ldd, b, off, sums); break;
-	case 5: tile_few(5, FEW_TAPS(5), nv, d, ldd, b, off, sums); break;
-	default: tile_few(6, FEW_TAPS(6), nv, d, ldd, b, off, sums); break;
+	case 1: tile_few(1, FEW_TAPS(1), nv, d, ldd, b, off, c, ldc, nt, add); break;
+	case 2: tile_few(2, FEW_TAPS(2), nv, d, ldd, b, off, c, ldc, nt, add); break;
+	case 3: tile_few(3, FEW_TAPS(3), nv, d, ldd, b, off, c, ldc, nt, add); break;
+	case 4: tile_few(4, FEW_TAPS(4), nv, d, ldd, b, off, c, ldc, nt, add); break;
+	case 5: tile_few(5, FEW_TAPS(5), nv, d, ldd, b, off, c, ldc, nt, add); break;
+	default: tile_few(6, FEW_TAPS(6), nv, d, ldd, b, off, c, ldc, nt, add); break;
+	}
+}
+
+void conv_simd_copy(float *d, const float *s, long n)
+{
+	long i = 0;
+
+	for (; i + CONV_VL <= n; i += CONV_VL)
+		vstore(d + i, vload(s + i));
+	if (i < n) {
+#if CONV_VL == 16
+		const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+
+		_mm512_mask_storeu_ps(d + i, m, _mm512_maskz_loadu_ps(m, s + i));
+#else
+		const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - i)),
+			_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+
+		_mm256_maskstore_ps(d + i, m, _mm256_maskload_ps(s + i, m));
+#endif
 	}
 }
 #endif

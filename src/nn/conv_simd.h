@@ -57,16 +57,21 @@ void conv_simd_tile_wgrad(long nimg, long ldimg, long rows, long cols, long ldb,
 
 #if CONV_SIMD
 /* Weight-gradient tile for few output channels, pixels along the lanes:
- *   sums[o*T + t] = sum_{v<nv} sum_{l<VL} d[o*ldd + v*VL + l] * b[off[t] + v*VL + l]
- * for o < nc (1..CONV_FEW_NC), t < T = conv_simd_wgrad_few_taps(nc): every
- * (channel, tap) pair is one dot product over nv vectors of pixels, its
- * lanes summed at the end in a fixed order (the bits depend on nv and the
- * data only). off must hold T entries. */
+ *   C[o*ldc + t] (+)= sum_{v<nv} sum_{l<VL} d[o*ldd + v*VL + l] * b[off[t] + v*VL + l]
+ * for o < nc (1..CONV_FEW_NC), t < nt <= T = conv_simd_wgrad_few_taps(nc)
+ * (add != 0 adds to what C holds): every (channel, tap) pair is one dot
+ * product over nv vectors of pixels, its lanes summed at the end in a
+ * fixed order (the bits depend on nv and the data only). off must hold T
+ * entries (those past nt are read, not stored). */
 #define CONV_FEW_NC 6
 #define CONV_FEW_TMAX 8
 int conv_simd_wgrad_few_taps(int nc);
 void conv_simd_tile_wgrad_few(int nc, long nv, const float *d, long ldd, const float *b,
-	const long *off, float *sums);
+	const long *off, float *c, long ldc, int nt, int add);
+
+/* d[i] = s[i] for i < n, in vectors (the tail masked): rows of a few
+ * floats, where a call to memcpy costs more than the copy. */
+void conv_simd_copy(float *d, const float *s, long n);
 #endif
 
 #if CONV_SIMD && CONV_VL == 16
