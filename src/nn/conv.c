@@ -1355,6 +1355,12 @@ static void backward_weights_direct(const struct conv2d_shape *s, const float *x
 #ifndef FEW_BUDGET
 #define FEW_BUDGET (1L << 18)
 #endif
+/* the most flat positions a unit of several images spans: NC rows of dQ
+ * stay in L1 while the taps sweep them (128 -> 6 on 16x16 maps: 3 images,
+ * 936 positions, ran 1.2x 6 images) */
+#ifndef FEW_MAX_M
+#define FEW_MAX_M 1024L
+#endif
 
 struct few_geom {
 	struct view_geom g; /* wq, hq, rows, bands, strides of the stacked view */
@@ -1375,8 +1381,12 @@ static void few_geom_make(const struct conv2d_shape *s, int nthreads, struct few
 	f->img = g->hq * g->wq;
 	f->ipu = 1;
 	if (g->bands == 1) {
-		/* as many images as fit the budget, leaving every thread a unit */
+		/* as many images as fit the budget and FEW_MAX_M positions,
+		 * leaving every thread a unit */
 		f->ipu = FEW_BUDGET / ((long)s->c_in * g->nph * f->img);
+		most = FEW_MAX_M / f->img;
+		if (f->ipu > most)
+			f->ipu = most;
 		most = s->n / nthreads;
 		if (f->ipu > most)
 			f->ipu = most;
