@@ -11,6 +11,8 @@
  * convolution of dy with the flipped, transposed weights (no col2im); of a
  * strided one, on the direct path, one stride-1 convolution per phase of
  * dx on the micro-kernels (the stacked view), elsewhere col2im.
+ * Backward-weights of a convolution with few output channels (a detection
+ * head's last) puts the pixels on the vector lanes (backward_weights_few).
  *
  * Threads: the blocks of one call are shared by an OpenMP team and each
  * thread calls a single-threaded sgemm on its own block, so OpenBLAS and
@@ -179,7 +181,9 @@ static struct conv2d_shape transposed_shape(const struct conv2d_shape *s)
  *
  * Backward-weights always reads the view: per band, dWT[k][o] (+)= sum over
  * the band's pixels of P[off[k] + pixel] * dT[pixel][o], output channels on
- * the lanes (see backward_weights_direct). */
+ * the lanes (see backward_weights_direct); under FEW_MAX_COUT output
+ * channels, pixels on the lanes, one dot product per (channel, tap) (see
+ * backward_weights_few). */
 
 #if CONV_SIMD
 /* A band is enough output rows to give at least VIEW_MIN_M flat pixels,
@@ -271,17 +275,20 @@ static enum direct_mode direct_mode_of(const struct conv2d_shape *s)
 
 /* the fewest output channels whose backward-weights auto runs with the
  * channels on the lanes (fewer: pixels on the lanes, see
- * backward_weights_few) */
+ * backward_weights_few). From 128 channels on 32x32 and 8x8 maps, batch 8,
+ * pixels on the lanes against channels on the lanes ran: 6 outputs 6x and
+ * 4x, 32 outputs 1.6x and 1.15x, 48 outputs 1.0x and 0.85x, 64 0.85x and
+ * 0.65x (2 threads; 1 thread alike). */
 #ifndef FEW_MAX_COUT
-#define FEW_MAX_COUT (CONV_GNR / 2)
+#define FEW_MAX_COUT (CONV_GNR * 3 / 4)
 #endif
 
 /* Backward-weights runs on the view of the input (whatever the forward
- * uses): with the output channels on the lanes where they fill them (see
- * backward_weights_direct), else with the pixels on the lanes (DIRECT_FEW,
- * see backward_weights_few). */
+ * uses): with the output channels on the lanes where they fill most of
+ * them (see backward_weights_direct), else with the pixels on the lanes
+ * (DIRECT_FEW, see backward_weights_few; before it, im2col + OpenBLAS on
+ * maps 32 wide and over, whose 6-row products ran at 1/6 of it). */
 enum { DIRECT_FEW = DIRECT_PANEL + 1 };
-static int wgrad_lanes_ok(const struct conv2d_shape *s);
 static int direct_mode_bwdw(const struct conv2d_shape *s)
 {
 	const enum conv2d_kernel k = kernel_get();
@@ -290,9 +297,7 @@ static int direct_mode_bwdw(const struct conv2d_shape *s)
 		return DIRECT_NONE;
 	if (k == CONV2D_KERNEL_FEW || (k == CONV2D_KERNEL_AUTO && s->c_out < FEW_MAX_COUT))
 		return DIRECT_FEW;
-	if (k != CONV2D_KERNEL_AUTO || wgrad_lanes_ok(s))
-		return DIRECT_VIEW;
-	return DIRECT_NONE;
+	return DIRECT_VIEW;
 }
 #endif
 
@@ -1221,16 +1226,6 @@ static void view_bwdw_unit(const struct direct_job *job, long ipu, long u, float
 					d[k] = (accumulate ? d[k] : 0.0f) + c[(k - k0) * CONV_GNR + o - ob];
 			}
 		}
-}
-
-/* Whether the direct backward-weights is worth it: the lanes run over
- * output channels, so too few of them leave most lanes idle; but on maps
- * under 32 wide OpenBLAS's products for so few channels are slower still
- * (128 -> 6: 1.8x on 8x8, 1.4x on 16x16, even at 32x32, 128 -> 1 on 32x32
- * 0.6x; single thread). */
-static int wgrad_lanes_ok(const struct conv2d_shape *s)
-{
-	return s->c_out * 2 >= CONV_GNR || s->w_out < 32;
 }
 
 /* db[o] (+)= sum_{n,i,j} dy[n,o,i,j]: per image in float, over images in

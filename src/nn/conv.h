@@ -19,7 +19,8 @@
  * backward-data of a stride-1 convolution runs as the forward convolution of
  * dy with the flipped, transposed weights; of a strided one, as sh*sw
  * stride-1 convolutions, one per phase of dx, on the micro-kernels
- * (otherwise col2im).
+ * (otherwise col2im); backward-weights with few output channels (under
+ * 48 with AVX-512) runs one dot product over the pixels per weight.
  *
  * Threads: the kernels use min(det_threads_get(), det_threads_default())
  * threads (OpenMP, each thread calling a single-threaded sgemm on its own
