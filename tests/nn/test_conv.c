@@ -385,6 +385,8 @@ int main(void)
 				shp(4, 16, 21, 19, 12, 3, 3, 2, 2, 1, 1, 1, 1, 1), 1 },
 			{ "3x3/2 backward-data by phases, workspace sized on 1 thread, run on 3",
 				shp(2, 16, 33, 32, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1), 1 },
+			{ "few channels, workspace sized on 1 thread, run on 3",
+				shp(4, 16, 21, 19, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
 			{ "depthwise, workspace sized on 1 thread, run on 3",
 				shp(4, 16, 21, 19, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16), 1 },
 		};
