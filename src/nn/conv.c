@@ -268,7 +268,14 @@ static enum direct_mode direct_mode_of(const struct conv2d_shape *s)
 	/* A panel's im2col pays off only over many channel tiles: on 8x8 maps
 	 * the view ran 128 -> 128 at 1.3x the panel, 128 -> 24 at 3x, 128 -> 6
 	 * at 5x (the detection heads), 256 -> 256 at 1.05x, and 512 -> 512 at
-	 * 0.93x (single thread, interleaved). */
+	 * 0.93x (single thread, interleaved). On maps 4 wide and under the
+	 * view's tiles of 48 positions hold one image's few pixels (4x4: 16 of
+	 * 48, 2x2: 4), and the panel wins from fewer channels: 4x4 6 -> 128
+	 * (a head's backward-data) 1.6x, 128 -> 128 1.0x, 256 -> 256 1.4x,
+	 * 64 -> 64 0.73x, 128 -> 24 0.4x, 128 -> 6 0.24x; 2x2 6 -> 128 2.0x,
+	 * 128 -> 128 2.0x, 256 -> 64 1.3x, 128 -> 6 0.3x (single thread). */
+	if (s->w_out <= 4 && s->c_out >= 32L * s->w_out)
+		return DIRECT_PANEL;
 	return s->c_out >= PANEL_MIN_COUT ? DIRECT_PANEL : DIRECT_VIEW;
 #endif
 }

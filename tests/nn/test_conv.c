@@ -349,6 +349,11 @@ int main(void)
 			shp(7, 20, 2, 2, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1), 1 },
 		{ "few channels: 1x3 kernel pad 0x1 stride 1x2 on a 1-row map, 3 -> 2",
 			shp(4, 3, 1, 9, 2, 1, 3, 1, 2, 0, 1, 1, 1, 1), 1 },
+		/* maps 4 wide and under: the panel under auto from 32*W_out channels */
+		{ "96 -> 6 on 2x3 maps, 5 images (backward-data on the panel)",
+			shp(5, 96, 2, 3, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
+		{ "64 -> 80 on 2x2 maps, 3 images (forward and backward-data on the panel)",
+			shp(3, 64, 2, 2, 80, 3, 3, 1, 1, 1, 1, 1, 1, 1), 0 },
 	};
 	int threads[] = { 1, 2, 3 };
 
