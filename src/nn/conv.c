@@ -1369,6 +1369,24 @@ struct few_geom {
 	long ipu, units, img, mr, qfloats, dwfloats;
 };
 
+/* The most images one thread sums when n images go ipu to a unit and the
+ * units are split as backward_weights_few splits them. */
+static long few_busiest(long n, long ipu, int nthreads)
+{
+	const long units = ceil_div(n, ipu), team = units < nthreads ? units : nthreads;
+	long most = 0;
+
+	for (long t = 0; t < team; t++) {
+		long imgs = 0;
+
+		for (long u = units * t / team; u < units * (t + 1) / team; u++)
+			imgs += n - u * ipu < ipu ? n - u * ipu : ipu;
+		if (imgs > most)
+			most = imgs;
+	}
+	return most;
+}
+
 static void few_geom_make(const struct conv2d_shape *s, int nthreads, struct few_geom *f)
 {
 	struct view_geom *g = &f->g;
@@ -1383,17 +1401,16 @@ static void few_geom_make(const struct conv2d_shape *s, int nthreads, struct few
 	f->img = g->hq * g->wq;
 	f->ipu = 1;
 	if (g->bands == 1) {
-		/* as many images as fit the budget and FEW_MAX_M positions,
-		 * leaving every thread a unit */
-		f->ipu = FEW_BUDGET / ((long)s->c_in * g->nph * f->img);
-		most = FEW_MAX_M / f->img;
-		if (f->ipu > most)
-			f->ipu = most;
-		most = s->n / nthreads;
-		if (f->ipu > most)
-			f->ipu = most;
-		if (f->ipu < 1)
-			f->ipu = 1;
+		/* as many images as fit the budget and FEW_MAX_M positions, and
+		 * of those counts the one that loads the busiest thread least (8
+		 * images of 16x16 on 2 threads: 2 a unit, 4 a thread, not 3 and
+		 * the units 3 | 3 + 2) */
+		most = FEW_BUDGET / ((long)s->c_in * g->nph * f->img);
+		if (most > FEW_MAX_M / f->img)
+			most = FEW_MAX_M / f->img;
+		for (long ipu = 2; ipu <= most && ipu <= s->n; ipu++)
+			if (few_busiest(s->n, ipu, nthreads) <= few_busiest(s->n, f->ipu, nthreads))
+				f->ipu = ipu;
 	}
 	g->phstride = f->ipu * f->img;
 	g->cstride = g->nph * g->phstride;
