@@ -10,7 +10,7 @@
  * With -s head: the detection heads' last convolutions instead (128 -> 6
  * and 128 -> 5 channels, 3x3 pad 1, on the FPN levels 32x32 to 2x2).
  *
- *   conv_paths_bench [-t threads] [-r rounds] [-l layer] [-s resnet|head] */
+ *   conv_paths_bench [-t threads] [-r rounds] [-l layer] [-s head] */
 #include "core/threads.h"
 #include "nn/conv.h"
 
@@ -85,8 +85,8 @@ int main(int argc, char **argv)
 			set = heads, nset = sizeof heads / sizeof *heads;
 	}
 	if (threads < 1 || rounds < 1 || rounds > MAX_ROUNDS) {
-		fprintf(stderr, "usage: %s [-t threads] [-r rounds (1-%d)] [-l layer]\n", argv[0],
-			MAX_ROUNDS);
+		fprintf(stderr, "usage: %s [-t threads] [-r rounds (1-%d)] [-l layer] [-s head]\n",
+			argv[0], MAX_ROUNDS);
 		return 2;
 	}
 	det_threads_set(threads);

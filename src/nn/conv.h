@@ -20,7 +20,8 @@
  * dy with the flipped, transposed weights; of a strided one, as sh*sw
  * stride-1 convolutions, one per phase of dx, on the micro-kernels
  * (otherwise col2im); backward-weights with few output channels (under
- * 48 with AVX-512) runs one dot product over the pixels per weight.
+ * 48 with AVX-512, 12 with AVX2) runs one dot product over the pixels per
+ * weight.
  *
  * Threads: the kernels use min(det_threads_get(), det_threads_default())
  * threads (OpenMP, each thread calling a single-threaded sgemm on its own
@@ -74,8 +75,8 @@ long conv2d_block_columns(const struct conv2d_shape *s);
  * both run strided backward-data on the stacked view), STACKED the stacked
  * view wherever it applies (stride-1 forward, every backward-data; the
  * view elsewhere), FEW the view with every backward-weights on the
- * few-output-channel kernel (pixels on the lanes; auto takes it for under
- * half a vector of lanes' worth of channels), for tests and benchmarks.
+ * few-output-channel kernel (pixels on the lanes; auto takes it under 48
+ * output channels with AVX-512, 12 with AVX2), for tests and benchmarks.
  * Without a call, $DETBENCH_CONV_KERNEL (auto, blas, view, panel, stacked,
  * few) decides. Workspace sizes depend on it: set it before
  * conv2d_workspace_size(). */

@@ -1,7 +1,7 @@
 /* conv_simd.c: the register-blocked micro-kernels of the direct
  * convolution path (see conv_simd.h for the maths and conv.c for the
  * drivers that pack their operands). One source for AVX-512 and AVX2+FMA:
- * the vector type and its five operations are macros below, the tile sizes
+ * the vector type and its operations are macros below, the tile sizes
  * come from conv_simd.h, and the loops over them have constant trip counts
  * that the compiler unrolls into registers. */
 #include "nn/conv_simd.h"
