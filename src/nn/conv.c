@@ -226,7 +226,7 @@ const char *conv2d_kernel_isa(void)
 }
 
 #if CONV_SIMD
-/* $DETBENCH_CONV_KERNEL (auto, blas, view, panel) when nothing was set. */
+/* $DETBENCH_CONV_KERNEL (auto, blas, view, panel, stacked, few) when nothing was set. */
 static enum conv2d_kernel kernel_get(void)
 {
 	if (!kernel_env_read) {
