@@ -215,6 +215,10 @@ static inline __attribute__((always_inline)) void tile_few(const int NC, const i
 		for (int t = 0; t < T; t++) {
 			vec bv = vload(bt[t] + v);
 
+			/* one load per tap: left alone, GCC folds it into every
+			 * channel's FMA (3 channels ran at half speed, load-bound) */
+			if (NC > 1)
+				__asm__("" : "+v"(bv));
 #pragma GCC unroll 8
 			for (int o = 0; o < NC; o++)
 				acc[o][t] = vfma(dv[o], bv, acc[o][t]);
