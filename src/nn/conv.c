@@ -1458,19 +1458,28 @@ static void few_fill_whole(const struct conv2d_shape *s, const struct view_geom 
 				float *dst = P + c * g->cstride + (rh * sw + rw) * g->phstride;
 				int ua, ub;
 
-				valid_cols(s->w, (int)wq, sw, rw - s->pad_w, &ua, &ub);
-				for (long t = 0; t < g->hq; t++) {
-					const long iy = t * sh + rh - s->pad_h;
-					const float *src = xn + c * plane + iy * s->w + rw - s->pad_w;
-					float *d = dst + t * wq;
+				long ta, tb;
 
-					if (iy < 0 || iy >= s->h || ua >= ub)
-						continue;
-					if (sw == 1)
-						conv_simd_copy(d + ua, src + ua, ub - ua);
-					else
-						for (int u = ua; u < ub; u++)
-							d[u] = src[(long)u * sw];
+				valid_cols(s->w, (int)wq, sw, rw - s->pad_w, &ua, &ub);
+				/* the rows t of P with 0 <= t*sh + rh - pad_h < H */
+				ta = rh >= s->pad_h ? 0 : ceil_div(s->pad_h - rh, sh);
+				tb = ceil_div(s->h + s->pad_h - rh, sh);
+				if (tb > g->hq)
+					tb = g->hq;
+				if (ta >= tb || ua >= ub)
+					continue;
+				if (sw == 1) {
+					conv_simd_copy_rows(dst + ta * wq + ua, wq,
+						xn + c * plane + (ta * sh + rh - s->pad_h) * s->w + ua - s->pad_w,
+						(long)sh * s->w, tb - ta, ub - ua);
+					continue;
+				}
+				for (long t = ta; t < tb; t++) {
+					const float *src = xn + c * plane + (t * sh + rh - s->pad_h) * s->w +
+						rw - s->pad_w;
+
+					for (int u = ua; u < ub; u++)
+						dst[t * wq + u] = src[(long)u * sw];
 				}
 			}
 }
@@ -1501,10 +1510,9 @@ static void few_unit(const struct conv2d_shape *s, const struct few_geom *f, con
 		else
 			few_fill_whole(s, g, xn, P + l * f->img);
 		for (int o = 0; o < s->c_out; o++)
-			for (int i = 0; i < rb; i++)
-				conv_simd_copy(dq + o * mr + l * f->img + i * g->wq,
-					dy + ((n0 + l) * s->c_out + o) * hwo + (long)(i0 + i) * s->w_out,
-					s->w_out);
+			conv_simd_copy_rows(dq + o * mr + l * f->img, g->wq,
+				dy + ((n0 + l) * s->c_out + o) * hwo + (long)i0 * s->w_out, s->w_out, rb,
+				s->w_out);
 	}
 	/* a short last unit: what the last vector reads past its pixels may
 	 * hold an earlier unit's dy */

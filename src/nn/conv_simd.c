@@ -245,23 +245,26 @@ void conv_simd_tile_wgrad_few(int nc, long nv, const float *d, long ldd, const f
 	}
 }
 
-void conv_simd_copy(float *d, const float *s, long n)
+void conv_simd_copy_rows(float *d, long ldd, const float *s, long lds, long rows, long n)
 {
-	long i = 0;
-
-	for (; i + CONV_VL <= n; i += CONV_VL)
-		vstore(d + i, vload(s + i));
-	if (i < n) {
+	const long nb = n / CONV_VL * CONV_VL;
 #if CONV_VL == 16
-		const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
-
-		_mm512_mask_storeu_ps(d + i, m, _mm512_maskz_loadu_ps(m, s + i));
+	const __mmask16 m = (__mmask16)((1u << (n - nb)) - 1);
 #else
-		const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - i)),
-			_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-
-		_mm256_maskstore_ps(d + i, m, _mm256_maskload_ps(s + i, m));
+	const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - nb)),
+		_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 #endif
+
+	for (long r = 0; r < rows; r++, d += ldd, s += lds) {
+		for (long i = 0; i < nb; i += CONV_VL)
+			vstore(d + i, vload(s + i));
+		if (nb < n) {
+#if CONV_VL == 16
+			_mm512_mask_storeu_ps(d + nb, m, _mm512_maskz_loadu_ps(m, s + nb));
+#else
+			_mm256_maskstore_ps(d + nb, m, _mm256_maskload_ps(s + nb, m));
+#endif
+		}
 	}
 }
 #endif

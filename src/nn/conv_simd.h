@@ -69,9 +69,10 @@ int conv_simd_wgrad_few_taps(int nc);
 void conv_simd_tile_wgrad_few(int nc, long nv, const float *d, long ldd, const float *b,
 	const long *off, float *c, long ldc, int nt, int add);
 
-/* d[i] = s[i] for i < n, in vectors (the tail masked): rows of a few
- * floats, where a call to memcpy costs more than the copy. */
-void conv_simd_copy(float *d, const float *s, long n);
+/* d[r*ldd + i] = s[r*lds + i] for r < rows, i < n, in vectors (each row's
+ * tail masked): short rows, where a call to memcpy per row costs more than
+ * the copy. */
+void conv_simd_copy_rows(float *d, long ldd, const float *s, long lds, long rows, long n);
 #endif
 
 #if CONV_SIMD && CONV_VL == 16
