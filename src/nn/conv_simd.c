@@ -17,6 +17,8 @@ typedef __m512 vec;
 #define vbcast(p) _mm512_set1_ps(*(p))
 #define vfma(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define vhsum(v) _mm512_reduce_add_ps(v)
+#define vlo256(v) _mm512_castps512_ps256(v)
+#define vhi256(v) _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))
 #else
 typedef __m256 vec;
 #define vzero() _mm256_setzero_ps()
@@ -33,6 +35,26 @@ static inline float vhsum(__m256 v)
 	return _mm_cvtss_f32(s);
 }
 #endif
+
+/* [sum a, sum b, sum c, sum d]: the four vectors' lanes summed together
+ * (pairs within 128-bit lanes, then across them), a third of the
+ * instructions of four vhsum. */
+static inline __m128 vhsum4(vec a, vec b, vec c, vec d)
+{
+#if defined(__AVX512F__)
+	const __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
+	const __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
+	const __m512 s4 = _mm512_add_ps(_mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(1, 0, 1, 0)),
+		_mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(3, 2, 3, 2)));
+	const __m256 s = _mm256_add_ps(vlo256(s4), vhi256(s4));
+#else
+	const __m256 ab = _mm256_add_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b));
+	const __m256 cd = _mm256_add_ps(_mm256_unpacklo_ps(c, d), _mm256_unpackhi_ps(c, d));
+	const __m256 s = _mm256_add_ps(_mm256_shuffle_ps(ab, cd, _MM_SHUFFLE(1, 0, 1, 0)),
+		_mm256_shuffle_ps(ab, cd, _MM_SHUFFLE(3, 2, 3, 2)));
+#endif
+	return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+}
 
 #define NV (CONV_NR / CONV_VL)
 
@@ -225,11 +247,31 @@ static inline __attribute__((always_inline)) void tile_few(const int NC, const i
 		}
 	}
 #pragma GCC unroll 8
-	for (int o = 0; o < NC; o++)
-#pragma GCC unroll 8
-		for (int t = 0; t < T; t++)
+	for (int o = 0; o < NC; o++) {
+		float *co = c + o * ldc;
+		int t = 0;
+
+#pragma GCC unroll 2
+		for (; t + 4 <= T; t += 4) {
+			__m128 r = vhsum4(acc[o][t], acc[o][t + 1], acc[o][t + 2], acc[o][t + 3]);
+
+			if (t + 4 <= nt) {
+				if (add)
+					r = _mm_add_ps(_mm_loadu_ps(co + t), r);
+				_mm_storeu_ps(co + t, r);
+			} else {
+				float sum[4];
+
+				_mm_storeu_ps(sum, r);
+				for (int q = t; q < nt; q++)
+					co[q] = (add ? co[q] : 0.0f) + sum[q - t];
+			}
+		}
+#pragma GCC unroll 4
+		for (; t < T; t++)
 			if (t < nt)
-				c[o * ldc + t] = (add ? c[o * ldc + t] : 0.0f) + vhsum(acc[o][t]);
+				co[t] = (add ? co[t] : 0.0f) + vhsum(acc[o][t]);
+	}
 }
 
 void conv_simd_tile_wgrad_few(int nc, long nv, const float *d, long ldd, const float *b,
