@@ -7,7 +7,10 @@
  * With -t 1 the times are the process's CPU time (less disturbed by other
  * processes on a shared machine); otherwise wall time.
  *
- *   conv_paths_bench [-t threads] [-r rounds] [-l layer] */
+ * With -s head: the detection heads' last convolutions instead (128 -> 6
+ * and 128 -> 5 channels, 3x3 pad 1, on the FPN levels 32x32 to 2x2).
+ *
+ *   conv_paths_bench [-t threads] [-r rounds] [-l layer] [-s head] */
 #include "core/threads.h"
 #include "nn/conv.h"
 
@@ -55,6 +58,17 @@ int main(int argc, char **argv)
 		{ 8, 512, 8, 8, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0 },
 		{ 8, 3, 256, 256, 64, 7, 7, 2, 2, 3, 3, 1, 1, 1, 0, 0 },
 	};
+	/* the FCOS head's classification and box/quality outputs, batch 8 */
+	struct conv2d_shape heads[] = {
+		{ 8, 128, 32, 32, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0 },
+		{ 8, 128, 32, 32, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0 },
+		{ 8, 128, 16, 16, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0 },
+		{ 8, 128, 8, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0 },
+		{ 8, 128, 4, 4, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0 },
+		{ 8, 128, 2, 2, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0 },
+	};
+	struct conv2d_shape *set = layers;
+	size_t nset = sizeof layers / sizeof *layers;
 	const enum conv2d_kernel kern[] = { CONV2D_KERNEL_BLAS, CONV2D_KERNEL_AUTO,
 		CONV2D_KERNEL_VIEW, CONV2D_KERNEL_PANEL };
 	const char *kname[] = { "blas", "auto", "view", "panel" };
@@ -67,10 +81,12 @@ int main(int argc, char **argv)
 			rounds = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "-l"))
 			only = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "-s") && !strcmp(argv[i + 1], "head"))
+			set = heads, nset = sizeof heads / sizeof *heads;
 	}
 	if (threads < 1 || rounds < 1 || rounds > MAX_ROUNDS) {
-		fprintf(stderr, "usage: %s [-t threads] [-r rounds (1-%d)] [-l layer]\n", argv[0],
-			MAX_ROUNDS);
+		fprintf(stderr, "usage: %s [-t threads] [-r rounds (1-%d)] [-l layer] [-s head]\n",
+			argv[0], MAX_ROUNDS);
 		return 2;
 	}
 	det_threads_set(threads);
@@ -78,9 +94,11 @@ int main(int argc, char **argv)
 	printf("conv2d paths, batch 8, %d thread%s, median of %d interleaved rounds (%s time); "
 		"micro-kernels: %s\n", det_threads_get(), det_threads_get() > 1 ? "s" : "", rounds,
 		cpu_clock ? "CPU" : "wall", conv2d_kernel_isa());
+	if (set == heads)
+		printf("(the detection heads' last convolutions)\n");
 	printf("%-22s | path: fwd bwd-d bwd-w = fwd+bwd (GFLOP/s), per path\n", "layer");
-	for (size_t l = 0; l < sizeof layers / sizeof *layers; l++) {
-		struct conv2d_shape s = layers[l];
+	for (size_t l = 0; l < nset; l++) {
+		struct conv2d_shape s = set[l];
 		static double t[4][3][MAX_ROUNDS];
 		long nx, ny, nw;
 		size_t ws_bytes = 0;

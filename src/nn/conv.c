@@ -11,6 +11,8 @@
  * convolution of dy with the flipped, transposed weights (no col2im); of a
  * strided one, on the direct path, one stride-1 convolution per phase of
  * dx on the micro-kernels (the stacked view), elsewhere col2im.
+ * Backward-weights of a convolution with few output channels (a detection
+ * head's last) puts the pixels on the vector lanes (backward_weights_few).
  *
  * Threads: the blocks of one call are shared by an OpenMP team and each
  * thread calls a single-threaded sgemm on its own block, so OpenBLAS and
@@ -179,7 +181,9 @@ static struct conv2d_shape transposed_shape(const struct conv2d_shape *s)
  *
  * Backward-weights always reads the view: per band, dWT[k][o] (+)= sum over
  * the band's pixels of P[off[k] + pixel] * dT[pixel][o], output channels on
- * the lanes (see backward_weights_direct). */
+ * the lanes (see backward_weights_direct); under FEW_MAX_COUT output
+ * channels, pixels on the lanes, one dot product per (channel, tap) (see
+ * backward_weights_few). */
 
 #if CONV_SIMD
 /* A band is enough output rows to give at least VIEW_MIN_M flat pixels,
@@ -222,7 +226,7 @@ const char *conv2d_kernel_isa(void)
 }
 
 #if CONV_SIMD
-/* $DETBENCH_CONV_KERNEL (auto, blas, view, panel) when nothing was set. */
+/* $DETBENCH_CONV_KERNEL (auto, blas, view, panel, stacked, few) when nothing was set. */
 static enum conv2d_kernel kernel_get(void)
 {
 	if (!kernel_env_read) {
@@ -236,6 +240,8 @@ static enum conv2d_kernel kernel_get(void)
 			kernel_choice = CONV2D_KERNEL_PANEL;
 		else if (e && !strcmp(e, "stacked"))
 			kernel_choice = CONV2D_KERNEL_STACKED;
+		else if (e && !strcmp(e, "few"))
+			kernel_choice = CONV2D_KERNEL_FEW;
 		kernel_env_read = 1;
 	}
 	return kernel_choice;
@@ -247,7 +253,7 @@ static enum direct_mode direct_mode_of(const struct conv2d_shape *s)
 
 	if (s->groups != 1 || k == CONV2D_KERNEL_BLAS)
 		return DIRECT_NONE;
-	if (k == CONV2D_KERNEL_VIEW || k == CONV2D_KERNEL_STACKED)
+	if (k == CONV2D_KERNEL_VIEW || k == CONV2D_KERNEL_STACKED || k == CONV2D_KERNEL_FEW)
 		return DIRECT_VIEW;
 	if (k == CONV2D_KERNEL_PANEL)
 		return DIRECT_PANEL;
@@ -265,20 +271,44 @@ static enum direct_mode direct_mode_of(const struct conv2d_shape *s)
 	 * 0.93x. Panels gathered from views (panel_gather) ran 512 -> 512 at
 	 * 1.10-1.14x the im2col panels, and 128 -> 128 at 1.1x the view on 8x8
 	 * maps, 1.6x on 4x4; the view still wins below 128 output channels
-	 * (128 -> 64 at 1.13x, 128 -> 6 at 2x; single thread, best of 60). */
+	 * (128 -> 64 at 1.13x, 128 -> 6 at 2x; single thread, best of 60).
+	 * On maps 4 wide and under the view's tiles of 48 positions hold one
+	 * image's few pixels (4x4: 16 of 48, 2x2: 4), and the panel wins from
+	 * fewer channels (im2col panels): 4x4 6 -> 128 (a head's backward-data)
+	 * 1.6x, 128 -> 128 1.0x, 256 -> 256 1.4x, 64 -> 64 0.73x, 128 -> 24
+	 * 0.4x, 128 -> 6 0.24x; 2x2 6 -> 128 2.0x, 128 -> 128 2.0x, 256 -> 64
+	 * 1.3x, 128 -> 6 0.3x (single thread). */
+	if (s->w_out <= 4 && s->c_out >= 32L * s->w_out)
+		return DIRECT_PANEL;
 	return s->c_out >= PANEL_MIN_COUT ? DIRECT_PANEL : DIRECT_VIEW;
 #endif
 }
 
+/* the fewest output channels whose backward-weights auto runs with the
+ * channels on the lanes (fewer: pixels on the lanes, see
+ * backward_weights_few). From 128 channels on 32x32 and 8x8 maps, batch 8,
+ * pixels on the lanes against channels on the lanes ran: 6 outputs 6x and
+ * 4x, 32 outputs 1.6x and 1.15x, 48 outputs 1.0x and 0.85x, 64 0.85x and
+ * 0.65x (2 threads; 1 thread alike). */
+#ifndef FEW_MAX_COUT
+#define FEW_MAX_COUT (CONV_GNR * 3 / 4)
+#endif
+
 /* Backward-weights runs on the view of the input (whatever the forward
- * uses), where its lanes are filled (see backward_weights_direct). */
-static int wgrad_lanes_ok(const struct conv2d_shape *s);
-static enum direct_mode direct_mode_bwdw(const struct conv2d_shape *s)
+ * uses): with the output channels on the lanes where they fill most of
+ * them (see backward_weights_direct), else with the pixels on the lanes
+ * (DIRECT_FEW, see backward_weights_few; before it, im2col + OpenBLAS on
+ * maps 32 wide and over, whose 6-row products ran at 1/6 of it). */
+enum { DIRECT_FEW = DIRECT_PANEL + 1 };
+static int direct_mode_bwdw(const struct conv2d_shape *s)
 {
-	if (direct_mode_of(s) != DIRECT_NONE &&
-	    (kernel_get() != CONV2D_KERNEL_AUTO || wgrad_lanes_ok(s)))
-		return DIRECT_VIEW;
-	return DIRECT_NONE;
+	const enum conv2d_kernel k = kernel_get();
+
+	if (direct_mode_of(s) == DIRECT_NONE)
+		return DIRECT_NONE;
+	if (k == CONV2D_KERNEL_FEW || (k == CONV2D_KERNEL_AUTO && s->c_out < FEW_MAX_COUT))
+		return DIRECT_FEW;
+	return DIRECT_VIEW;
 }
 #endif
 
@@ -390,6 +420,7 @@ long conv2d_block_columns(const struct conv2d_shape *s)
 #if CONV_SIMD
 static long fwd_direct_floats(const struct conv2d_shape *s, enum direct_mode m, int nthreads);
 static long bwdw_direct_floats(const struct conv2d_shape *s, int nthreads);
+static long bwdw_few_floats(const struct conv2d_shape *s, int nthreads);
 static int stk_bwdd_ok(const struct conv2d_shape *s);
 static int stk_fwd_ok(const struct conv2d_shape *s);
 static long stk_floats(const struct conv2d_shape *s, int fwd, int nthreads);
@@ -444,6 +475,8 @@ static long bwdw_floats(const struct conv2d_shape *s, int nthreads)
 	if (is_depthwise(s))
 		return 0;
 #if CONV_SIMD
+	if (direct_mode_bwdw(s) == DIRECT_FEW)
+		return bwdw_few_floats(s, nthreads);
 	if (direct_mode_bwdw(s) != DIRECT_NONE)
 		return bwdw_direct_floats(s, nthreads);
 #endif
@@ -1337,21 +1370,35 @@ static void view_bwdw_unit(const struct direct_job *job, long ipu, long u, float
 		}
 }
 
-/* Whether the direct backward-weights is worth it: the lanes run over
- * output channels, so too few of them leave most lanes idle; but on maps
- * under 32 wide OpenBLAS's products for so few channels are slower still
- * (128 -> 6: 1.8x on 8x8, 1.4x on 16x16, even at 32x32, 128 -> 1 on 32x32
- * 0.6x; single thread). */
-static int wgrad_lanes_ok(const struct conv2d_shape *s)
+/* db[o] (+)= sum_{n,i,j} dy[n,o,i,j]: per image in float, over images in
+ * double, the same bits on any thread count. */
+static void bias_grad(const struct conv2d_shape *s, const float *dy, float *db, int accumulate,
+	int nt)
 {
-	return s->c_out * 2 >= CONV_GNR || s->w_out < 32;
+	const long hwo = (long)s->h_out * s->w_out;
+
+#pragma omp parallel for num_threads(nt) schedule(static)
+	for (int o = 0; o < s->c_out; o++) {
+		double v = 0;
+
+		for (int n = 0; n < s->n; n++) {
+			const float *r = dy + ((long)n * s->c_out + o) * hwo;
+			float sum = 0;
+
+#pragma omp simd reduction(+ : sum)
+			for (long j = 0; j < hwo; j++)
+				sum += r[j];
+			v += sum;
+		}
+		db[o] = (float)(accumulate ? db[o] + v : v);
+	}
 }
 
 static void backward_weights_direct(const struct conv2d_shape *s, const float *x,
 	const float *dy, float *dw, float *db, int accumulate, float *ws)
 {
 	struct direct_job job = { .s = s, .x = x, .dy = dy, .dw = dw };
-	const long hwo = (long)s->h_out * s->w_out, K = direct_k(s);
+	const long K = direct_k(s);
 	const long kpad = wgrad_kpad(s);
 	const int nt = conv_threads();
 	long *off = (long *)ws;
@@ -1418,23 +1465,248 @@ static void backward_weights_direct(const struct conv2d_shape *s, const float *x
 			}
 		}
 	}
-	if (db) {
-#pragma omp parallel for num_threads(nt) schedule(static)
-		for (int o = 0; o < s->c_out; o++) {
-			double v = 0;
+	if (db)
+		bias_grad(s, dy, db, accumulate, nt);
+}
 
-			for (int n = 0; n < s->n; n++) {
-				const float *r = dy + ((long)n * s->c_out + o) * hwo;
-				float sum = 0;
+/* ---- direct path: backward-weights for few output channels ----
+ * With few output channels the lanes of backward_weights_direct sit idle
+ * (128 -> 6: 6 of 64) and im2col + a 6-row sgemm is bound by memory, so
+ * here the pixels go on the lanes: per unit (a band of ipu images),
+ *   dW[o][k] (+)= sum_m dQ[o][m] * P[off[k] + m]
+ * a dot product over the unit's flat positions m, for a tile of NC
+ * channels x T taps at a time (conv_simd_tile_wgrad_few). P is the view of
+ * the inputs (see "direct path") with the ipu images' bands stacked inside
+ * each phase plane,
+ *   P[c][phase][l][t][u],  image l of the unit at m = l*Hq*Wq,
+ * so that the unit's pixels are one run of flat positions, and dQ is dy
+ * laid out on the same positions, zero where no output pixel sits (the
+ * Wq - W_out columns past each row, the halo rows past each image), which
+ * drops those positions from the sums. Small maps stack whole images (on
+ * 4x4 maps 16 pixels would leave a hsum per 2 vectors), maps whose view
+ * is over FEW_BUDGET floats take bands of rows.
+ *
+ * Threads take fixed ranges of units, each summing into its own dW (dw
+ * itself on one thread), added up in thread order after: the bits depend
+ * on the thread count only. */
+#ifndef FEW_BUDGET
+#define FEW_BUDGET (1L << 18)
+#endif
+/* the most flat positions a unit of several images spans: NC rows of dQ
+ * stay in L1 while the taps sweep them (128 -> 6 on 16x16 maps: 3 images,
+ * 936 positions, ran 1.2x 6 images) */
+#ifndef FEW_MAX_M
+#define FEW_MAX_M 1024L
+#endif
 
-#pragma omp simd reduction(+ : sum)
-				for (long j = 0; j < hwo; j++)
-					sum += r[j];
-				v += sum;
+struct few_geom {
+	struct view_geom g; /* wq, hq, rows, bands, strides of the stacked view */
+	long ipu, units, img, mr, qfloats, dwfloats;
+};
+
+/* The most images one thread sums when n images go ipu to a unit and the
+ * units are split as backward_weights_few splits them. */
+static long few_busiest(long n, long ipu, int nthreads)
+{
+	const long units = ceil_div(n, ipu), team = units < nthreads ? units : nthreads;
+	long most = 0;
+
+	for (long t = 0; t < team; t++) {
+		long imgs = 0;
+
+		for (long u = units * t / team; u < units * (t + 1) / team; u++)
+			imgs += n - u * ipu < ipu ? n - u * ipu : ipu;
+		if (imgs > most)
+			most = imgs;
+	}
+	return most;
+}
+
+static void few_geom_make(const struct conv2d_shape *s, int nthreads, struct few_geom *f)
+{
+	struct view_geom *g = &f->g;
+	long rows = s->h_out, most;
+
+	view_geom_make(s, g);
+	while (rows > 1 && (long)s->c_in * g->nph * (rows + g->halo_r) * g->wq > FEW_BUDGET)
+		rows--;
+	g->bands = (int)ceil_div(s->h_out, rows);
+	g->rows = (int)ceil_div(s->h_out, g->bands);
+	g->hq = g->rows + g->halo_r;
+	f->img = g->hq * g->wq;
+	f->ipu = 1;
+	if (g->bands == 1) {
+		/* as many images as fit the budget and FEW_MAX_M positions, and
+		 * of those counts the one that loads the busiest thread least (8
+		 * images of 16x16 on 2 threads: 2 a unit, 4 a thread, not 3 and
+		 * the units 3 | 3 + 2) */
+		most = FEW_BUDGET / ((long)s->c_in * g->nph * f->img);
+		if (most > FEW_MAX_M / f->img)
+			most = FEW_MAX_M / f->img;
+		for (long ipu = 2; ipu <= most && ipu <= s->n; ipu++)
+			if (few_busiest(s->n, ipu, nthreads) <= few_busiest(s->n, f->ipu, nthreads))
+				f->ipu = ipu;
+	}
+	g->phstride = f->ipu * f->img;
+	g->cstride = g->nph * g->phstride;
+	/* the last tap of the last vector reads up to Wq + VL past the planes */
+	g->pfloats = round_up((long)s->c_in * g->cstride + g->wq + CONV_VL, ALIGN_FLOATS);
+	f->mr = round_up((f->ipu - 1) * f->img + (long)g->rows * g->wq, CONV_VL);
+	f->units = ceil_div(s->n, f->ipu) * g->bands;
+	f->qfloats = round_up(s->c_out * f->mr, ALIGN_FLOATS);
+	f->dwfloats = round_up(s->c_out * direct_k(s), ALIGN_FLOATS);
+}
+
+static long few_off_floats(const struct conv2d_shape *s)
+{
+	return round_up((direct_k(s) + CONV_FEW_TMAX) * (long)(sizeof(long) / sizeof(float)),
+		ALIGN_FLOATS);
+}
+
+static long few_thread_floats(const struct few_geom *f)
+{
+	return f->g.pfloats + f->qfloats + f->dwfloats;
+}
+
+static long bwdw_few_floats(const struct conv2d_shape *s, int nthreads)
+{
+	struct few_geom f;
+
+	few_geom_make(s, nthreads, &f);
+	return few_off_floats(s) + nthreads * few_thread_floats(&f);
+}
+
+/* P for image xn when the unit is whole images (bands == 1): the
+ * positions that fall in the padding are the same for every image and
+ * stay zero from the start of the call, so only the image's rows are
+ * copied (short rows without memcpy: on 8x8 maps the calls to memcpy and
+ * memset of view_fill cost several times the kernel). */
+static void few_fill_whole(const struct conv2d_shape *s, const struct view_geom *g,
+	const float *xn, float *P)
+{
+	const int sh = s->stride_h, sw = s->stride_w;
+	const long plane = (long)s->h * s->w, wq = g->wq;
+
+	for (int c = 0; c < s->c_in; c++)
+		for (int rh = 0; rh < sh; rh++)
+			for (int rw = 0; rw < sw; rw++) {
+				float *dst = P + c * g->cstride + (rh * sw + rw) * g->phstride;
+				int ua, ub;
+
+				long ta, tb;
+
+				valid_cols(s->w, (int)wq, sw, rw - s->pad_w, &ua, &ub);
+				/* the rows t of P with 0 <= t*sh + rh - pad_h < H */
+				ta = rh >= s->pad_h ? 0 : ceil_div(s->pad_h - rh, sh);
+				tb = ceil_div(s->h + s->pad_h - rh, sh);
+				if (tb > g->hq)
+					tb = g->hq;
+				if (ta >= tb || ua >= ub)
+					continue;
+				if (sw == 1) {
+					conv_simd_copy_rows(dst + ta * wq + ua, wq,
+						xn + c * plane + (ta * sh + rh - s->pad_h) * s->w + ua - s->pad_w,
+						(long)sh * s->w, tb - ta, ub - ua);
+					continue;
+				}
+				for (long t = ta; t < tb; t++) {
+					const float *src = xn + c * plane + (t * sh + rh - s->pad_h) * s->w +
+						rw - s->pad_w;
+
+					for (int u = ua; u < ub; u++)
+						dst[t * wq + u] = src[(long)u * sw];
+				}
 			}
-			db[o] = (float)(accumulate ? db[o] + v : v);
+}
+
+/* Unit u into dst (C_out x K): first = its first unit (dst = base + sums,
+ * base = dst's own values when add, else 0), later units add to dst. With
+ * bands == 1, P's padding and dQ's empty positions are zero from the start
+ * of the call (see backward_weights_few). */
+static void few_unit(const struct conv2d_shape *s, const struct few_geom *f, const long *off,
+	const float *x, const float *dy, long u, float *P, float *dq, float *dst, int first, int add)
+{
+	const struct view_geom *g = &f->g;
+	const long hwo = (long)s->h_out * s->w_out, K = direct_k(s), mr = f->mr;
+	const long n0 = u / g->bands * f->ipu;
+	const long ni = s->n - n0 < f->ipu ? s->n - n0 : f->ipu;
+	const int i0 = (int)(u % g->bands) * g->rows;
+	const int rb = s->h_out - i0 < g->rows ? s->h_out - i0 : g->rows;
+	const long mu = (ni - 1) * f->img + (long)rb * g->wq, nv = ceil_div(mu, CONV_VL);
+
+	/* dQ[o][l*Hq*Wq + i*Wq + j] = dy[n0 + l, o, i0 + i, j] (zero elsewhere) */
+	if (g->bands > 1)
+		memset(dq, 0, (size_t)(s->c_out * mr) * sizeof(float));
+	for (long l = 0; l < ni; l++) {
+		const float *xn = x + (n0 + l) * s->c_in * (long)s->h * s->w;
+
+		if (g->bands > 1)
+			view_fill(s, g, xn, i0, P + l * f->img);
+		else
+			few_fill_whole(s, g, xn, P + l * f->img);
+		for (int o = 0; o < s->c_out; o++)
+			conv_simd_copy_rows(dq + o * mr + l * f->img, g->wq,
+				dy + ((n0 + l) * s->c_out + o) * hwo + (long)i0 * s->w_out, s->w_out, rb,
+				s->w_out);
+	}
+	/* a short last unit: what the last vector reads past its pixels may
+	 * hold an earlier unit's dy */
+	if (g->bands == 1 && ni < f->ipu)
+		for (int o = 0; o < s->c_out; o++)
+			memset(dq + o * mr + mu, 0, (size_t)(nv * CONV_VL - mu) * sizeof(float));
+	for (int o0 = 0; o0 < s->c_out; o0 += CONV_FEW_NC) {
+		const int nc = s->c_out - o0 < CONV_FEW_NC ? s->c_out - o0 : CONV_FEW_NC;
+		const int T = conv_simd_wgrad_few_taps(nc);
+
+		for (long k0 = 0; k0 < K; k0 += T)
+			conv_simd_tile_wgrad_few(nc, nv, dq + o0 * mr, mr, P, off + k0, dst + o0 * K + k0, K,
+				K - k0 < T ? (int)(K - k0) : T, !first || add);
+	}
+}
+
+static void backward_weights_few(const struct conv2d_shape *s, const float *x,
+	const float *dy, float *dw, float *db, int accumulate, float *ws)
+{
+	struct few_geom f;
+	const long K = direct_k(s), nw = (long)s->c_out * K;
+	const int nt = conv_threads();
+	long *off = (long *)ws, per_thread;
+	float *tws = ws + few_off_floats(s);
+	int team = 1;
+
+	few_geom_make(s, nt, &f);
+	view_offsets(s, &f.g, off, CONV_FEW_TMAX);
+	per_thread = few_thread_floats(&f);
+	openblas_set_num_threads(1);
+#pragma omp parallel num_threads(f.units < nt ? (int)f.units : nt)
+	{
+		const int t = omp_get_thread_num(), T = omp_get_num_threads();
+		const long lo = f.units * t / T, hi = f.units * (t + 1) / T;
+		float *P = tws + t * per_thread, *dq = P + f.g.pfloats, *dwp = dq + f.qfloats;
+
+		if (t == 0)
+			team = T;
+		/* P's padding and dQ's empty positions (bands == 1: the same for
+		 * every unit), P's slack and unused image slots (read, times zeros
+		 * of dQ: they must be finite) */
+		memset(P, 0, (size_t)(f.g.pfloats + f.qfloats) * sizeof(float));
+		for (long u = lo; u < hi; u++)
+			few_unit(s, &f, off, x, dy, u, P, dq, T == 1 ? dw : dwp, u == lo,
+				T == 1 && accumulate);
+	}
+	openblas_set_num_threads(det_threads_get());
+	if (team > 1) {
+#pragma omp parallel for num_threads(team) schedule(static)
+		for (long i = 0; i < nw; i++) {
+			float v = accumulate ? dw[i] : 0.0f;
+
+			for (int t = 0; t < team; t++)
+				v += tws[t * per_thread + f.g.pfloats + f.qfloats + i];
+			dw[i] = v;
 		}
 	}
+	if (db)
+		bias_grad(s, dy, db, accumulate, nt);
 }
 
 /* ---- direct path: the stacked view (backward-data phase by phase) ----
@@ -2095,6 +2367,10 @@ static void backward_weights_general(const struct conv2d_shape *s, const float *
 	int team;
 
 #if CONV_SIMD
+	if (direct_mode_bwdw(s) == DIRECT_FEW) {
+		backward_weights_few(s, x, dy, dw, db, accumulate, ws);
+		return;
+	}
 	if (direct_mode_bwdw(s) != DIRECT_NONE) {
 		backward_weights_direct(s, x, dy, dw, db, accumulate, ws);
 		return;

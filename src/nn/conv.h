@@ -19,7 +19,9 @@
  * backward-data of a stride-1 convolution runs as the forward convolution of
  * dy with the flipped, transposed weights; of a strided one, as sh*sw
  * stride-1 convolutions, one per phase of dx, on the micro-kernels
- * (otherwise col2im).
+ * (otherwise col2im); backward-weights with few output channels (under
+ * 48 with AVX-512, 12 with AVX2) runs one dot product over the pixels per
+ * weight.
  *
  * Threads: the kernels use min(det_threads_get(), det_threads_default())
  * threads (OpenMP, each thread calling a single-threaded sgemm on its own
@@ -72,11 +74,14 @@ long conv2d_block_columns(const struct conv2d_shape *s);
  * path (VIEW and PANEL fall back to BLAS where no micro-kernel was built;
  * both run strided backward-data on the stacked view), STACKED the stacked
  * view wherever it applies (stride-1 forward, every backward-data; the
- * view elsewhere), for tests and benchmarks. Without a call,
- * $DETBENCH_CONV_KERNEL (auto, blas, view, panel, stacked) decides.
- * Workspace sizes depend on it: set it before conv2d_workspace_size(). */
+ * view elsewhere), FEW the view with every backward-weights on the
+ * few-output-channel kernel (pixels on the lanes; auto takes it under 48
+ * output channels with AVX-512, 12 with AVX2), for tests and benchmarks.
+ * Without a call, $DETBENCH_CONV_KERNEL (auto, blas, view, panel, stacked,
+ * few) decides. Workspace sizes depend on it: set it before
+ * conv2d_workspace_size(). */
 enum conv2d_kernel { CONV2D_KERNEL_AUTO, CONV2D_KERNEL_BLAS, CONV2D_KERNEL_VIEW, CONV2D_KERNEL_PANEL,
-	CONV2D_KERNEL_STACKED };
+	CONV2D_KERNEL_STACKED, CONV2D_KERNEL_FEW };
 void conv2d_kernel_set(enum conv2d_kernel k);
 
 /* The micro-kernels' instruction set: "avx512", "avx2" or "none". */

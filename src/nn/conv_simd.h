@@ -55,6 +55,26 @@ void conv_simd_tile_wgrad(long nimg, long ldimg, long rows, long cols, long ldb,
 	const long *off, const float *d, long ldd, float *c, long ldc, int add);
 #endif
 
+#if CONV_SIMD
+/* Weight-gradient tile for few output channels, pixels along the lanes:
+ *   C[o*ldc + t] (+)= sum_{v<nv} sum_{l<VL} d[o*ldd + v*VL + l] * b[off[t] + v*VL + l]
+ * for o < nc (1..CONV_FEW_NC), t < nt <= T = conv_simd_wgrad_few_taps(nc)
+ * (add != 0 adds to what C holds): every (channel, tap) pair is one dot
+ * product over nv vectors of pixels, its lanes summed at the end in a
+ * fixed order (the bits depend on nv and the data only). off must hold T
+ * entries (those past nt are read, not stored). */
+#define CONV_FEW_NC 6
+#define CONV_FEW_TMAX 8
+int conv_simd_wgrad_few_taps(int nc);
+void conv_simd_tile_wgrad_few(int nc, long nv, const float *d, long ldd, const float *b,
+	const long *off, float *c, long ldc, int nt, int add);
+
+/* d[r*ldd + i] = s[r*lds + i] for r < rows, i < n, in vectors (each row's
+ * tail masked): short rows, where a call to memcpy per row costs more than
+ * the copy. */
+void conv_simd_copy_rows(float *d, long ldd, const float *s, long lds, long rows, long n);
+#endif
+
 #if CONV_SIMD && CONV_VL == 16
 /* dst[m*ldd + o] = src[o*lds + m] for o, m < 16: one 16x16 block transposed
  * in registers (backward-weights' dy, channels onto the lanes). */

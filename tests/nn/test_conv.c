@@ -332,6 +332,28 @@ int main(void)
 		{ "pointwise large map, several blocks per image", shp(1, 64, 61, 69, 8, 1, 1, 1, 1, 0, 0, 1, 1, 1), 1 },
 		{ "wide map, blocks that split output rows", shp(1, 64, 3, 1500, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
 		{ "3x3/2 large map, several blocks per image (col2im)", shp(2, 32, 79, 81, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1), 1 },
+		/* few output channels: backward-weights with the pixels on the lanes */
+		{ "few channels: 128 -> 6 on 9x7 maps, 5 images (images stacked)",
+			shp(5, 128, 9, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
+		{ "few channels: 1 output channel on odd 13x11 maps",
+			shp(3, 8, 13, 11, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
+		{ "few channels: 5 outputs, 3x3/2 on odd 17x15 maps",
+			shp(3, 12, 17, 15, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1), 1 },
+		{ "few channels: 16 outputs (tiles of 6, 6, 4), dilation 2, no bias",
+			shp(2, 10, 15, 19, 16, 3, 3, 1, 1, 2, 2, 2, 2, 1), 0 },
+		{ "few channels: 5 outputs, 64 channels of 70x70 (bands of rows)",
+			shp(1, 64, 70, 70, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
+		{ "few channels: 6 outputs, 3x3/2 on 90x91, 32 channels (bands of phase planes)",
+			shp(1, 32, 90, 91, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1), 1 },
+		{ "few channels: 5x5 pad 2 on 2x2 maps, 7 images, 20 -> 6",
+			shp(7, 20, 2, 2, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1), 1 },
+		{ "few channels: 1x3 kernel pad 0x1 stride 1x2 on a 1-row map, 3 -> 2",
+			shp(4, 3, 1, 9, 2, 1, 3, 1, 2, 0, 1, 1, 1, 1), 1 },
+		/* maps 4 wide and under: the panel under auto from 32*W_out channels */
+		{ "96 -> 6 on 2x3 maps, 5 images (backward-data on the panel)",
+			shp(5, 96, 2, 3, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
+		{ "64 -> 80 on 2x2 maps, 3 images (forward and backward-data on the panel)",
+			shp(3, 64, 2, 2, 80, 3, 3, 1, 1, 1, 1, 1, 1, 1), 0 },
 	};
 	int threads[] = { 1, 2, 3 };
 
@@ -355,6 +377,8 @@ int main(void)
 		shp(3, 16, 33, 32, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1));
 	determinism(&rng, "3x3 8x128x4x4 -> 6 (a head on a narrow map)",
 		shp(8, 128, 4, 4, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1));
+	determinism(&rng, "3x3 8x64x19x21 -> 5 (few channels: pixels on the lanes)",
+		shp(8, 64, 19, 21, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1));
 	determinism(&rng, "depthwise 4x32x20x20", shp(4, 32, 20, 20, 32, 3, 3, 1, 1, 1, 1, 1, 1, 32));
 
 	/* a workspace sized while 1 thread was in force serves a later 3 */
@@ -366,6 +390,8 @@ int main(void)
 				shp(4, 16, 21, 19, 12, 3, 3, 2, 2, 1, 1, 1, 1, 1), 1 },
 			{ "3x3/2 backward-data by phases, workspace sized on 1 thread, run on 3",
 				shp(2, 16, 33, 32, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1), 1 },
+			{ "few channels, workspace sized on 1 thread, run on 3",
+				shp(4, 16, 21, 19, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
 			{ "depthwise, workspace sized on 1 thread, run on 3",
 				shp(4, 16, 21, 19, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16), 1 },
 		};
@@ -418,8 +444,8 @@ int main(void)
 				shp(3, 128, 5, 4, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
 		};
 		enum conv2d_kernel kern[] = { CONV2D_KERNEL_BLAS, CONV2D_KERNEL_VIEW, CONV2D_KERNEL_PANEL,
-			CONV2D_KERNEL_STACKED };
-		const char *kname[] = { "blas", "view", "panel", "stacked" };
+			CONV2D_KERNEL_STACKED, CONV2D_KERNEL_FEW };
+		const char *kname[] = { "blas", "view", "panel", "stacked", "few" };
 
 		for (size_t m = 0; m < sizeof kern / sizeof *kern; m++) {
 			conv2d_kernel_set(kern[m]);

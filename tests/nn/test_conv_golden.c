@@ -63,9 +63,9 @@ static int run_case(FILE *bin, const char *name, struct conv2d_shape *s, int bia
 	if (!ok(x && w && dy && ty && tdx && tdw && (!bias || (b && tdb)), "%s: fixture read", name))
 		return -1;
 	y = malloc(ny * 4), dx = malloc(nx * 4), dw = malloc(nw * 4), db = malloc(s->c_out * 4);
-	for (int kern = 0; kern < 5; kern++)
+	for (int kern = 0; kern < 6; kern++)
 	for (int threads = 1; threads <= 2; threads++) {
-		static const char *kname[] = { "auto", "blas", "view", "panel", "stacked" };
+		static const char *kname[] = { "auto", "blas", "view", "panel", "stacked", "few" };
 
 		conv2d_kernel_set((enum conv2d_kernel)kern);
 		ws = malloc(conv2d_workspace_size(s) + 4);
@@ -116,7 +116,7 @@ int main(void)
 			break;
 		cases++;
 	}
-	ok(cases == 15 && fgetc(bin) == EOF, "all %d cases read, nothing left over", cases);
+	ok(cases == 19 && fgetc(bin) == EOF, "all %d cases read, nothing left over", cases);
 	fclose(idx);
 	fclose(bin);
 	return tap_done();

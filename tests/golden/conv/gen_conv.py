@@ -33,6 +33,11 @@ CASES = [
     ("small_maps_batch9",    9, 16, 4, 4, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),
     # 16 channels, phases 16 wide: backward-data phase by phase under auto
     ("stride2_phases_16wide", 1, 16, 9, 32, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1),
+    # few output channels: backward-weights with the pixels on the lanes
+    ("few_cout1_odd",        2, 6, 11, 9, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),
+    ("few_cout5_stride2",    2, 8, 13, 11, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1),
+    ("few_cout6_dilation2",  2, 8, 13, 15, 6, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1),
+    ("few_cout16_5x5",       2, 4, 7, 19, 16, 5, 5, 1, 1, 2, 2, 1, 1, 1, 0),
 ]
 
 
