@@ -10,10 +10,10 @@ TT_TIMEOUT=${TT_TIMEOUT_TRAIN:-90}
 tt_new_server
 # (the run directory is runs/tmux-tiny under the session's directory)
 top=$(cd "$top_srcdir" && pwd)
-tt new-session -d -c "$TT_TMP" -x 160 -y 48 "$(tt_env) '$DETBENCH' '$top/recipes/fashion_fcos.lua' steps=400 train_images=64 val_images=8 size=64 fpn=32 batch=2 workers=1 eval_minutes=0.1 warmup=10 name=tmux-tiny; echo EXITED rc=\$?; sleep 600"
+tt new-session -d -c "$TT_TMP" -x 160 -y 48 "$(tt_env) '$DETBENCH' '$top/recipes/fashion_fcos.lua' steps=100000 train_images=64 val_images=8 size=64 fpn=32 batch=2 workers=1 eval_minutes=0.1 warmup=10 name=tmux-tiny; echo EXITED rc=\$?; sleep 600"
 tt_wait_last '^> ?$' || tt_diag "no prompt after the recipe"
 tt_run 'recipe:train()'
-tt_check "training shows in the status bar" 'training · tmux-tiny · ep [0-9.]+ · step [0-9]+/400'
+tt_check "training shows in the status bar" 'training · tmux-tiny · ep [0-9.]+ · step [0-9]+/100000'
 tt_check "the loss curves fill" '━ loss [0-9]'
 tt_check "the lr panel" 'learning rate'
 
