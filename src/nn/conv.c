@@ -26,6 +26,7 @@
  * or channels for the weights. */
 #include "nn/conv.h"
 #include "nn/conv_simd.h"
+#include "nn/conv_wino.h"
 
 #include "core/error.h"
 #include "core/threads.h"
@@ -225,8 +226,8 @@ const char *conv2d_kernel_isa(void)
 	return CONV_SIMD_NAME;
 }
 
-#if CONV_SIMD
-/* $DETBENCH_CONV_KERNEL (auto, blas, view, panel, stacked, few) when nothing was set. */
+/* $DETBENCH_CONV_KERNEL (auto, blas, view, panel, stacked, few, winograd,
+ * direct) when nothing was set. */
 static enum conv2d_kernel kernel_get(void)
 {
 	if (!kernel_env_read) {
@@ -242,11 +243,45 @@ static enum conv2d_kernel kernel_get(void)
 			kernel_choice = CONV2D_KERNEL_STACKED;
 		else if (e && !strcmp(e, "few"))
 			kernel_choice = CONV2D_KERNEL_FEW;
+		else if (e && !strcmp(e, "winograd"))
+			kernel_choice = CONV2D_KERNEL_WINOGRAD;
+		else if (e && !strcmp(e, "direct"))
+			kernel_choice = CONV2D_KERNEL_DIRECT;
 		kernel_env_read = 1;
 	}
 	return kernel_choice;
 }
 
+/* WINOGRAD and DIRECT choose like AUTO wherever Winograd does not run. */
+static int auto_like(enum conv2d_kernel k)
+{
+	return k == CONV2D_KERNEL_AUTO || k == CONV2D_KERNEL_WINOGRAD || k == CONV2D_KERNEL_DIRECT;
+}
+
+/* Winograd F(2x2, 3x3) for a 3x3 stride-1 convolution (the forward, or the
+ * one a backward-data runs): forced by WINOGRAD; AUTO takes it where its
+ * products are big enough to beat the direct kernels, which the transforms'
+ * memory traffic decides: WINO_MIN_CIN input and output channels and maps
+ * of at least WINO_MIN_HW outputs (see bench/README.md, "Winograd"). */
+#ifndef WINO_MIN_C
+#define WINO_MIN_C 64
+#endif
+#ifndef WINO_MIN_HW
+#define WINO_MIN_HW 64L
+#endif
+static int wino_use(const struct conv2d_shape *s)
+{
+	const enum conv2d_kernel k = kernel_get();
+
+	if (!conv_wino_shape_ok(s))
+		return 0;
+	if (k == CONV2D_KERNEL_WINOGRAD)
+		return 1;
+	return k == CONV2D_KERNEL_AUTO && CONV_SIMD && s->c_in >= WINO_MIN_C &&
+		s->c_out >= WINO_MIN_C && (long)s->h_out * s->w_out >= WINO_MIN_HW;
+}
+
+#if CONV_SIMD
 static enum direct_mode direct_mode_of(const struct conv2d_shape *s)
 {
 	enum conv2d_kernel k = kernel_get();
@@ -306,7 +341,7 @@ static int direct_mode_bwdw(const struct conv2d_shape *s)
 
 	if (direct_mode_of(s) == DIRECT_NONE)
 		return DIRECT_NONE;
-	if (k == CONV2D_KERNEL_FEW || (k == CONV2D_KERNEL_AUTO && s->c_out < FEW_MAX_COUT))
+	if (k == CONV2D_KERNEL_FEW || (auto_like(k) && s->c_out < FEW_MAX_COUT))
 		return DIRECT_FEW;
 	return DIRECT_VIEW;
 }
@@ -453,6 +488,8 @@ static long fwd_floats(const struct conv2d_shape *s, int nthreads)
 
 	if (is_depthwise(s))
 		return nthreads * dw_pad_floats(s);
+	if (wino_use(s))
+		return conv_wino_floats(s, nthreads);
 #if CONV_SIMD
 	if (stk_fwd_ok(s))
 		return stk_floats(s, 1, nthreads);
@@ -505,6 +542,8 @@ static long bwdd_floats(const struct conv2d_shape *s, int nthreads)
 	if (bwd_data_as_conv(s)) {
 		struct conv2d_shape t = transposed_shape(s);
 
+		if (wino_use(&t))
+			return conv_wino_floats(&t, nthreads);
 #if CONV_SIMD
 		if (direct_mode_of(&t) == DIRECT_PANEL)
 			return fwd_direct_floats(&t, DIRECT_PANEL, nthreads);
@@ -1911,7 +1950,7 @@ static int stk_bwdd_ok(const struct conv2d_shape *s)
 		return 1;
 	if (bwd_data_as_conv(s))
 		return 0;
-	if (k == CONV2D_KERNEL_AUTO)
+	if (auto_like(k))
 		return s->c_in >= 2 * CONV_MR && ceil_div(s->w, s->stride_w) >= STK_MIN_WIDTH;
 	return 1;
 }
@@ -2286,6 +2325,10 @@ static void forward_general(const struct conv2d_shape *s, const float *x, const 
 	struct conv_plan p;
 	struct conv_job job = { .s = s, .p = &p, .x = x, .w = w, .b = b, .y = y, .beta = beta };
 
+	if (wino_use(s)) {
+		conv_wino_run(s, x, w, 0, b, y, beta, ws, conv_threads());
+		return;
+	}
 #if CONV_SIMD
 	if (stk_fwd_ok(s)) {
 		DET_ASSERT(beta == 0, "conv2d: the stacked forward overwrites y");
@@ -2469,6 +2512,11 @@ static void backward_data_general(const struct conv2d_shape *s, const float *dy,
 #endif
 	if (bwd_data_as_conv(s)) {
 		struct conv2d_shape t = transposed_shape(s);
+
+		if (wino_use(&t)) {
+			conv_wino_run(&t, dy, w, 1, NULL, dx, accumulate ? 1.0f : 0.0f, ws, conv_threads());
+			return;
+		}
 #if CONV_SIMD
 		/* The panel reads the flipped weights in place; the view, which sweeps
 		 * all of K per tile, reads a flipped copy: read in place, its rows are

@@ -76,12 +76,15 @@ long conv2d_block_columns(const struct conv2d_shape *s);
  * view wherever it applies (stride-1 forward, every backward-data; the
  * view elsewhere), FEW the view with every backward-weights on the
  * few-output-channel kernel (pixels on the lanes; auto takes it under 48
- * output channels with AVX-512, 12 with AVX2), for tests and benchmarks.
- * Without a call, $DETBENCH_CONV_KERNEL (auto, blas, view, panel, stacked,
- * few) decides. Workspace sizes depend on it: set it before
+ * output channels with AVX-512, 12 with AVX2), WINOGRAD Winograd F(2x2,
+ * 3x3) for the forward and backward-data of every groups-1 3x3 stride-1
+ * convolution (conv_wino.h; auto takes it where it measured faster) and
+ * auto's choice elsewhere, DIRECT auto's choice without Winograd, for tests
+ * and benchmarks. Without a call, $DETBENCH_CONV_KERNEL (auto, blas, view,
+ * panel, stacked, few, winograd, direct) decides. Workspace sizes depend on it: set it before
  * conv2d_workspace_size(). */
 enum conv2d_kernel { CONV2D_KERNEL_AUTO, CONV2D_KERNEL_BLAS, CONV2D_KERNEL_VIEW, CONV2D_KERNEL_PANEL,
-	CONV2D_KERNEL_STACKED, CONV2D_KERNEL_FEW };
+	CONV2D_KERNEL_STACKED, CONV2D_KERNEL_FEW, CONV2D_KERNEL_WINOGRAD, CONV2D_KERNEL_DIRECT };
 void conv2d_kernel_set(enum conv2d_kernel k);
 
 /* The micro-kernels' instruction set: "avx512", "avx2" or "none". */

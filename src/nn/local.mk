@@ -36,7 +36,8 @@ optimdocdir = $(docdir)/api
 dist_optimdoc_DATA = doc/api/optim.md
 
 # conv2d kernels (im2col + sgemm, 1x1, depthwise) and their tests
-libdetbench_la_SOURCES += src/nn/conv.c src/nn/conv.h src/nn/conv_simd.c src/nn/conv_simd.h
+libdetbench_la_SOURCES += src/nn/conv.c src/nn/conv.h src/nn/conv_simd.c src/nn/conv_simd.h \
+	src/nn/conv_wino.c src/nn/conv_wino.h
 check_PROGRAMS += tests/nn/test_conv tests/nn/test_conv_golden
 tests_nn_test_conv_LDADD = $(TEST_LDADD)
 tests_nn_test_conv_golden_LDADD = $(TEST_LDADD)

@@ -409,6 +409,13 @@ int main(void)
 	tap_diag("direct kernels: %s", conv2d_kernel_isa());
 	{
 		struct kcase extra[] = {
+			/* Winograd F(2x2, 3x3): odd outputs (half tiles), every padding it takes */
+			{ "3x3 pad 0, odd 7x5 output, 13 -> 11",
+				shp(2, 13, 9, 7, 11, 3, 3, 1, 1, 0, 0, 1, 1, 1), 1 },
+			{ "3x3 pad 2 (output larger than input), 9 -> 10",
+				shp(2, 9, 6, 5, 10, 3, 3, 1, 1, 2, 2, 1, 1, 1), 1 },
+			{ "3x3 pad 1x0, 64 -> 72 on 40x38 maps (Winograd: two rounds, one splits a tile row)",
+				shp(3, 64, 40, 38, 72, 3, 3, 1, 1, 1, 0, 1, 1, 1), 1 },
 			{ "K = 432 over the panel's K chunk, 10 channels",
 				shp(2, 48, 6, 7, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
 			{ "70 output channels (two lane blocks, tails)",
@@ -444,8 +451,8 @@ int main(void)
 				shp(3, 128, 5, 4, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1), 1 },
 		};
 		enum conv2d_kernel kern[] = { CONV2D_KERNEL_BLAS, CONV2D_KERNEL_VIEW, CONV2D_KERNEL_PANEL,
-			CONV2D_KERNEL_STACKED, CONV2D_KERNEL_FEW };
-		const char *kname[] = { "blas", "view", "panel", "stacked", "few" };
+			CONV2D_KERNEL_STACKED, CONV2D_KERNEL_FEW, CONV2D_KERNEL_WINOGRAD };
+		const char *kname[] = { "blas", "view", "panel", "stacked", "few", "winograd" };
 
 		for (size_t m = 0; m < sizeof kern / sizeof *kern; m++) {
 			conv2d_kernel_set(kern[m]);

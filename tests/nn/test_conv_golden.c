@@ -63,9 +63,10 @@ static int run_case(FILE *bin, const char *name, struct conv2d_shape *s, int bia
 	if (!ok(x && w && dy && ty && tdx && tdw && (!bias || (b && tdb)), "%s: fixture read", name))
 		return -1;
 	y = malloc(ny * 4), dx = malloc(nx * 4), dw = malloc(nw * 4), db = malloc(s->c_out * 4);
-	for (int kern = 0; kern < 6; kern++)
+	for (int kern = 0; kern < 8; kern++)
 	for (int threads = 1; threads <= 2; threads++) {
-		static const char *kname[] = { "auto", "blas", "view", "panel", "stacked", "few" };
+		static const char *kname[] = { "auto", "blas", "view", "panel", "stacked", "few", "winograd",
+			"direct" };
 
 		conv2d_kernel_set((enum conv2d_kernel)kern);
 		ws = malloc(conv2d_workspace_size(s) + 4);
