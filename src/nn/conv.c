@@ -252,22 +252,33 @@ static enum conv2d_kernel kernel_get(void)
 	return kernel_choice;
 }
 
+#if CONV_SIMD
 /* WINOGRAD and DIRECT choose like AUTO wherever Winograd does not run. */
 static int auto_like(enum conv2d_kernel k)
 {
 	return k == CONV2D_KERNEL_AUTO || k == CONV2D_KERNEL_WINOGRAD || k == CONV2D_KERNEL_DIRECT;
 }
+#endif
 
 /* Winograd F(2x2, 3x3) for a 3x3 stride-1 convolution (the forward, or the
- * one a backward-data runs): forced by WINOGRAD; AUTO takes it where its
- * products are big enough to beat the direct kernels, which the transforms'
- * memory traffic decides: WINO_MIN_CIN input and output channels and maps
- * of at least WINO_MIN_HW outputs (see bench/README.md, "Winograd"). */
+ * one a backward-data runs): forced by WINOGRAD; AUTO takes it with the
+ * AVX-512 transforms where its products are big enough to beat the direct
+ * kernels, which the transforms' memory traffic decides: WINO_MIN_C input
+ * and output channels and maps of at least WINO_MIN_HW outputs. Forward
+ * and backward-data together, single thread, batch 8, against the direct
+ * kernels: 64 channels on 64x64 maps 1.27x, 32x32 1.36x, 16x16 1.21x; 128
+ * on 32x32 1.63x, 16x16 1.60x, 8x8 1.24x, 4x4 0.96x; 256 on 16x16 1.48x;
+ * 512 on 8x8 1.25x; 32 on 64x64 1.08x (see bench/README.md, "Winograd"). */
 #ifndef WINO_MIN_C
 #define WINO_MIN_C 64
 #endif
 #ifndef WINO_MIN_HW
 #define WINO_MIN_HW 64L
+#endif
+#if CONV_SIMD && CONV_VL == 16
+#define WINO_AUTO 1
+#else
+#define WINO_AUTO 0
 #endif
 static int wino_use(const struct conv2d_shape *s)
 {
@@ -277,11 +288,26 @@ static int wino_use(const struct conv2d_shape *s)
 		return 0;
 	if (k == CONV2D_KERNEL_WINOGRAD)
 		return 1;
-	return k == CONV2D_KERNEL_AUTO && CONV_SIMD && s->c_in >= WINO_MIN_C &&
+	return k == CONV2D_KERNEL_AUTO && WINO_AUTO && s->c_in >= WINO_MIN_C &&
 		s->c_out >= WINO_MIN_C && (long)s->h_out * s->w_out >= WINO_MIN_HW;
 }
 
 #if CONV_SIMD
+/* Backward-weights: its transforms cost more per product FLOP (each of
+ * the four units reads the input again), so auto takes it from 128
+ * channels on maps of 32x32 and over, and from 256 channels on any map
+ * wino_use takes (single thread, batch 8: 128 on 32x32 1.17x the direct
+ * kernel, on 16x16 0.99x, on 8x8 0.91x; 256 on 16x16 1.44x; 512 on 8x8
+ * 1.43x; 64 channels 0.77-0.87x). */
+static int wino_use_bwdw(const struct conv2d_shape *s)
+{
+	if (!wino_use(s))
+		return 0;
+	if (kernel_get() == CONV2D_KERNEL_WINOGRAD)
+		return 1;
+	return s->c_in >= 128 && s->c_out >= 128 &&
+		(s->c_in >= 256 || (long)s->h_out * s->w_out >= 1024);
+}
 static enum direct_mode direct_mode_of(const struct conv2d_shape *s)
 {
 	enum conv2d_kernel k = kernel_get();
@@ -512,6 +538,8 @@ static long bwdw_floats(const struct conv2d_shape *s, int nthreads)
 	if (is_depthwise(s))
 		return 0;
 #if CONV_SIMD
+	if (wino_use_bwdw(s))
+		return conv_wino_wgrad_floats(s, nthreads);
 	if (direct_mode_bwdw(s) == DIRECT_FEW)
 		return bwdw_few_floats(s, nthreads);
 	if (direct_mode_bwdw(s) != DIRECT_NONE)
@@ -2410,6 +2438,12 @@ static void backward_weights_general(const struct conv2d_shape *s, const float *
 	int team;
 
 #if CONV_SIMD
+	if (wino_use_bwdw(s)) {
+		conv_wino_wgrad(s, x, dy, dw, accumulate, ws, conv_threads());
+		if (db)
+			bias_grad(s, dy, db, accumulate, conv_threads());
+		return;
+	}
 	if (direct_mode_bwdw(s) == DIRECT_FEW) {
 		backward_weights_few(s, x, dy, dw, db, accumulate, ws);
 		return;

@@ -30,6 +30,9 @@
 #include "nn/conv_wino.h"
 #include "nn/conv_simd.h"
 
+#include "core/threads.h"
+
+#include <cblas.h>
 #include <omp.h>
 #include <string.h>
 
@@ -447,4 +450,256 @@ void conv_wino_run(const struct conv2d_shape *s, const float *x, const float *w,
 			group_run(s, &g, x, U, koff, b, y, beta, gi * g.t,
 				(gi + 1) * g.t < g.tiles ? (gi + 1) * g.t : g.tiles, V, M, scr);
 	}
+}
+
+/* ---- weight gradient ----
+ * The 16 points split by the row transform's index a (4 units of 4
+ * points: with 2 threads, a = 0, 1 on one and 2, 3 on the other). A unit
+ * walks the tiles in chunks of T: the input transforms of its row index
+ * into V4[b][c][t], the output gradient's into Z4[b][o][t], and for each
+ * b the product dU[4a + b] (+)= Z4[b] V4[b]^T, K = the chunk's tiles.
+ * Then all threads turn dU into dw, output channel by output channel.
+ *
+ *   A = | 1  0 |   Z = A dY A^T: rows  z0 = y0, z1 = y0 + y1, z2 = y0 - y1,
+ *       | 1  1 |   z3 = -y1 (the same along the columns)
+ *       | 1 -1 |
+ *       | 0 -1 |
+ */
+/* floats of V4 and Z4 together that a chunk aims for per thread (4 MiB) */
+#ifndef WINO_WGRAD_FLOATS
+#define WINO_WGRAD_FLOATS (1L << 20)
+#endif
+
+struct wggeom {
+	long th, tw, tiles, t;
+	long thr_at, v_floats, thr_floats;
+};
+
+static void wg_geom(const struct conv2d_shape *s, struct wggeom *g)
+{
+	g->th = (s->h_out + 1) / 2;
+	g->tw = (s->w_out + 1) / 2;
+	g->tiles = (long)s->n * g->th * g->tw;
+	g->t = WINO_WGRAD_FLOATS / (4L * (s->c_in + s->c_out)) / 16 * 16;
+	if (g->t < 16)
+		g->t = 16;
+	if (g->t > rup(g->tiles, 16))
+		g->t = rup(g->tiles, 16);
+	g->thr_at = rup(16L * s->c_out * s->c_in, ALIGNF);
+	g->v_floats = rup(4L * s->c_in * g->t, ALIGNF);
+	g->thr_floats = g->v_floats + rup(4L * s->c_out * g->t, ALIGNF) +
+		(WINO_AVX512 ? 0 : rup(4 * (2 * g->tw + 2), ALIGNF));
+}
+
+long conv_wino_wgrad_floats(const struct conv2d_shape *s, int nthreads)
+{
+	struct wggeom g;
+
+	wg_geom(s, &g);
+	return g.thr_at + nthreads * g.thr_floats;
+}
+
+/* V4 of the tiles [ka, ke) of one tile row of one input channel, row
+ * transform index a only; v: the first tile's place in V4[0][c], vs:
+ * floats between the four points. */
+#if WINO_AVX512
+static void input_span_a(const struct conv2d_shape *s, const float *rows[4], int a, long ka, long ke,
+	float *v, long vs, float *scr)
+{
+	const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+	const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+	/* q = rows[ra] + sign * rows[rb]: d0 - d2, d1 + d2, d2 - d1, d1 - d3 */
+	static const int ra[4] = { 0, 1, 2, 1 }, rb[4] = { 2, 2, 1, 3 };
+	static const float sg[4] = { -1, 1, -1, -1 };
+	const __m512 sv = _mm512_set1_ps(sg[a]);
+	static const int at[4] = { 0, 16, 2, 18 };
+
+	(void)scr;
+	for (long k0 = ka; k0 < ke; k0 += 16, v += 16) {
+		const long cs = 2 * k0 - s->pad_w;
+		const __mmask16 tm = lanes(k0, 0, ke);
+		__m512 q[4];
+
+		for (int p = 0; p < 4; p++) {
+			const __mmask16 m = lanes(cs + at[p], 0, s->w);
+			const __m512 x0 = rows[ra[a]] ? _mm512_maskz_loadu_ps(m, rows[ra[a]] + cs + at[p]) : _mm512_setzero_ps();
+			const __m512 x1 = rows[rb[a]] ? _mm512_maskz_loadu_ps(m, rows[rb[a]] + cs + at[p]) : _mm512_setzero_ps();
+
+			q[p] = _mm512_fmadd_ps(sv, x1, x0);
+		}
+		{
+			const __m512 c0 = _mm512_permutex2var_ps(q[0], even, q[1]);
+			const __m512 c1 = _mm512_permutex2var_ps(q[0], odd, q[1]);
+			const __m512 c2 = _mm512_permutex2var_ps(q[2], even, q[3]);
+			const __m512 c3 = _mm512_permutex2var_ps(q[2], odd, q[3]);
+
+			_mm512_mask_storeu_ps(v, tm, _mm512_sub_ps(c0, c2));
+			_mm512_mask_storeu_ps(v + vs, tm, _mm512_add_ps(c1, c2));
+			_mm512_mask_storeu_ps(v + 2 * vs, tm, _mm512_sub_ps(c2, c1));
+			_mm512_mask_storeu_ps(v + 3 * vs, tm, _mm512_sub_ps(c1, c3));
+		}
+	}
+}
+
+/* Z4 of the tiles [ka, ke) of tile row ty of output channel o (its plane
+ * dp), row index a; z: the first tile's place in Z4[0][o]. */
+static void grad_span_a(const struct conv2d_shape *s, const float *dp, long ty, int a, long ka,
+	long ke, float *z, long zs)
+{
+	const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+	const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+	const float *r0 = dp + 2 * ty * s->w_out;
+	const float *r1 = 2 * ty + 1 < s->h_out ? r0 + s->w_out : NULL;
+	/* the row combination: w0 * y0 + w1 * y1 */
+	static const float w0[4] = { 1, 1, 1, 0 }, w1[4] = { 0, 1, -1, -1 };
+	const __m512 c0v = _mm512_set1_ps(w0[a]), c1v = _mm512_set1_ps(w1[a]);
+
+	for (long k0 = ka; k0 < ke; k0 += 16, z += 16) {
+		const __mmask16 tm = lanes(k0, 0, ke);
+		const __mmask16 m0 = lanes(2 * k0, 0, s->w_out), m1 = lanes(2 * k0 + 16, 0, s->w_out);
+		__m512 lo = _mm512_mul_ps(c0v, _mm512_maskz_loadu_ps(m0, r0 + 2 * k0));
+		__m512 hi = _mm512_mul_ps(c0v, _mm512_maskz_loadu_ps(m1, r0 + 2 * k0 + 16));
+
+		if (r1) {
+			lo = _mm512_fmadd_ps(c1v, _mm512_maskz_loadu_ps(m0, r1 + 2 * k0), lo);
+			hi = _mm512_fmadd_ps(c1v, _mm512_maskz_loadu_ps(m1, r1 + 2 * k0 + 16), hi);
+		}
+		{
+			const __m512 e = _mm512_permutex2var_ps(lo, even, hi);
+			const __m512 od = _mm512_permutex2var_ps(lo, odd, hi);
+
+			_mm512_mask_storeu_ps(z, tm, e);
+			_mm512_mask_storeu_ps(z + zs, tm, _mm512_add_ps(e, od));
+			_mm512_mask_storeu_ps(z + 2 * zs, tm, _mm512_sub_ps(e, od));
+			_mm512_mask_storeu_ps(z + 3 * zs, tm, _mm512_sub_ps(_mm512_setzero_ps(), od));
+		}
+	}
+}
+#else
+static void input_span_a(const struct conv2d_shape *s, const float *rows[4], int a, long ka, long ke,
+	float *v, long vs, float *scr)
+{
+	static const int ra[4] = { 0, 1, 2, 1 }, rb[4] = { 2, 2, 1, 3 };
+	static const float sg[4] = { -1, 1, -1, -1 };
+	const long len = 2 * (ke - ka) + 2, j0 = 2 * ka - s->pad_w;
+	float *q = scr;
+
+	for (long j = 0; j < len; j++) {
+		const long col = j0 + j;
+		const int in = col >= 0 && col < s->w;
+		const float x0 = in && rows[ra[a]] ? rows[ra[a]][col] : 0.0f;
+		const float x1 = in && rows[rb[a]] ? rows[rb[a]][col] : 0.0f;
+
+		q[j] = x0 + sg[a] * x1;
+	}
+	for (long k = 0; k < ke - ka; k++) {
+		v[k] = q[2 * k] - q[2 * k + 2];
+		v[vs + k] = q[2 * k + 1] + q[2 * k + 2];
+		v[2 * vs + k] = q[2 * k + 2] - q[2 * k + 1];
+		v[3 * vs + k] = q[2 * k + 1] - q[2 * k + 3];
+	}
+}
+
+static void grad_span_a(const struct conv2d_shape *s, const float *dp, long ty, int a, long ka,
+	long ke, float *z, long zs)
+{
+	static const float w0[4] = { 1, 1, 1, 0 }, w1[4] = { 0, 1, -1, -1 };
+
+	for (long k = 0; k < ke - ka; k++) {
+		float r[2];
+
+		for (int j = 0; j < 2; j++) {
+			const long col = 2 * (ka + k) + j;
+			const float y0 = col < s->w_out ? dp[2 * ty * s->w_out + col] : 0.0f;
+			const float y1 = col < s->w_out && 2 * ty + 1 < s->h_out ?
+				dp[(2 * ty + 1) * s->w_out + col] : 0.0f;
+
+			r[j] = w0[a] * y0 + w1[a] * y1;
+		}
+		z[k] = r[0];
+		z[zs + k] = r[0] + r[1];
+		z[2 * zs + k] = r[0] - r[1];
+		z[3 * zs + k] = -r[1];
+	}
+}
+#endif
+
+/* dw[o][c] (+)= G^T dU[.][o][c] G for every input channel c of o */
+static void wgrad_out(const struct conv2d_shape *s, const float *dU, long o, float *dw, int accumulate)
+{
+	const long plane = (long)s->c_out * s->c_in;
+
+	for (long c = 0; c < s->c_in; c++) {
+		const float *u = dU + o * s->c_in + c;
+		float t[3][4], *d = dw + (o * s->c_in + c) * 9;
+
+		for (int b = 0; b < 4; b++) {
+			const float u0 = u[b * plane], u1 = u[(4 + b) * plane];
+			const float u2 = u[(8 + b) * plane], u3 = u[(12 + b) * plane];
+
+			t[0][b] = u0 + 0.5f * (u1 + u2);
+			t[1][b] = 0.5f * (u1 - u2);
+			t[2][b] = 0.5f * (u1 + u2) + u3;
+		}
+		for (int p = 0; p < 3; p++) {
+			const float v0 = t[p][0] + 0.5f * (t[p][1] + t[p][2]);
+			const float v1 = 0.5f * (t[p][1] - t[p][2]);
+			const float v2 = 0.5f * (t[p][1] + t[p][2]) + t[p][3];
+
+			d[3 * p] = accumulate ? d[3 * p] + v0 : v0;
+			d[3 * p + 1] = accumulate ? d[3 * p + 1] + v1 : v1;
+			d[3 * p + 2] = accumulate ? d[3 * p + 2] + v2 : v2;
+		}
+	}
+}
+
+void conv_wino_wgrad(const struct conv2d_shape *s, const float *x, const float *dy, float *dw,
+	int accumulate, float *ws, int nthreads)
+{
+	struct wggeom g;
+	float *dU = ws;
+
+	wg_geom(s, &g);
+	openblas_set_num_threads(1);
+#pragma omp parallel num_threads(nthreads)
+	{
+		float *V4 = ws + g.thr_at + omp_get_thread_num() * g.thr_floats;
+		float *Z4 = V4 + g.v_floats, *scr = Z4 + rup(4L * s->c_out * g.t, ALIGNF);
+
+#pragma omp for schedule(static)
+		for (int a = 0; a < 4; a++)
+			for (long t0 = 0; t0 < g.tiles; t0 += g.t) {
+				const long t1 = t0 + g.t < g.tiles ? t0 + g.t : g.tiles;
+				const long rix0 = t0 / g.tw, rix1 = (t1 - 1) / g.tw + 1;
+
+				/* plane by plane, the tile rows in order (each input row is read by two) */
+				for (long c = 0; c < s->c_in; c++)
+					for (long rix = rix0; rix < rix1; rix++) {
+						const long n = rix / g.th, ty = rix % g.th, base = rix * g.tw;
+						const long ka = t0 > base ? t0 - base : 0, ke = t1 - base < g.tw ? t1 - base : g.tw;
+						const float *rows[4];
+
+						tile_rows(s, x + ((long)n * s->c_in + c) * s->h * s->w, ty, rows);
+						input_span_a(s, rows, a, ka, ke, V4 + c * g.t + base + ka - t0,
+							(long)s->c_in * g.t, scr);
+					}
+				for (long o = 0; o < s->c_out; o++)
+					for (long rix = rix0; rix < rix1; rix++) {
+						const long n = rix / g.th, ty = rix % g.th, base = rix * g.tw;
+						const long ka = t0 > base ? t0 - base : 0, ke = t1 - base < g.tw ? t1 - base : g.tw;
+
+						grad_span_a(s, dy + ((long)n * s->c_out + o) * s->h_out * s->w_out, ty, a,
+							ka, ke, Z4 + o * g.t + base + ka - t0, (long)s->c_out * g.t);
+					}
+				for (int b = 0; b < 4; b++)
+					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->c_out, s->c_in,
+						(int)(t1 - t0), 1.0f, Z4 + (long)b * s->c_out * g.t, (int)g.t,
+						V4 + (long)b * s->c_in * g.t, (int)g.t, t0 ? 1.0f : 0.0f,
+						dU + (4L * a + b) * s->c_out * s->c_in, s->c_in);
+			}
+#pragma omp for schedule(static)
+		for (long o = 0; o < s->c_out; o++)
+			wgrad_out(s, dU, o, dw, accumulate);
+	}
+	openblas_set_num_threads(det_threads_get());
 }

@@ -32,4 +32,18 @@ long conv_wino_floats(const struct conv2d_shape *s, int nthreads);
 void conv_wino_run(const struct conv2d_shape *s, const float *x, const float *w, int flip,
 	const float *b, float *y, float beta, float *ws, int nthreads);
 
+/* Floats of workspace conv_wino_wgrad needs with nthreads threads. */
+long conv_wino_wgrad_floats(const struct conv2d_shape *s, int nthreads);
+
+/* dw (+)= the weight gradient of the 3x3 stride-1 convolution s, by
+ * Winograd's F(2x2, 3x3) transposed: with V the input tiles' transforms
+ * as in the forward and Z = A dY A^T the output gradient's (2x2 -> 4x4),
+ *   dW = G^T [ sum over tiles Z .* V ] G
+ * i.e. 16 products dU[xi] (C_out x C_in) = Z[xi] (C_out x tiles) *
+ * V[xi]^T (tiles x C_in) on OpenBLAS (single-threaded per thread), each
+ * point's summed by one thread in tile order, so the bits do not depend on
+ * the thread count. The bias gradient is not computed here. */
+void conv_wino_wgrad(const struct conv2d_shape *s, const float *x, const float *dy, float *dw,
+	int accumulate, float *ws, int nthreads);
+
 #endif
