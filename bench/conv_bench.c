@@ -4,6 +4,10 @@
  *
  *   conv_bench [--threads N] [--reps N] [--no-torch] [--keep-core]
  *
+ * Our kernels are auto's choice per layer unless $DETBENCH_CONV_KERNEL says
+ * otherwise (direct: auto without Winograd, for the direct kernels' own
+ * figures).
+ *
  * The machine this runs on is often shared, so the measurements are taken
  * in rounds: each round times one sgemm, then for every layer one forward,
  * backward-data and backward-weights of ours and then of PyTorch's
@@ -427,6 +431,13 @@ int main(int argc, char **argv)
 	printf("conv2d, batch 8, %d threads, median of %d interleaved rounds; OpenBLAS %s core %s; workspace %.1f MiB\n",
 		det_threads_get(), reps, openblas_get_config(), openblas_get_corename(), wsz / 1048576.0);
 	printf("%s\n", note);
+	{
+		const char *k = getenv("DETBENCH_CONV_KERNEL");
+
+		printf("our kernels: %s (%s micro-kernels)%s\n", k && *k ? k : "auto", conv2d_kernel_isa(),
+			!k || !*k || !strcmp(k, "auto") || !strcmp(k, "winograd") ?
+			"; the 3x3/1 layers run Winograd F(2x2,3x3): GFLOP/s count the direct convolution's FLOPs" : "");
+	}
 	printf("sgemm n=1024 (same process): %.1f GFLOP/s\n\n", sg);
 	printf("%-16s %-12s %5s | %6s %6s %6s %7s %6s | %7s %6s | %6s %6s %6s %7s | %6s\n", "layer",
 		"input", "GFLOP", "fwd", "bwd-d", "bwd-w", "fwd+bwd", "%sgemm", "blkgemm", "%blk",
