@@ -9,8 +9,12 @@
  *
  * With -s head: the detection heads' last convolutions instead (128 -> 6
  * and 128 -> 5 channels, 3x3 pad 1, on the FPN levels 32x32 to 2x2).
+ * With -s wino: 3x3 stride-1 layers of 32-512 channels on 4x4 to 64x64
+ * maps, the direct kernels ("direct") beside Winograd F(2x2,3x3) forced
+ * ("winograd"), and their ratio: the figures behind auto's Winograd rules
+ * (src/nn/conv.c, wino_use and wino_use_bwdw).
  *
- *   conv_paths_bench [-t threads] [-r rounds] [-l layer] [-s head] */
+ *   conv_paths_bench [-t threads] [-r rounds] [-l layer] [-s head|wino] */
 #include "core/threads.h"
 #include "nn/conv.h"
 
@@ -67,12 +71,29 @@ int main(int argc, char **argv)
 		{ 8, 128, 4, 4, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0 },
 		{ 8, 128, 2, 2, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0 },
 	};
+	/* Winograd against the direct kernels, batch 8 */
+	struct conv2d_shape wino[] = {
+		{ 8, 32, 64, 64, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0 },
+		{ 8, 64, 64, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0 },
+		{ 8, 64, 32, 32, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0 },
+		{ 8, 64, 16, 16, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0 },
+		{ 8, 128, 32, 32, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0 },
+		{ 8, 128, 16, 16, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0 },
+		{ 8, 128, 8, 8, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0 },
+		{ 8, 128, 4, 4, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0 },
+		{ 8, 256, 16, 16, 256, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0 },
+		{ 8, 512, 8, 8, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0 },
+	};
 	struct conv2d_shape *set = layers;
 	size_t nset = sizeof layers / sizeof *layers;
-	const enum conv2d_kernel kern[] = { CONV2D_KERNEL_BLAS, CONV2D_KERNEL_AUTO,
+	const enum conv2d_kernel kern_all[] = { CONV2D_KERNEL_BLAS, CONV2D_KERNEL_AUTO,
 		CONV2D_KERNEL_VIEW, CONV2D_KERNEL_PANEL };
-	const char *kname[] = { "blas", "auto", "view", "panel" };
-	int threads = 2, rounds = 5, only = -1;
+	const char *kname_all[] = { "blas", "auto", "view", "panel" };
+	const enum conv2d_kernel kern_wino[] = { CONV2D_KERNEL_DIRECT, CONV2D_KERNEL_WINOGRAD };
+	const char *kname_wino[] = { "direct", "winograd" };
+	const enum conv2d_kernel *kern = kern_all;
+	const char **kname = kname_all;
+	int threads = 2, rounds = 5, only = -1, nk = 4;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "-t"))
@@ -83,9 +104,11 @@ int main(int argc, char **argv)
 			only = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "-s") && !strcmp(argv[i + 1], "head"))
 			set = heads, nset = sizeof heads / sizeof *heads;
+		else if (!strcmp(argv[i], "-s") && !strcmp(argv[i + 1], "wino"))
+			set = wino, nset = sizeof wino / sizeof *wino, kern = kern_wino, kname = kname_wino, nk = 2;
 	}
 	if (threads < 1 || rounds < 1 || rounds > MAX_ROUNDS) {
-		fprintf(stderr, "usage: %s [-t threads] [-r rounds (1-%d)] [-l layer] [-s head]\n",
+		fprintf(stderr, "usage: %s [-t threads] [-r rounds (1-%d)] [-l layer] [-s head|wino]\n",
 			argv[0], MAX_ROUNDS);
 		return 2;
 	}
@@ -96,6 +119,9 @@ int main(int argc, char **argv)
 		cpu_clock ? "CPU" : "wall", conv2d_kernel_isa());
 	if (set == heads)
 		printf("(the detection heads' last convolutions)\n");
+	if (set == wino)
+		printf("(Winograd F(2x2,3x3) against the direct kernels; GFLOP/s at the direct FLOPs;\n"
+			" ratios: direct time / Winograd time, forward + backward-data and backward-weights)\n");
 	printf("%-22s | path: fwd bwd-d bwd-w = fwd+bwd (GFLOP/s), per path\n", "layer");
 	for (size_t l = 0; l < nset; l++) {
 		struct conv2d_shape s = set[l];
@@ -112,7 +138,7 @@ int main(int argc, char **argv)
 		nx = (long)s.n * s.c_in * s.h * s.w;
 		ny = (long)s.n * s.c_out * s.h_out * s.w_out;
 		nw = (long)s.c_out * s.c_in * s.kh * s.kw;
-		for (int m = 0; m < 4; m++) {
+		for (int m = 0; m < nk; m++) {
 			size_t z;
 
 			conv2d_kernel_set(kern[m]);
@@ -128,7 +154,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		for (int r = 0; r < rounds; r++)
-			for (int m = 0; m < 4; m++) {
+			for (int m = 0; m < nk; m++) {
 				double t0, t1, t2, t3;
 
 				conv2d_kernel_set(kern[m]);
@@ -149,7 +175,7 @@ int main(int argc, char **argv)
 				s.c_in, s.c_out, s.h, s.w);
 			printf("%-22s", label);
 		}
-		for (int m = 0; m < 4; m++) {
+		for (int m = 0; m < nk; m++) {
 			double total = 0;
 
 			printf(" | %s", kname[m]);
@@ -159,6 +185,12 @@ int main(int argc, char **argv)
 				total += t[m][k][rounds / 2];
 			}
 			printf(" = %5.1f", 3 * gf / total);
+		}
+		if (set == wino) {
+			const int h = rounds / 2;
+
+			printf(" | %.2fx %.2fx", (t[0][0][h] + t[0][1][h]) / (t[1][0][h] + t[1][1][h]),
+				t[0][2][h] / t[1][2][h]);
 		}
 		printf("\n");
 		fflush(stdout);
