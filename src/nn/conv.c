@@ -265,10 +265,11 @@ static int auto_like(enum conv2d_kernel k)
  * AVX-512 transforms where its products are big enough to beat the direct
  * kernels, which the transforms' memory traffic decides: WINO_MIN_C input
  * and output channels and maps of at least WINO_MIN_HW outputs. Forward
- * and backward-data together, single thread, batch 8, against the direct
- * kernels: 64 channels on 64x64 maps 1.27x, 32x32 1.36x, 16x16 1.21x; 128
- * on 32x32 1.63x, 16x16 1.60x, 8x8 1.24x, 4x4 0.96x; 256 on 16x16 1.48x;
- * 512 on 8x8 1.25x; 32 on 64x64 1.08x (see bench/README.md, "Winograd"). */
+ * and backward-data together against the direct kernels, batch 8, 2
+ * threads (bench/conv_paths_bench -s wino): 64 channels on 64x64 maps
+ * 1.45x, 32x32 1.53x, 16x16 1.40x; 128 on 32x32 1.71x, 16x16 1.63x, 8x8
+ * 1.02x, 4x4 0.89x; 256 on 16x16 1.59x; 512 on 8x8 1.16x; 32 on 64x64
+ * 1.19x (1 thread: 1.08x); see bench/README.md, "Winograd". */
 #ifndef WINO_MIN_C
 #define WINO_MIN_C 64
 #endif
@@ -294,11 +295,12 @@ static int wino_use(const struct conv2d_shape *s)
 
 #if CONV_SIMD
 /* Backward-weights: its transforms cost more per product FLOP (each of
- * the four units reads the input again), so auto takes it from 128
- * channels on maps of 32x32 and over, and from 256 channels on any map
- * wino_use takes (single thread, batch 8: 128 on 32x32 1.17x the direct
- * kernel, on 16x16 0.99x, on 8x8 0.91x; 256 on 16x16 1.44x; 512 on 8x8
- * 1.43x; 64 channels 0.77-0.87x). */
+ * the four units reads the input again, OpenBLAS packs both operands), so
+ * auto takes it from 128 channels on maps of 16x16 and over and from 256
+ * channels on any map wino_use takes. Against the direct kernels, batch 8,
+ * 2 threads: 64 channels 0.88-0.91x; 128 on 32x32 1.21x, 16x16 1.24x
+ * (1 thread 0.99x), 8x8 1.04x (1 thread 0.91x); 256 on 16x16 1.46x; 512
+ * on 8x8 1.60x. */
 static int wino_use_bwdw(const struct conv2d_shape *s)
 {
 	if (!wino_use(s))
@@ -306,7 +308,7 @@ static int wino_use_bwdw(const struct conv2d_shape *s)
 	if (kernel_get() == CONV2D_KERNEL_WINOGRAD)
 		return 1;
 	return s->c_in >= 128 && s->c_out >= 128 &&
-		(s->c_in >= 256 || (long)s->h_out * s->w_out >= 1024);
+		(s->c_in >= 256 || (long)s->h_out * s->w_out >= 256);
 }
 static enum direct_mode direct_mode_of(const struct conv2d_shape *s)
 {

@@ -71,6 +71,7 @@ struct wgeom {
 	long th, tw, tiles; /* tile rows and columns per image, tiles in all */
 	long t, groups;     /* tiles per group (a multiple of WNR), groups */
 	long co;            /* rows of M per point: C_out rounded up to WMR */
+	long osplit, ochunk; /* a group's output channels in osplit units of ochunk */
 	long u_at, off_at, thr_at, v_floats, m_floats, thr_floats;
 };
 
@@ -97,6 +98,14 @@ static void geom_make(const struct conv2d_shape *s, int nthreads, struct wgeom *
 		t = rup(cdiv(g->tiles, nthreads), WNR);
 	g->t = t;
 	g->groups = cdiv(g->tiles, t);
+	/* Few groups (512 channels on 8x8 maps: 3 of 48 tiles for 2 threads)
+	 * leave a thread idle for a third of the call: then the output channels
+	 * split too, each unit transforming its group's input again (the
+	 * cheap part there). */
+	g->osplit = 1;
+	while (g->groups * g->osplit < 2L * nthreads && g->co / (2 * g->osplit) >= 64)
+		g->osplit *= 2;
+	g->ochunk = rup(cdiv(g->co, g->osplit), WMR);
 	g->u_at = 0;
 	g->off_at = rup(16L * s->c_out * s->c_in, ALIGNF);
 	g->thr_at = g->off_at + rup(2L * s->c_in, ALIGNF); /* c_in longs */
@@ -358,18 +367,18 @@ static void output_span(const struct conv2d_shape *s, const float *m, long ms, l
 }
 #endif
 
-/* M[xi] of a group, all output channels: U[xi] against V[xi], K = C_in;
- * ncol columns (a multiple of WNR) of T. */
+/* M[xi] of a group, output channels [o0, o1): U[xi] against V[xi], K =
+ * C_in; ncol columns (a multiple of WNR) of T. */
 static void products(const struct conv2d_shape *s, const struct wgeom *g, const float *U,
-	const float *V, float *M, const long *koff, long ncol)
+	const float *V, float *M, const long *koff, long ncol, long o0, long o1)
 {
 	for (long xi = 0; xi < 16; xi++) {
 		const float *u = U + xi * s->c_out * s->c_in;
 		const float *v = V + xi * s->c_in * g->t;
 		float *m = M + xi * g->co * g->t;
 
-		for (long o = 0; o < s->c_out; o += WMR) {
-			const int nr = s->c_out - o < WMR ? (int)(s->c_out - o) : WMR;
+		for (long o = o0; o < o1; o += WMR) {
+			const int nr = o1 - o < WMR ? (int)(o1 - o) : WMR;
 
 			for (long j = 0; j < ncol; j += WNR) {
 #if CONV_SIMD
@@ -390,10 +399,11 @@ static void products(const struct conv2d_shape *s, const struct wgeom *g, const 
 	}
 }
 
-/* One group of tiles [t0, t1), start to end, on the thread's V and M. */
+/* One group of tiles [t0, t1), output channels [o0, o1), start to end,
+ * on the thread's V and M. */
 static void group_run(const struct conv2d_shape *s, const struct wgeom *g, const float *x,
 	const float *U, const long *koff, const float *b, float *y, float beta, long t0, long t1,
-	float *V, float *M, float *scr)
+	long o0, long o1, float *V, float *M, float *scr)
 {
 	const long ncol = rup(t1 - t0, WNR), vs = (long)s->c_in * g->t, ms = g->co * g->t;
 	const long rix0 = t0 / g->tw, rix1 = (t1 - 1) / g->tw + 1;
@@ -411,8 +421,8 @@ static void group_run(const struct conv2d_shape *s, const struct wgeom *g, const
 			tile_rows(s, x + ((long)n * s->c_in + c) * s->h * s->w, ty, rows);
 			input_span(s, rows, a, e, V + c * g->t + base + a - t0, vs, scr);
 		}
-	products(s, g, U, V, M, koff, ncol);
-	for (long o = 0; o < s->c_out; o++)
+	products(s, g, U, V, M, koff, ncol, o0, o1);
+	for (long o = o0; o < o1; o++)
 		for (long rix = rix0; rix < rix1; rix++) {
 			const long n = rix / g->th, ty = rix % g->th, base = rix * g->tw;
 			const long a = t0 > base ? t0 - base : 0, e = t1 - base < g->tw ? t1 - base : g->tw;
@@ -446,9 +456,14 @@ void conv_wino_run(const struct conv2d_shape *s, const float *x, const float *w,
 			filters_row(s, w, flip, dst, o, U);
 		/* (the barrier: every group reads all of U) */
 #pragma omp for schedule(dynamic, 1)
-		for (long gi = 0; gi < g.groups; gi++)
-			group_run(s, &g, x, U, koff, b, y, beta, gi * g.t,
-				(gi + 1) * g.t < g.tiles ? (gi + 1) * g.t : g.tiles, V, M, scr);
+		for (long u = 0; u < g.groups * g.osplit; u++) {
+			const long gi = u / g.osplit, o0 = u % g.osplit * g.ochunk;
+
+			if (o0 < s->c_out)
+				group_run(s, &g, x, U, koff, b, y, beta, gi * g.t,
+					(gi + 1) * g.t < g.tiles ? (gi + 1) * g.t : g.tiles, o0,
+					o0 + g.ochunk < s->c_out ? o0 + g.ochunk : s->c_out, V, M, scr);
+		}
 	}
 }
 
