@@ -371,6 +371,12 @@ int main(void)
 	gradcheck(&rng, "3x3 stride 2 dilation 2 groups 2", shp(2, 4, 9, 8, 6, 3, 3, 2, 2, 2, 1, 2, 2, 2));
 	gradcheck(&rng, "depthwise 3x3 stride 2", shp(2, 4, 7, 6, 4, 3, 3, 2, 2, 1, 1, 1, 1, 4));
 	gradcheck(&rng, "1x1", shp(2, 3, 4, 5, 4, 1, 1, 1, 1, 0, 0, 1, 1, 1));
+	/* Winograd F(2x2,3x3) forced: forward, backward-data and (AVX-512)
+	 * backward-weights by the transforms, odd maps for the half tiles */
+	conv2d_kernel_set(CONV2D_KERNEL_WINOGRAD);
+	gradcheck(&rng, "3x3 pad 1, Winograd", shp(2, 3, 5, 7, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1));
+	gradcheck(&rng, "3x3 pad 0, Winograd", shp(1, 5, 6, 7, 3, 3, 3, 1, 1, 0, 0, 1, 1, 1));
+	conv2d_kernel_set(CONV2D_KERNEL_AUTO);
 	determinism(&rng, "3x3 8x32x33x35 -> 48", shp(8, 32, 33, 35, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1));
 	determinism(&rng, "3x3/2 4x64x8x8 -> 64", shp(4, 64, 8, 8, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1));
 	determinism(&rng, "3x3/2 3x16x33x32 -> 24 (backward-data by phases)",
