@@ -2,6 +2,7 @@
 #include "core/threads.h"
 
 #include <omp.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,22 +12,48 @@ char *openblas_get_corename(void);
 void gotoblas_dynamic_init(void);
 void gotoblas_dynamic_quit(void);
 
-static int current_threads;
+/* read by every thread that runs a loop; 0 until the first set or get */
+static atomic_int current_threads;
+static _Atomic int64_t grain = DET_THREADS_GRAIN;
 
 void det_threads_set(int n)
 {
 	if (n < 1)
 		n = 1;
-	current_threads = n;
+	atomic_store_explicit(&current_threads, n, memory_order_relaxed);
 	openblas_set_num_threads(n);
 	omp_set_num_threads(n);
 }
 
 int det_threads_get(void)
 {
-	if (current_threads == 0)
+	int n = atomic_load_explicit(&current_threads, memory_order_relaxed);
+
+	if (n == 0) {
 		det_threads_set(det_threads_default());
-	return current_threads;
+		n = atomic_load_explicit(&current_threads, memory_order_relaxed);
+	}
+	return n;
+}
+
+int det_threads_for(int64_t work)
+{
+	const int64_t g = atomic_load_explicit(&grain, memory_order_relaxed);
+	const int max = det_threads_get();
+
+	if (max == 1 || work < 2 * g)
+		return 1;
+	return work / g >= max ? max : (int)(work / g);
+}
+
+int64_t det_threads_grain(void)
+{
+	return atomic_load_explicit(&grain, memory_order_relaxed);
+}
+
+void det_threads_set_grain(int64_t units)
+{
+	atomic_store_explicit(&grain, units < 1 ? 1 : units, memory_order_relaxed);
 }
 
 int det_threads_default(void)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "nn/conv.h"
 #include "nn/ops.h"
 #include "nn/optim.h"
@@ -1490,14 +1491,14 @@ static void binary_forward(const struct nn_graph *g, const struct nn_node *nd)
 	const int64_t n = nd->numel;
 
 	if (B->numel == n) {
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(3 * n))
 		for (int64_t i = 0; i < n; i++) {
 			float v = add ? a[i] + b[i] : a[i] * b[i];
 			y[i] = relu && v < 0 ? 0 : v;
 		}
 	} else if (per_channel(nd, B)) {
 		int64_t c = nd->shape[1], outer = nd->shape[0], inner = n / (outer * c);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(det_threads_for(2 * n))
 		for (int64_t oc = 0; oc < outer * c; oc++) {
 			float bv = b[oc % c];
 			const float *p = a + oc * inner;
@@ -1543,7 +1544,7 @@ static void binary_backward(const struct nn_graph *g, const struct nn_node *nd)
 		float *g0 = nd->dy, *other = nd->grad_alias ? NULL : nd->grad_share == 0 ? db : da;
 		const int acco = nd->grad_share == 0 ? accb : acca;
 		if (relu && add && B->numel == n && other) {
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(5 * n))
 			for (int64_t i = 0; i < n; i++) {
 				float v = y[i] > 0 ? g0[i] : 0.0f;
 				g0[i] = v;
@@ -1552,7 +1553,7 @@ static void binary_backward(const struct nn_graph *g, const struct nn_node *nd)
 			return;
 		}
 		if (relu) {
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(3 * n))
 			for (int64_t i = 0; i < n; i++)
 				g0[i] = y[i] > 0 ? g0[i] : 0.0f;
 			relu = 0;
@@ -1566,7 +1567,7 @@ static void binary_backward(const struct nn_graph *g, const struct nn_node *nd)
 	}
 
 	if (da && (add || B->numel == n)) {
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(4 * n))
 		for (int64_t i = 0; i < n; i++) {
 			float gi = relu && y[i] <= 0 ? 0.0f : dy[i];
 			float v = add ? gi : gi * b[i];
@@ -1578,7 +1579,7 @@ static void binary_backward(const struct nn_graph *g, const struct nn_node *nd)
 	} else if (da) {
 		int64_t st[NN_MAX_DIMS];
 		bcast_strides(nd, B, st);
-#pragma omp parallel for schedule(static) if (n > 32768)
+#pragma omp parallel for schedule(static) num_threads(det_threads_for(16 * nd->ndim * n))
 		for (int64_t i = 0; i < n; i++) {
 			int64_t rem = i, off = 0;
 			for (int d = nd->ndim - 1; d >= 0; d--) {
@@ -1595,7 +1596,7 @@ static void binary_backward(const struct nn_graph *g, const struct nn_node *nd)
 	if (!db)
 		return;
 	if (B->numel == n) {
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(4 * n))
 		for (int64_t i = 0; i < n; i++) {
 			float gi = relu && y[i] <= 0 ? 0.0f : dy[i];
 			float v = add ? gi : gi * a[i];
@@ -1606,7 +1607,7 @@ static void binary_backward(const struct nn_graph *g, const struct nn_node *nd)
 		}
 	} else if (per_channel(nd, B)) {
 		int64_t c = nd->shape[1], outer = nd->shape[0], inner = n / (outer * c);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(det_threads_for(3 * n))
 		for (int64_t ch = 0; ch < c; ch++) {
 			double s = 0;
 			for (int64_t o = 0; o < outer; o++) {
@@ -1659,7 +1660,8 @@ static void reduce_forward(const struct nn_graph *g, const struct nn_node *nd)
 			rst[nr++] = ost[d];
 			rn *= X->shape[d];
 		}
-#pragma omp parallel for schedule(static) if (nd->numel > 64)
+#pragma omp parallel for schedule(static) \
+	num_threads(det_threads_for(X->numel * 4 + 16 * nd->ndim * nd->numel))
 	for (int64_t o = 0; o < nd->numel; o++) {
 		int64_t rem = o, base = 0, ridx[NN_MAX_DIMS] = { 0 };
 		double acc = 0;
@@ -1687,7 +1689,7 @@ static void reduce_backward(const struct nn_graph *g, const struct nn_node *nd, 
 	const float scale = nd->op == NN_OP_MEAN ? (float)((double)nd->numel / (double)X->numel) : 1.0f;
 
 	bcast_strides(X, nd, st);
-#pragma omp parallel for schedule(static) if (X->numel > 32768)
+#pragma omp parallel for schedule(static) num_threads(det_threads_for(16 * X->ndim * X->numel))
 	for (int64_t i = 0; i < X->numel; i++) {
 		int64_t rem = i, off = 0;
 		for (int d = X->ndim - 1; d >= 0; d--) {
@@ -1714,7 +1716,7 @@ static void permute_run(const struct nn_graph *g, const struct nn_node *nd, int 
 	}
 	for (int d = 0; d < nd->ndim; d++)
 		st[d] = xst[nd->p.i[d]];
-#pragma omp parallel for schedule(static) if (nd->numel > 32768)
+#pragma omp parallel for schedule(static) num_threads(det_threads_for(16 * nd->ndim * nd->numel))
 	for (int64_t i = 0; i < nd->numel; i++) {
 		int64_t rem = i, off = 0;
 		for (int d = nd->ndim - 1; d >= 0; d--) {
@@ -1734,7 +1736,7 @@ static void permute_run(const struct nn_graph *g, const struct nn_node *nd, int 
 static void copy_rows(float *dst, int64_t dst_row, int64_t dst_off, const float *src, int64_t src_row,
 	int64_t src_off, int64_t len, int64_t outer, int acc)
 {
-#pragma omp parallel for schedule(static) if (outer * len > 65536)
+#pragma omp parallel for schedule(static) num_threads(det_threads_for((acc ? 3 : 2) * outer * len))
 	for (int64_t o = 0; o < outer; o++) {
 		float *d = dst + o * dst_row + dst_off;
 		const float *s = src + o * src_row + src_off;
@@ -1799,7 +1801,7 @@ static void node_forward(struct nn_graph *g, struct nn_node *nd)
 		break;
 	case NN_OP_GLOBAL_AVGPOOL: {
 		int64_t planes = X->shape[0] * X->shape[1], hw = X->shape[2] * X->shape[3];
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(det_threads_for(planes * (hw + 1)))
 		for (int64_t p = 0; p < planes; p++) {
 			float s = 0;
 #pragma omp simd reduction(+ : s)
@@ -1838,7 +1840,7 @@ static void node_forward(struct nn_graph *g, struct nn_node *nd)
 	case NN_OP_SCALE: {
 		const float a = nd->p.f[0], b = nd->p.f[1];
 		const int64_t n = nd->numel;
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(2 * n))
 		for (int64_t i = 0; i < n; i++)
 			nd->y[i] = a * X->y[i] + b;
 		break;
@@ -2078,7 +2080,7 @@ static void node_backward(struct nn_graph *g, struct nn_node *nd)
 		if (dx) {
 			int64_t planes = X->shape[0] * X->shape[1], hw = X->shape[2] * X->shape[3];
 			const int acc = nd->acc[0];
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(det_threads_for(2 * planes * hw))
 			for (int64_t p = 0; p < planes; p++) {
 				float v = nd->dy[p] / (float)hw;
 				for (int64_t i = 0; i < hw; i++)
@@ -2101,7 +2103,7 @@ static void node_backward(struct nn_graph *g, struct nn_node *nd)
 			const float a = nd->p.f[0];
 			const int64_t n = nd->numel;
 			const int acc = nd->acc[0];
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(3 * n))
 			for (int64_t i = 0; i < n; i++)
 				dx[i] = acc ? dx[i] + a * nd->dy[i] : a * nd->dy[i];
 		}

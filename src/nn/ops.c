@@ -1,10 +1,16 @@
 /* ops.c: activations, norms, pools, resize and softmax kernels, forward and
  * backward side by side. Loops over planes or channels run under OpenMP with
  * a static schedule; every reduction is done by one thread in a fixed order,
- * so results do not depend on the thread count. */
+ * so results do not depend on the thread count. Each loop's team comes from
+ * det_threads_for(work) (core/threads.h), work in units of about 0.1 ns on
+ * one core: per element, plus a fixed cost per plane or group (the short
+ * rows of a small model's late stages cost more in their set-up, reductions
+ * in double and square roots than in their elements), as measured on the
+ * small FCOS of bench/planted_errors.lua (bench/README.md, session 5). */
 #include "nn/ops.h"
 
 #include "core/error.h"
+#include "core/threads.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -62,47 +68,47 @@ void nn_act_forward(enum nn_op op, float slope, const float *x, float *y, int64_
 
 	switch (op) {
 	case NN_OP_RELU: /* y = max(x, 0) */
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(2 * n))
 		for (i = 0; i < n; i++)
 			y[i] = x[i] > 0 ? x[i] : 0;
 		break;
 	case NN_OP_LEAKY_RELU: /* y = x > 0 ? x : slope x */
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(2 * n))
 		for (i = 0; i < n; i++)
 			y[i] = x[i] > 0 ? x[i] : slope * x[i];
 		break;
 	case NN_OP_SILU: /* y = x sigmoid(x) (Elfwing et al. 2018) */
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(16 * n))
 		for (i = 0; i < n; i++)
 			y[i] = x[i] * sigmoidf(x[i]);
 		break;
 	case NN_OP_SIGMOID:
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(16 * n))
 		for (i = 0; i < n; i++)
 			y[i] = sigmoidf(x[i]);
 		break;
 	case NN_OP_HARDSWISH: /* y = x relu6(x + 3) / 6 (Howard et al. 2019) */
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(2 * n))
 		for (i = 0; i < n; i++)
 			y[i] = x[i] * (x[i] < -3.0f ? 0.0f : x[i] > 3.0f ? 6.0f : x[i] + 3.0f) / 6.0f;
 		break;
 	case NN_OP_MISH: /* y = x tanh(softplus(x)) (Misra 2019) */
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(16 * n))
 		for (i = 0; i < n; i++)
 			y[i] = x[i] * tanh_softplus(x[i]);
 		break;
 	case NN_OP_TANH:
-#pragma omp parallel for schedule(static) if (n > 8192)
+#pragma omp parallel for schedule(static) num_threads(det_threads_for(64 * n))
 		for (i = 0; i < n; i++)
 			y[i] = tanhf(x[i]);
 		break;
 	case NN_OP_RELU6: /* y = min(max(x, 0), 6) (Sandler et al. 2018) */
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(2 * n))
 		for (i = 0; i < n; i++)
 			y[i] = x[i] > 0 ? (x[i] < 6.0f ? x[i] : 6.0f) : 0.0f;
 		break;
 	case NN_OP_RECIPROCAL: /* y = 1 / x */
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(2 * n))
 		for (i = 0; i < n; i++)
 			y[i] = 1.0f / x[i];
 		break;
@@ -119,53 +125,53 @@ void nn_act_backward(enum nn_op op, float slope, const float *x, const float *y,
 
 	switch (op) {
 	case NN_OP_RELU: /* dx = dy [y > 0] */
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(3 * n))
 		for (i = 0; i < n; i++)
 			PUT(dx, i, y[i] > 0 ? dy[i] : 0.0f, acc);
 		break;
 	case NN_OP_LEAKY_RELU: /* dx = dy (y > 0 ? 1 : slope), slope >= 0 */
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(3 * n))
 		for (i = 0; i < n; i++)
 			PUT(dx, i, y[i] > 0 ? dy[i] : slope * dy[i], acc);
 		break;
 	case NN_OP_SILU: /* dx = dy s (1 + x (1 - s)), s = sigmoid(x) */
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(16 * n))
 		for (i = 0; i < n; i++) {
 			float s = sigmoidf(x[i]);
 			PUT(dx, i, dy[i] * s * (1.0f + x[i] * (1.0f - s)), acc);
 		}
 		break;
 	case NN_OP_SIGMOID: /* dx = dy y (1 - y) */
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(3 * n))
 		for (i = 0; i < n; i++)
 			PUT(dx, i, dy[i] * y[i] * (1.0f - y[i]), acc);
 		break;
 	case NN_OP_HARDSWISH: /* dx = dy * (0 if x < -3; x/3 + 1/2 if x <= 3; 1 else), as PyTorch */
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(3 * n))
 		for (i = 0; i < n; i++) {
 			float g = x[i] < -3.0f ? 0.0f : x[i] <= 3.0f ? x[i] / 3.0f + 0.5f : 1.0f;
 			PUT(dx, i, dy[i] * g, acc);
 		}
 		break;
 	case NN_OP_MISH: /* dx = dy (t + x sigmoid(x) (1 - t^2)), t = tanh(softplus(x)) */
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(16 * n))
 		for (i = 0; i < n; i++) {
 			float t = tanh_softplus(x[i]);
 			PUT(dx, i, dy[i] * (t + x[i] * sigmoidf(x[i]) * (1.0f - t * t)), acc);
 		}
 		break;
 	case NN_OP_TANH: /* dx = dy (1 - y^2) */
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(3 * n))
 		for (i = 0; i < n; i++)
 			PUT(dx, i, dy[i] * (1.0f - y[i] * y[i]), acc);
 		break;
 	case NN_OP_RELU6: /* dx = dy [0 < y < 6] (0 at the kinks, as PyTorch's hardtanh) */
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(3 * n))
 		for (i = 0; i < n; i++)
 			PUT(dx, i, y[i] > 0 && y[i] < 6.0f ? dy[i] : 0.0f, acc);
 		break;
 	case NN_OP_RECIPROCAL: /* dx = -dy / x^2 = -dy y^2 */
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) num_threads(det_threads_for(3 * n))
 		for (i = 0; i < n; i++)
 			PUT(dx, i, -dy[i] * y[i] * y[i], acc);
 		break;
@@ -215,7 +221,8 @@ void nn_batchnorm_forward(const float *x, const float *gamma, const float *beta,
 {
 	const double m = (double)n * (double)hw;
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) \
+	num_threads(det_threads_for((int64_t)n * c * ((y ? 2 : 1) * hw + 300)))
 	for (int ch = 0; ch < c; ch++) {
 		double mean, var;
 
@@ -258,7 +265,7 @@ void nn_batchnorm_forward(const float *x, const float *gamma, const float *beta,
 void nn_batchnorm_apply(const float *x, const float *gamma, const float *beta, const float *save,
 	float *y, int n, int c, int64_t hw, int relu)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(det_threads_for((int64_t)n * c * (hw + 100)))
 	for (int ch = 0; ch < c; ch++)
 		for (int b = 0; b < n; b++)
 			norm_apply_plane(x + ((int64_t)b * c + ch) * hw, y + ((int64_t)b * c + ch) * hw, hw,
@@ -341,7 +348,8 @@ void nn_batchnorm_backward(const float *x, const float *dy, const float *gamma, 
 	const float *save, float *dx, float *dgamma, float *dbeta, int n, int c, int64_t hw,
 	int train, int relu, int acc_x, int acc_gamma, int acc_beta)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) \
+	num_threads(det_threads_for((int64_t)n * c * (4 * hw + (relu ? 1000 : 400))))
 	for (int ch = 0; ch < c; ch++)
 		bn_backward_channel(x, dy, gamma, beta, save, dx, dgamma, dbeta, n, c, hw, train, relu, acc_x,
 			acc_gamma, acc_beta, ch);
@@ -404,7 +412,7 @@ static __attribute__((noinline)) void add_bn_plane_any(const float *a, const flo
 void nn_add_bn_forward(const float *a, const struct nn_bn_fold *fa, const float *b,
 	const struct nn_bn_fold *fb, float *y, int64_t planes, int c, int64_t hw, int relu)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(det_threads_for(planes * (3 * hw + 50)))
 	for (int64_t p = 0; p < planes; p++) {
 		const int ch = (int)(p % c);
 		add_bn_plane_any(a + p * hw, b + p * hw, y + p * hw, hw,
@@ -424,7 +432,8 @@ void nn_groupnorm_forward(const float *x, const float *gamma, const float *beta,
 	const int cg = c / groups;
 	const int64_t m = (int64_t)cg * hw;
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) \
+	num_threads(det_threads_for((int64_t)n * c * 6 * hw + (int64_t)n * groups * 500))
 	for (int ng = 0; ng < n * groups; ng++) {
 		const float *p = x + (int64_t)ng * m;
 		float *q = y + (int64_t)ng * m;
@@ -464,7 +473,8 @@ void nn_groupnorm_apply(const float *x, const float *gamma, const float *beta, c
 {
 	const int cg = c / groups;
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) \
+	num_threads(det_threads_for((int64_t)n * c * 3 * hw + (int64_t)n * groups * 100))
 	for (int ng = 0; ng < n * groups; ng++)
 		for (int j = 0; j < cg; j++) {
 			int64_t off = ((int64_t)ng * cg + j) * hw;
@@ -492,7 +502,8 @@ void nn_groupnorm_backward(const float *x, const float *dy, const float *gamma, 
 
 	if (!dx && !dgamma && !dbeta)
 		return;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) \
+	num_threads(det_threads_for((int64_t)n * c * 6 * hw + (int64_t)n * groups * 800))
 	for (int ng = 0; ng < n * groups; ng++) {
 		const float mean = save[ng], invstd = save[n * groups + ng];
 		const int64_t off = (int64_t)ng * m;
@@ -827,7 +838,8 @@ static inline __attribute__((always_inline)) void maxpool_fwd(const float *x, fl
 	int jlo, jhi;
 
 	pool_inner_cols(w, ow, kw, sw, pw, &jlo, &jhi);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) \
+	num_threads(det_threads_for(planes * ((int64_t)oh * ow * kh * kw * (PRE ? 12 : 4) + 100)))
 	for (int64_t p = 0; p < planes; p++) {
 		const float *xp = x + p * h * w;
 		float *yp = y + p * oh * ow;
@@ -915,7 +927,8 @@ static inline __attribute__((always_inline)) void maxpool_bwd(const float *x, co
 	int jlo, jhi;
 
 	pool_inner_cols(w, ow, kw, sw, pw, &jlo, &jhi);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) \
+	num_threads(det_threads_for(planes * ((int64_t)oh * ow * kh * kw * (PRE ? 14 : 6) + (int64_t)h * w + 100)))
 	for (int64_t p = 0; p < planes; p++) {
 		const float *xp = x + p * h * w, *gp = dy + p * oh * ow;
 		float *dp = dx + p * h * w;
@@ -1025,7 +1038,8 @@ void nn_maxpool_backward_idx(const uint8_t *idx, const float *dy, float *dx, int
 
 	pool_idx_offsets(off, kh, kw, w);
 	pool_inner_cols(w, ow, kw, sw, pw, &jlo, &jhi);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) \
+	num_threads(det_threads_for(planes * ((int64_t)h * w + 3 * (int64_t)oh * ow + 100)))
 	for (int64_t p = 0; p < planes; p++)
 		pool_scatter_plane(idx + p * oh * ow, dy + p * oh * ow, dx + p * h * w, h, w, oh, ow, kh, kw, sh, sw,
 			ph, pw, jlo, jhi, off, acc);
@@ -1043,7 +1057,8 @@ void nn_maxpool_idx_bn_backward(const uint8_t *idx, const float *pdy, float *g, 
 
 	pool_idx_offsets(off, kh, kw, w);
 	pool_inner_cols(w, ow, kw, sw, pw, &jlo, &jhi);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) \
+	num_threads(det_threads_for((int64_t)n * c * (10 * (int64_t)h * w + 4 * (int64_t)oh * ow + 800)))
 	for (int ch = 0; ch < c; ch++) {
 		for (int b = 0; b < n; b++) {
 			const int64_t p = (int64_t)b * c + ch;
@@ -1085,7 +1100,8 @@ static inline void avg_window(int i, int s, int p, int k, int n, int *lo, int *h
 void nn_avgpool_forward(const float *x, float *y, int64_t planes, int h, int w,
 	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) \
+	num_threads(det_threads_for(planes * ((int64_t)oh * ow * (kh * kw + 1) + 100)))
 	for (int64_t p = 0; p < planes; p++) {
 		const float *xp = x + p * h * w;
 		float *yp = y + p * oh * ow;
@@ -1108,7 +1124,8 @@ void nn_avgpool_forward(const float *x, float *y, int64_t planes, int h, int w,
 void nn_avgpool_backward(const float *dy, float *dx, int64_t planes, int h, int w,
 	int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, int acc)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) \
+	num_threads(det_threads_for(planes * (2 * (int64_t)oh * ow * kh * kw + (int64_t)h * w + 100)))
 	for (int64_t p = 0; p < planes; p++) {
 		const float *gp = dy + p * oh * ow;
 		float *dp = dx + p * h * w;
@@ -1190,7 +1207,8 @@ void nn_resize_forward(enum nn_op op, const float *x, float *y, int64_t planes, 
 
 	if (ow <= RESIZE_MAX_W)
 		col_taps(op, w, ow, ct);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) \
+	num_threads(det_threads_for(planes * ((int64_t)h * w + 10 * (int64_t)oh * ow + 100)))
 	for (int64_t p = 0; p < planes; p++) {
 		const float *xp = x + p * h * w;
 		float *yp = y + p * oh * ow;
@@ -1225,7 +1243,8 @@ void nn_resize_backward(enum nn_op op, const float *dy, float *dx, int64_t plane
 
 	if (ow <= RESIZE_MAX_W)
 		col_taps(op, w, ow, ct);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) \
+	num_threads(det_threads_for(planes * (2 * (int64_t)h * w + 10 * (int64_t)oh * ow + 100)))
 	for (int64_t p = 0; p < planes; p++) {
 		const float *gp = dy + p * oh * ow;
 		float *dp = dx + p * h * w;
@@ -1262,7 +1281,7 @@ void nn_resize_backward(enum nn_op op, const float *dy, float *dx, int64_t plane
 /* x, y: (outer, len, inner) */
 void nn_softmax_forward(int log, const float *x, float *y, int64_t outer, int64_t len, int64_t inner)
 {
-#pragma omp parallel for schedule(static) collapse(2)
+#pragma omp parallel for schedule(static) collapse(2) num_threads(det_threads_for(20 * outer * len * inner))
 	for (int64_t o = 0; o < outer; o++)
 		for (int64_t in = 0; in < inner; in++) {
 			const float *p = x + o * len * inner + in;
@@ -1287,7 +1306,7 @@ void nn_softmax_forward(int log, const float *x, float *y, int64_t outer, int64_
 void nn_softmax_backward(int log, const float *y, const float *dy, float *dx,
 	int64_t outer, int64_t len, int64_t inner, int acc)
 {
-#pragma omp parallel for schedule(static) collapse(2)
+#pragma omp parallel for schedule(static) collapse(2) num_threads(det_threads_for(8 * outer * len * inner))
 	for (int64_t o = 0; o < outer; o++)
 		for (int64_t in = 0; in < inner; in++) {
 			int64_t base = o * len * inner + in;

@@ -14,12 +14,9 @@
 #include <zlib.h>
 
 #include "core/error.h"
+#include "core/threads.h"
 
 #define ITEM 8192
-/* Below this many items a loop runs on the calling thread: a parallel
- * region costs more than the work, and a model this small (a Lua test)
- * never wakes the OpenMP pool. */
-#define PAR_ITEMS 4
 #define STATE_MAGIC "DETOPTIM"
 #define STATE_VERSION 1u
 #define NCONFIG 16
@@ -472,13 +469,24 @@ static double sumsq(const float *g, size_t n)
 	return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
+/* The number of values the items cover: a loop's work (core/threads.h). */
+static int64_t items_total(const struct item *items, size_t nitems)
+{
+	int64_t n = 0;
+
+	for (size_t k = 0; k < nitems; k++)
+		n += (int64_t)items[k].count;
+	return n;
+}
+
 /* Total L2 norm over items (frozen ones skipped): partial sums in parallel,
  * added in item order, so the result is independent of the thread count. */
 static double items_norm(const float *grads, const struct item *items, size_t nitems, double *partial)
 {
 	double total = 0;
 
-	#pragma omp parallel for schedule(dynamic, 4) if (nitems >= PAR_ITEMS)
+	#pragma omp parallel for schedule(dynamic, 4) \
+		num_threads(det_threads_for(2 * items_total(items, nitems)))
 	for (size_t k = 0; k < nitems; k++)
 		partial[k] = items[k].group == -2 ? 0 : sumsq(grads + items[k].offset, items[k].count);
 	for (size_t k = 0; k < nitems; k++)
@@ -488,7 +496,8 @@ static double items_norm(const float *grads, const struct item *items, size_t ni
 
 static void items_scale(float *grads, const struct item *items, size_t nitems, float c)
 {
-	#pragma omp parallel for schedule(dynamic, 4) if (nitems >= PAR_ITEMS)
+	#pragma omp parallel for schedule(dynamic, 4) \
+		num_threads(det_threads_for(2 * items_total(items, nitems)))
 	for (size_t k = 0; k < nitems; k++) {
 		float *g = grads + items[k].offset;
 
@@ -752,7 +761,7 @@ static void ema_update(struct optim *opt)
 	opt->ema_decay_last = d;
 	df = (float)d;
 	omd = (float)(1.0 - d);
-	#pragma omp parallel for schedule(dynamic, 4) if (opt->nitems >= PAR_ITEMS)
+	#pragma omp parallel for schedule(dynamic, 4) num_threads(det_threads_for(3 * (int64_t)opt->n))
 	for (size_t k = 0; k < opt->nitems; k++) {
 		const struct item *it = &opt->items[k];
 		float *e = opt->ema + it->offset;
@@ -798,7 +807,8 @@ int optim_step(struct optim *opt)
 	for (size_t g = 0; g < ng; g++)
 		hp_fill(opt, (int)g - 1, &hps[g]);
 
-	#pragma omp parallel for schedule(dynamic, 4) if (opt->nitems >= PAR_ITEMS)
+	/* about 16 units a value: p, g and two moments read, three written, a square root */
+	#pragma omp parallel for schedule(dynamic, 4) num_threads(det_threads_for(16 * (int64_t)opt->n))
 	for (size_t k = 0; k < opt->nitems; k++) {
 		const struct item *it = &opt->items[k];
 		const struct hp *h;
@@ -845,7 +855,7 @@ int optim_ema_swap(struct optim *opt)
 	if (!opt->segs || !opt->ema)
 		return det_error_set(DET_EINVAL, "%s: no EMA weights to swap (set ema > 0 and bind)",
 		                     optim_kind_name(opt->kind));
-	#pragma omp parallel for schedule(static) if (opt->nitems >= PAR_ITEMS)
+	#pragma omp parallel for schedule(static) num_threads(det_threads_for(4 * (int64_t)opt->n))
 	for (size_t i = 0; i < opt->n; i++) {
 		float t = opt->params[i];
 		opt->params[i] = opt->ema[i];

@@ -518,6 +518,8 @@ int main(int argc, char **argv)
 {
 	if (argc > 2 && !strcmp(argv[1], "--hash"))
 		return print_hash(atoi(argv[2]));
+	/* split every loop, as on big inputs, so 2 threads really share the work */
+	det_threads_set_grain(1);
 	det_threads_set(2);
 	errors();
 	plan_and_alloc();
