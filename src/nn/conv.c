@@ -310,6 +310,7 @@ static int wino_use_bwdw(const struct conv2d_shape *s)
 	return s->c_in >= 128 && s->c_out >= 128 &&
 		(s->c_in >= 256 || (long)s->h_out * s->w_out >= 256);
 }
+
 static enum direct_mode direct_mode_of(const struct conv2d_shape *s)
 {
 	enum conv2d_kernel k = kernel_get();

@@ -108,7 +108,7 @@ static void geom_make(const struct conv2d_shape *s, int nthreads, struct wgeom *
 	g->ochunk = rup(cdiv(g->co, g->osplit), WMR);
 	g->u_at = 0;
 	g->off_at = rup(16L * s->c_out * s->c_in, ALIGNF);
-	g->thr_at = g->off_at + rup(2L * s->c_in, ALIGNF); /* c_in longs */
+	g->thr_at = g->off_at + rup(s->c_in * (long)(sizeof(long) / sizeof(float)), ALIGNF);
 	g->v_floats = rup(16L * s->c_in * t, ALIGNF);
 	/* M: 16 floats of slack, read (not used) by the last output vectors */
 	g->m_floats = rup(16L * g->co * t + 16, ALIGNF);
