@@ -235,7 +235,15 @@ end
 -- x1, y1, class =, name =, score = } } } } in the original images' pixels
 function Model:predict(input, o)
   o = o or {}
-  local d = o.detector or self._detector or self:detector { score_threshold = o.score_threshold, max_dets = o.max_dets }
+  local d = o.detector
+  if not d and (o.score_threshold ~= nil or o.max_dets ~= nil) then
+    -- a decoder for these options alone: the model's own (the one its
+    -- training made, or a default one) keeps its settings for later calls
+    local own = self._detector
+    d = self:detector { score_threshold = o.score_threshold, max_dets = o.max_dets }
+    self._detector = own
+  end
+  d = d or self._detector or self:detector {}
   local out = setmetatable({}, Preds)
   local function name(im)
     for _, e in ipairs(im.dets) do e.name = self.names[e.class] end

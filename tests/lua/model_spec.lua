@@ -234,6 +234,20 @@ describe("end to end", function()
     return r, model
   end
 
+  it("predict's score_threshold and max_dets apply over the model's own detector, which keeps its settings", function()
+    local scenes = det.data.fashion { images = 2, size = 64, seed = 3 }
+    local model = det.model { backbone = det.backbone.resnet { depth = 18, width = 0.125 },
+      neck = det.neck.fpn { channels = 16 }, head = det.head.fcos { classes = 10, channels = 16, towers = 1 },
+      size = 64, seed = 0 }
+    model:detector {} -- the default decoder (scores >= 0.05), as a training leaves it behind
+    -- untrained, every location scores about its prior (0.01) times centerness (0.5)
+    assert.are.equal(0, #model:predict(scenes)[1].dets)
+    local p = model:predict(scenes, { score_threshold = 0.001, max_dets = 7 })
+    assert.are.equal(7, #p[1].dets)
+    assert.are.equal(7, #p[2].dets)
+    assert.are.equal(0, #model:predict(scenes)[1].dets)
+  end)
+
   it("a small FCOS overfits 8 Fashion scenes to AP50 > 0.95 in 80 steps", function()
     local r = overfit(det.head.fcos { classes = 3, towers = 1, channels = 16 }, 80)
     assert.is_true(r.AP50 > 0.95, "AP50 " .. r.AP50)
