@@ -387,6 +387,83 @@ function inspect.predict_views(model, ds, opts)
   return inspect.ensemble(views, { iou = opts.iou, names = ds:classes() }), views
 end
 
+-- det.inspect.folds(ds, k, { seed = 1 }) -> { { train =, held =, images = }, ... }:
+-- the images of ds dealt into k folds (sizes differ by at most one) in an
+-- order shuffled by seed; fold f's `held` is its images (ds:subset, in
+-- dataset order, indices in `images`) and `train` all the others.
+function inspect.folds(ds, k, opts)
+  opts = opts or {}
+  local n = #ds
+  k = math.tointeger(k)
+  if not k or k < 2 then error("det.inspect.folds: k must be an integer >= 2", 2) end
+  if n < k then error(string.format("det.inspect.folds: %d images cannot make %d folds", n, k), 2) end
+  -- Fisher-Yates driven by splitmix64 of (seed, step): the same folds on
+  -- every machine, whatever math.random was seeded with
+  local seed = math.tointeger(opts.seed or 1) or error("det.inspect.folds: seed must be an integer", 2)
+  local function draw(j)
+    local x = seed * 0x9E3779B97F4A7C15 + j * 0xBF58476D1CE4E5B9
+    x = (x ~ (x >> 30)) * 0xBF58476D1CE4E5B9
+    x = (x ~ (x >> 27)) * 0x94D049BB133111EB
+    x = x ~ (x >> 31)
+    return ((x >> 11) & 0x1fffffffffffff) / 2.0 ^ 53
+  end
+  local order = {}
+  for i = 1, n do order[i] = i end
+  for i = n, 2, -1 do
+    local j = 1 + math.floor(draw(i) * i)
+    order[i], order[j] = order[j], order[i]
+  end
+  local fold_of = {}
+  for p, i in ipairs(order) do fold_of[i] = (p - 1) % k + 1 end
+  local folds = {}
+  for f = 1, k do
+    local held, train = {}, {}
+    for i = 1, n do
+      if fold_of[i] == f then held[#held + 1] = i else train[#train + 1] = i end
+    end
+    folds[f] = { images = held, held = ds:subset(held), train = ds:subset(train) }
+  end
+  return folds
+end
+
+-- det.inspect.out_of_fold(ds, make, { folds = 2, seed = 1, predict =, views = }) ->
+-- result, folds: every image of ds predicted by a model that did not train
+-- on it. For each fold, make(train, f) returns a det.experiment (not
+-- started) that trains on `train`; it runs to its end (exp:train(),
+-- exp:wait()) and its model predicts the fold's held-out images
+-- (model:predict with the options in `predict`; with views = { sizes =,
+-- mirror = }: det.inspect.predict_views). result is a
+-- det.eval.result of all the predictions against ds, ready for
+-- r:suspects{}; folds as det.inspect.folds gives them, each also with
+-- `steps` (the steps its experiment ran) and `detections` (their count).
+function inspect.out_of_fold(ds, make, opts)
+  opts = opts or {}
+  if type(make) ~= "function" then error("det.inspect.out_of_fold: make must be a function (train, fold) -> det.experiment", 2) end
+  local experiment = require "det.experiment"
+  local folds = inspect.folds(ds, opts.folds or 2, { seed = opts.seed })
+  local dets = {}
+  for f, fold in ipairs(folds) do
+    local exp = make(fold.train, f)
+    if not experiment.is(exp) then
+      error(string.format("det.inspect.out_of_fold: make(train, %d) returned %s, expected a det.experiment", f, type(exp)), 2)
+    end
+    exp:train()
+    local ok, err = exp:wait()
+    if not ok then error(string.format("det.inspect.out_of_fold: fold %d: %s", f, tostring(err)), 2) end
+    local recs
+    if opts.views then
+      local v = {}
+      for key, x in pairs(opts.views) do v[key] = x end
+      recs = inspect.predict_views(exp.model, fold.held, v)
+    else
+      recs = exp.model:predict(fold.held, opts.predict or {}):coco(fold.held)
+    end
+    for _, d in ipairs(recs) do dets[#dets + 1] = d end
+    fold.steps, fold.detections = exp.step, #recs
+  end
+  return eval.coco(ds, dets), folds
+end
+
 -- det.inspect.plant_errors(ds, { swap = 0.05, delete = 0.05 }) -> corrupted
 -- copy, planted list: relabels a share `swap` of the GT boxes to another
 -- class and drops a share `delete`, each box chosen by a hash of (image id,

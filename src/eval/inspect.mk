@@ -16,8 +16,8 @@ TESTS += tests/eval/test_failures tests/eval/test_suspect
 
 # the Lua side; the spec re-ranks a trained detector's saved held-out
 # predictions (tests/golden/suspects: the fixture and the script that made it)
-TESTS += tests/lua/inspect_spec.lua
-EXTRA_DIST += tests/lua/inspect_spec.lua tests/golden/suspects/planted_dets.txt \
+TESTS += tests/lua/inspect_spec.lua tests/lua/folds_spec.lua
+EXTRA_DIST += tests/lua/inspect_spec.lua tests/lua/folds_spec.lua tests/golden/suspects/planted_dets.txt \
 	tests/golden/suspects/make_planted_dets.sh tests/golden/suspects/round_dets.py
 dist_apidoc_DATA += doc/api/inspect.md
 

@@ -745,6 +745,118 @@ static int ds_relabel(lua_State *L)
 	return correct(L, 1);
 }
 
+/* ---- subsets (folds for out-of-fold predictions) ---- */
+
+/* A subset of a generated dataset renders image i as the original's
+ * map[i]; the original is kept alive from Lua like a corrected copy's. */
+struct subset_gen {
+	const struct dataset *orig;
+	size_t n;
+	size_t map[];
+};
+
+static int subset_render(const struct dataset *ds, size_t i, struct image *out)
+{
+	const struct subset_gen *g = ds->gen;
+
+	if (i >= g->n)
+		return det_error_set(DET_EINVAL, "%s: image %zu out of range (%zu images)", ds->name, i, g->n);
+	return g->orig->render(g->orig, g->map[i], out);
+}
+
+/* ds:subset(indices) -> new ds: the images at the given 1-based indices, in
+ * that order, with their boxes, classes and ids unchanged (so predictions
+ * on the subset evaluate against the original too) */
+static int ds_subset(lua_State *L)
+{
+	struct dataset *ds = ldataset_check(L, 1);
+	struct ldataset *box;
+	struct dataset *out;
+	struct subset_gen *g;
+	unsigned char *seen;
+	size_t n;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	n = (size_t)luaL_len(L, 2);
+	seen = lua_newuserdatauv(L, ds->nimages + 1, 0);
+	memset(seen, 0, ds->nimages + 1);
+	g = malloc(sizeof *g + (n + 1) * sizeof g->map[0]);
+	if (g == NULL)
+		return luaL_error(L, "out of memory");
+	g->orig = ds;
+	g->n = n;
+	for (size_t i = 0; i < n; i++) {
+		lua_Integer k;
+		int isnum;
+
+		lua_geti(L, 2, (lua_Integer)i + 1);
+		k = lua_tointegerx(L, -1, &isnum);
+		lua_pop(L, 1);
+		if (!isnum || k < 1 || (size_t)k > ds->nimages || seen[k - 1]) {
+			free(g);
+			if (!isnum)
+				return luaL_error(L, "subset: index %d is not an integer", (int)i + 1);
+			if (k < 1 || (size_t)k > ds->nimages)
+				return luaL_error(L, "subset: index %d is %d, expected 1..%d (the dataset's images)",
+					(int)i + 1, (int)k, (int)ds->nimages);
+			return luaL_error(L, "subset: image %d is listed twice (index %d)", (int)k, (int)i + 1);
+		}
+		seen[k - 1] = 1;
+		g->map[i] = (size_t)(k - 1);
+	}
+	box = ldataset_box(L);
+	{
+		char *name = malloc(strlen(ds->name) + 48);
+
+		if (name == NULL) {
+			free(g);
+			return luaL_error(L, "out of memory");
+		}
+		sprintf(name, "%s (%zu of %zu images)", ds->name, n, ds->nimages);
+		out = dataset_new(name, ds->root);
+		free(name);
+	}
+	if (out == NULL) {
+		free(g);
+		return luaL_error(L, "out of memory");
+	}
+	box->ds = out;
+	if (ds->render) {
+		out->render = subset_render;
+		out->gen = g;
+		out->gen_free = free;
+	} else {
+		free(g);
+		g = NULL;
+	}
+	for (int c = 0; c < ds->nclasses; c++)
+		if (dataset_class_add(out, ds->class_names[c], ds->class_ids ? ds->class_ids[c] : c) < 0)
+			return luaL_error(L, "%s", det_error_message());
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+		const struct dataset_image *im;
+
+		lua_geti(L, 2, (lua_Integer)i + 1);
+		j = (size_t)lua_tointeger(L, -1) - 1;
+		lua_pop(L, 1);
+		im = &ds->images[j];
+		if (dataset_image_add(out, im->id, im->file, im->width, im->height) < 0)
+			return luaL_error(L, "%s", det_error_message());
+		for (size_t k = im->box_start; k < im->box_start + im->box_count; k++)
+			if (dataset_box_add(out, &ds->boxes[k]) < 0)
+				return luaL_error(L, "%s", det_error_message());
+	}
+	if (ds->render) {
+		/* the subset keeps the original alive: registry[keep][subset] = original (weak keys) */
+		lua_getfield(L, LUA_REGISTRYINDEX, "det.inspect.keep");
+		lua_pushvalue(L, -2);
+		lua_pushvalue(L, 1);
+		lua_rawset(L, -3);
+		lua_pop(L, 1);
+	}
+	return 1;
+}
+
 /* ---- the inspector panel ---- */
 
 static int get_box(lua_State *L, int t, const char *key, double b[4])
@@ -911,6 +1023,7 @@ static const luaL_Reg result_methods[] = {
 static const luaL_Reg ds_methods[] = {
 	{ "drop", ds_drop },
 	{ "relabel", ds_relabel },
+	{ "subset", ds_subset },
 	{ NULL, NULL },
 };
 
