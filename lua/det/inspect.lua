@@ -447,9 +447,11 @@ function inspect.out_of_fold(ds, make, opts)
     if not experiment.is(exp) then
       error(string.format("det.inspect.out_of_fold: make(train, %d) returned %s, expected a det.experiment", f, type(exp)), 2)
     end
-    exp:train()
-    local ok, err = exp:wait()
-    if not ok then error(string.format("det.inspect.out_of_fold: fold %d: %s", f, tostring(err)), 2) end
+    local ok, err = pcall(exp.train, exp)
+    if ok then ok, err = exp:wait() end
+    if not ok then
+      error(string.format("det.inspect.out_of_fold: fold %d: %s", f, (tostring(err):gsub("^[^:]*:%d+: ", ""))), 2)
+    end
     local recs
     if opts.views then
       local v = {}

@@ -142,6 +142,16 @@ describe("det.inspect.out_of_fold", function()
     assert.is_table(r:suspects {})
   end)
 
+  it("names the fold whose training cannot start", function()
+    local ok, err = pcall(det.inspect.out_of_fold, ds, function(train, f)
+      return det.experiment { name = "oof", model = tiny(f), train = train, optim = det.optim.adamw { lr = 3e-3 },
+        steps = 3, batch = 16, size = 48, workers = 1, run_dir = os.tmpname() .. ".d" }
+    end, { folds = 2 })
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("det.inspect.out_of_fold: fold 1: det.experiment: trainer: ", 1, true), tostring(err))
+    assert.truthy(tostring(err):find("fewer than a batch (16)", 1, true), tostring(err))
+  end)
+
   it("names the fold when make returns something else", function()
     local ok, err = pcall(det.inspect.out_of_fold, ds, function() return 42 end, { folds = 2 })
     assert.is_false(ok)
