@@ -26,6 +26,12 @@
 -- figure of the ranking fed the detector's per-box losses
 -- (exp:gt_losses(check); with weights= too).
 --
+-- oof=K audits one corrupted set of `images` scenes as a user would audit
+-- their own dataset: det.inspect.out_of_fold with K folds, each fold's
+-- model trained for minutes/K on the others and predicting its held-out
+-- scenes (with the test-time views when tta=1); the ranking runs over all
+-- the scenes (`check` is not used).
+--
 -- Prints the training summary, the ranking's figure and, beside it, the
 -- figure the same ranking gets from perfect synthetic predictions (the
 -- ceiling on these scenes).
@@ -49,6 +55,7 @@ local P = det.experiment.params {
   weights = "",          -- a file model:save wrote (save=PREFIX writes PREFIX.weights): predict with it, no training
   sizes = "56",          -- extra input sizes, a comma list ("" none): more test-time views, each also mirrored
   losses = 0,            -- 1: also rank with r:suspects{ losses = exp:gt_losses(check) } (the detector's per-box loss)
+  oof = 0,               -- k >= 2: audit one corrupted set of `images` scenes out of fold (det.inspect.out_of_fold, k folds, minutes/k each)
 }
 -- the ranking's options (r:suspects{}); the defaults are the API's
 local ranking = { calibrate = P.calibrate ~= 0, explain = P.explain ~= 0, margin = P.margin ~= 0, bad_weight = P.bad_weight }
@@ -83,30 +90,62 @@ local train = plant(clean)
 train:augment { det.aug.hflip { p = 0.5 } }
 local check_clean = scenes(P.check, P.seed)
 local check, planted = plant(check_clean)
+if P.oof >= 2 then
+  -- a user's audit: one corrupted dataset, every scene predicted by the fold model that did not train on it
+  check_clean = scenes(P.images, P.seed)
+  check, planted = plant(check_clean)
+end
+
+local function new_model(seed)
+  return det.model {
+    backbone = det.backbone.resnet { depth = 18, width = P.width, norm = "bn" },
+    neck = det.neck.fpn { channels = P.fpn, levels = { 3, 4, 5 } },
+    head = det.head.fcos { classes = #clean:classes(), channels = P.fpn, towers = 2, norm = "gn" },
+    names = clean:classes(), size = P.size, seed = seed,
+  }
+end
+local function view_sizes()
+  local sizes = { P.size }
+  for size in P.sizes:gmatch("%d+") do sizes[#sizes + 1] = tonumber(size) end
+  return sizes
+end
+local function settings_for(model, data, val, run_dir, minutes)
+  local o = {
+    name = "planted-errors", model = model, train = data, val = val,
+    ema = P.ema > 0 and { decay = P.ema, warmup = 200 } or nil,
+    loss = { cls = det.loss.focal { alpha = 0.25, gamma = 2 }, box = det.loss.giou {} },
+    optim = det.optim.adamw { lr = P.lr, weight_decay = 0.05, clip = 10 },
+    schedule = det.sched.warmup(det.sched.cosine { min_lr = P.lr * 0.02 }, { steps = 50 }),
+    batch = P.batch, size = P.size, workers = P.workers, seed = P.seed,
+    run_dir = run_dir,
+  }
+  if P.steps > 0 then o.steps = P.steps else o.minutes = minutes end
+  return o
+end
 
 local r, plain, gt_losses
 if P.load ~= "" then
   r = assert(det.eval.coco(check, P.load .. ".dets.json"))
   print(string.format("predictions read from %s.dets.json; AP50 on the corrupted labels of the %d checked scenes: %.3f",
     P.load, #check, r.AP50))
+elseif P.oof >= 2 then
+  local tmp = os.tmpname()
+  local t0 = os.time()
+  local folds
+  r, folds = det.inspect.out_of_fold(check, function(part, f)
+    part:augment { det.aug.hflip { p = 0.5 } }
+    return det.experiment(settings_for(new_model(P.seed + f), part, nil, tmp .. ".run" .. f, P.minutes / P.oof))
+  end, { folds = P.oof, seed = P.seed, predict = { size = P.size }, views = P.tta ~= 0 and { sizes = view_sizes() } or nil })
+  local steps = {}
+  for _, f in ipairs(folds) do steps[#steps + 1] = tostring(f.steps) end
+  os.execute(string.format("rm -rf '%s'.run* '%s'", tmp, tmp))
+  print(string.format("out of fold: %d folds of the %d corrupted scenes, %d s, steps %s; AP50 %s: %.3f", P.oof, #check,
+    os.time() - t0, table.concat(steps, ", "), P.tta ~= 0 and ("(views " .. table.concat(view_sizes(), ",") .. ", mirrored)") or "",
+    r.AP50))
 else
-  local model = det.model {
-    backbone = det.backbone.resnet { depth = 18, width = P.width, norm = "bn" },
-    neck = det.neck.fpn { channels = P.fpn, levels = { 3, 4, 5 } },
-    head = det.head.fcos { classes = #clean:classes(), channels = P.fpn, towers = 2, norm = "gn" },
-    names = clean:classes(), size = P.size, seed = P.seed,
-  }
+  local model = new_model(P.seed)
   local tmp = os.tmpname() -- the run's checkpoints go to tmp.run, removed at the end
-  local settings = {
-    name = "planted-errors", model = model, train = train, val = check,
-    ema = P.ema > 0 and { decay = P.ema, warmup = 200 } or nil,
-    loss = { cls = det.loss.focal { alpha = 0.25, gamma = 2 }, box = det.loss.giou {} },
-    optim = det.optim.adamw { lr = P.lr, weight_decay = 0.05, clip = 10 },
-    schedule = det.sched.warmup(det.sched.cosine { min_lr = P.lr * 0.02 }, { steps = 50 }),
-    batch = P.batch, size = P.size, workers = P.workers, seed = P.seed,
-    run_dir = tmp .. ".run",
-  }
-  if P.steps > 0 then settings.steps = P.steps else settings.minutes = P.minutes end
+  local settings = settings_for(model, train, check, tmp .. ".run", P.minutes)
   if P.weights ~= "" then
     assert(model:load(P.weights))
     if P.losses ~= 0 then gt_losses = det.experiment(settings):gt_losses(check) end
@@ -127,8 +166,7 @@ else
   os.execute(string.format("rm -rf '%s.run' '%s'", tmp, tmp))
   if P.tta ~= 0 then
     plain = r
-    local sizes = { P.size }
-    for size in P.sizes:gmatch("%d+") do sizes[#sizes + 1] = tonumber(size) end
+    local sizes = view_sizes()
     local fused, views = det.inspect.predict_views(model, check, { sizes = sizes })
     r = assert(det.eval.coco(check, fused))
     print(string.format("  with %d views averaged in (test-time augmentation: mirrored, sizes %s): AP50 %.3f", #views,
