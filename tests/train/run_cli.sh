@@ -66,11 +66,11 @@ grep -q "resuming from runs/sigINT/last.ckpt" out && grep -q "done step $target/
 ok $? "from the step it stopped at to the end"
 
 # every shipped recipe, headless, a few steps
-for r in fashion_retinanet coco_example voc_example yolo_example; do
+for r in fashion_retinanet coco_example voc_example yolo_example audit_labels; do
 	extra=""
 	case $r in
 	fashion_*) extra="$tiny" ;;
-	coco_example) extra="annotations=$top_srcdir/tests/data/coco_small/annotations.json images=$top_srcdir/tests/data/coco_small" ;;
+	coco_example|audit_labels) extra="annotations=$top_srcdir/tests/data/coco_small/annotations.json images=$top_srcdir/tests/data/coco_small" ;;
 	voc_example) extra="root=$top_srcdir/tests/data/voc_small" ;;
 	yolo_example) extra="data=$top_srcdir/tests/data/yolo_small/data.yaml" ;;
 	esac
@@ -79,5 +79,10 @@ for r in fashion_retinanet coco_example voc_example yolo_example; do
 	is $st 0 "recipes/$r.lua runs headless"
 	[ $st -eq 0 ] || sed 's/^/# /' err | head -5
 done
+# the audit wrote its suspects (a JSON array) and said where
+grep -q '^\[' suspects.json 2>/dev/null
+ok $? "recipes/audit_labels.lua writes suspects.json"
+grep -q 'written to suspects.json' out
+ok $? "recipes/audit_labels.lua says where the suspects went"
 
 done_testing
