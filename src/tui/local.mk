@@ -28,7 +28,7 @@ TMUX_TESTS = tests/tmux/complete.sh tests/tmux/history.sh \
 	tests/tmux/resize.sh tests/tmux/quit.sh tests/tmux/terms.sh \
 	tests/tmux/scroll.sh tests/tmux/fatal.sh \
 	tests/tmux/watch.sh tests/tmux/panels.sh tests/tmux/train.sh \
-	tests/tmux/samples.sh tests/tmux/watch_run.sh
+	tests/tmux/samples.sh tests/tmux/watch_run.sh tests/tmux/audit.sh
 TESTS += $(TMUX_TESTS)
 EXTRA_DIST += $(TMUX_TESTS) tests/tmux/tmux-lib.sh tests/tmux/fake-run.sh
 
