@@ -387,6 +387,17 @@ function inspect.predict_views(model, ds, opts)
   return inspect.ensemble(views, { iou = opts.iou, names = ds:classes() }), views
 end
 
+-- splitmix64 of the integer pair (a, b) -> [0, 1): draws that depend only
+-- on their arguments (the same on every machine, whatever math.random was
+-- seeded with), for plant_errors' choices and folds' shuffle
+local function hash01(a, b)
+  local x = a * 0x9E3779B97F4A7C15 + b * 0xBF58476D1CE4E5B9
+  x = (x ~ (x >> 30)) * 0xBF58476D1CE4E5B9
+  x = (x ~ (x >> 27)) * 0x94D049BB133111EB
+  x = x ~ (x >> 31)
+  return ((x >> 11) & 0x1fffffffffffff) / 2.0 ^ 53
+end
+
 -- det.inspect.folds(ds, k, { seed = 1 }) -> { { train =, held =, images = }, ... }:
 -- the images of ds dealt into k folds (sizes differ by at most one) in an
 -- order shuffled by seed; fold f's `held` is its images (ds:subset, in
@@ -400,13 +411,7 @@ function inspect.folds(ds, k, opts)
   -- Fisher-Yates driven by splitmix64 of (seed, step): the same folds on
   -- every machine, whatever math.random was seeded with
   local seed = math.tointeger(opts.seed or 1) or error("det.inspect.folds: seed must be an integer", 2)
-  local function draw(j)
-    local x = seed * 0x9E3779B97F4A7C15 + j * 0xBF58476D1CE4E5B9
-    x = (x ~ (x >> 30)) * 0xBF58476D1CE4E5B9
-    x = (x ~ (x >> 27)) * 0x94D049BB133111EB
-    x = x ~ (x >> 31)
-    return ((x >> 11) & 0x1fffffffffffff) / 2.0 ^ 53
-  end
+  local function draw(j) return hash01(seed, j) end
   local order = {}
   for i = 1, n do order[i] = i end
   for i = n, 2, -1 do
@@ -475,14 +480,7 @@ end
 function inspect.plant_errors(ds, opts)
   opts = opts or {}
   local pswap, pdel = opts.swap or 0.05, opts.delete or 0.05
-  local function hash(a, b)
-    -- splitmix64 of the pair -> [0, 1)
-    local x = a * 0x9E3779B97F4A7C15 + b * 0xBF58476D1CE4E5B9
-    x = (x ~ (x >> 30)) * 0xBF58476D1CE4E5B9
-    x = (x ~ (x >> 27)) * 0x94D049BB133111EB
-    x = x ~ (x >> 31)
-    return ((x >> 11) & 0x1fffffffffffff) / 2.0 ^ 53
-  end
+  local hash = hash01
   local names = ds:classes()
   local swaps, deletes, planted = {}, {}, {}
   for i = 1, #ds do
