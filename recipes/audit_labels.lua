@@ -85,8 +85,10 @@ print(s)
 assert(r:export_suspects(s, P.out))
 print(string.format("%d suspects of %d GT boxes written to %s", #s, ngt, P.out))
 if P.fix ~= "" then
-  local _, n = ds:relabel(s, { write = P.fix })
-  print(string.format("%s: %d boxes changed or added, %d left for a person (bad_box)", P.fix, n.changed, n.skipped))
+  local fixed, n = ds:relabel(s, { write = P.fix })
+  if not fixed then error(string.format("fix=%s: %s", P.fix, tostring(n)), 0) end
+  print(string.format("%s: %d boxes changed or added, %d left for a person (bad_box: no class to give them)",
+    P.fix, n.changed, n.skipped))
 end
 if planted then
   local share, found = det.inspect.planted_recall(s, planted, 1, #s)

@@ -84,5 +84,9 @@ grep -q '^\[' suspects.json 2>/dev/null
 ok $? "recipes/audit_labels.lua writes suspects.json"
 grep -q 'written to suspects.json' out
 ok $? "recipes/audit_labels.lua says where the suspects went"
+"$DETBENCH" run "$R/audit_labels.lua" annotations=$top_srcdir/tests/data/coco_small/annotations.json \
+	images=$top_srcdir/tests/data/coco_small steps=2 fix=no/such/dir/fixed.json >out 2>err
+[ $? -ne 0 ] && grep -q "fix=no/such/dir/fixed.json: can't write no/such/dir/fixed.json" err
+ok $? "recipes/audit_labels.lua: a fix= path it cannot write fails, naming it"
 
 done_testing
